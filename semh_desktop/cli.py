@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, demo, staff
+from . import __version__, demo, gr_cli, staff
 from .database import create_database, open_database
 from .errors import SemhError
 from .keystore import KeyStore, parse_recovery_key, passphrase_from_env
@@ -87,16 +87,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    from ui.app import run  # noqa: PLC0415 - Qt is loaded only when the window is wanted
+# The window lives in the `ui` package, which the domain never imports: the launcher
+# (ui/launcher.py, the console script) hands its starter in here.
+WindowStarter = Callable[[Path | None, str | None, bool], int]
 
-    return run(db=args.db, passphrase_env=args.passphrase_env, demo=args.demo)
+
+def _no_window(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
+    raise SemhError("The application window is not installed; run `python -m ui.launcher`.")
+
+
+_start_window: WindowStarter = _no_window
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    return _start_window(args.db, args.passphrase_env, args.demo)
 
 
 # Later features add their commands here: (name, help, options, handler).
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("init", "create a new encrypted database", lambda p: None, cmd_init),
     ("demo", "build the fictional demo school in a new database", lambda p: None, cmd_demo),
+    ("evidence-pack", "write a pupil's graduated-response evidence pack (PDF)",
+     gr_cli.evidence_pack_options, gr_cli.cmd_evidence_pack),
+    ("template-export", "write the school's graduated-response template to a .json file",
+     gr_cli.template_export_options, gr_cli.cmd_template_export),
+    ("template-import", "adopt a graduated-response template from a .json file",
+     gr_cli.template_import_options, gr_cli.cmd_template_import),
 ]
 
 
@@ -120,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, start_window: WindowStarter | None = None) -> int:
+    global _start_window
+    if start_window is not None:
+        _start_window = start_window
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("--") and argv[0] not in ("--version", "-h", "--help"):
         argv = ["gui", *argv]

@@ -146,8 +146,14 @@ def _connect(path: Path, key: DatabaseKey, *, create: bool) -> Any:
 def _prove_key(conn: Any, path: Path, key: DatabaseKey) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher3.DatabaseError:
+    except sqlcipher3.DatabaseError as exc:
         conn.close()
+        if "malformed" in str(exc):
+            # The first page decrypted, so the key is right: the rest of the file is missing.
+            raise NotADatabase(
+                f"{path.name} is damaged (perhaps cut short when it was copied). "
+                "Nothing was changed; restore it from a backup."
+            ) from None
         what = "passphrase" if isinstance(key, Passphrase) else "key"
         raise WrongKey(
             f"The {what} does not open {path.name}. Check it and try again; if it is right, "
@@ -177,12 +183,10 @@ def backup_before_migration(conn: Any, path: Path, version: int, clock: Clock) -
     return target
 
 
-def migrate(conn: Any, path: Path | None, clock: Clock) -> int:
+def migrate(conn: Any, clock: Clock) -> int:
     """Apply pending migrations, each in its own transaction; return the new version."""
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     pending = [m for m in migrations() if m.version > current]
-    if pending and current > 0 and path is not None:
-        backup_before_migration(conn, path, current, clock)
     for migration in pending:
         script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
         try:
@@ -223,9 +227,12 @@ def open_store(
             f"version understands up to {latest}). Install the latest version to open it."
         )
     _check_integrity(conn, path)
-    conn.execute("PRAGMA journal_mode = WAL")
     clock = clock or SystemClock()
-    migrate(conn, path, clock)
+    if version < latest:
+        # Copy the file as it is, before anything (even the switch to WAL) writes to it.
+        backup_before_migration(conn, path, version, clock)
+    conn.execute("PRAGMA journal_mode = WAL")
+    migrate(conn, clock)
     mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "keyring")
     return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
 
@@ -240,7 +247,7 @@ def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) ->
     conn = _connect(path, key, create=True)
     conn.execute("PRAGMA journal_mode = WAL")
     clock = clock or SystemClock()
-    migrate(conn, path, clock)
+    migrate(conn, clock)
     mode = "passphrase" if isinstance(key, Passphrase) else "keyring"
     return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
 
@@ -249,5 +256,5 @@ def open_memory_store(clock: Clock | None = None) -> Store:
     """An unencrypted in-memory store for fast domain tests (never used for real data)."""
     conn = sqlcipher3.connect(":memory:", isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
-    migrate(conn, None, clock or SystemClock())
+    migrate(conn, clock or SystemClock())
     return Store(sqlite_utils.Database(conn), None, clock or SystemClock(), key_mode="memory")

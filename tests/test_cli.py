@@ -1,0 +1,112 @@
+"""The command line: init, demo, --version, one-line errors; the demo file is unreadable without its key."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import apsw
+import pytest
+
+from semh_desktop import cli, demo, pupils
+from semh_desktop.database import open_database
+from semh_desktop.keystore import Passphrase
+
+from .conftest import file_hash
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "semh_desktop", *args],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = run_cli("demo", "--db", str(path), "--passphrase-env", "DEMO_PW",
+                     env={"DEMO_PW": "tea and biscuits"})
+    assert result.returncode == 0, result.stderr
+    assert "600 fictional pupils, 40 on the SEMH register" in result.stdout
+    return path
+
+
+def known_demo_surname(path: Path) -> str:
+    store = open_database(path, passphrase=Passphrase("tea and biscuits"))
+    surnames = sorted({row.surname for row in pupils.caseload(store) if len(row.surname) >= 7})
+    store.close()
+    assert surnames
+    return surnames[0]
+
+
+def test_demo_database_is_refused_by_standard_sqlite(demo_db):
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        sqlite3.connect(demo_db).execute("SELECT name FROM sqlite_master").fetchall()
+
+
+def test_demo_database_opens_in_another_sqlcipher4_implementation(demo_db, tmp_path):
+    # SQLite3 Multiple Ciphers is an independent implementation of the SQLCipher 4 format:
+    # given the passphrase alone (and the format's defaults), it reads our file.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo_db.read_bytes())
+    conn = apsw.Connection(str(copy), flags=apsw.SQLITE_OPEN_READONLY)
+    conn.execute("PRAGMA cipher = 'sqlcipher'")
+    conn.execute("PRAGMA legacy = 4")
+    conn.execute("PRAGMA key = 'tea and biscuits'")
+    (count,) = conn.execute("SELECT count(*) FROM pupils WHERE on_semh_register = 1").fetchone()
+    assert count == 40
+    conn.close()
+
+
+def test_no_demo_surname_in_the_bytes_on_disk(demo_db, tmp_path):
+    surname = known_demo_surname(demo_db)
+    assert surname.encode() not in demo_db.read_bytes()
+    # With a live connection the newest pages sit in the -wal file (and the index in -shm).
+    store = open_database(demo_db, passphrase=Passphrase("tea and biscuits"))
+    pupil = pupils.caseload(store)[0]
+    details = pupils.get_pupil(store, pupil.pupil_id).details
+    pupils.update_pupil(store, pupil.pupil_id, pupils.replace_details(details, reg_group="Zebra9"))
+    wal, shm = Path(f"{demo_db}-wal"), Path(f"{demo_db}-shm")
+    assert wal.stat().st_size > 0
+    for path in (demo_db, wal, shm):
+        content = path.read_bytes()
+        for needle in (surname, pupil.surname, "Zebra9"):
+            assert needle.encode("utf-8") not in content, f"{needle} readable in {path.name}"
+    store.close()
+
+
+def test_version():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("SEMH Desktop ")
+
+
+def test_errors_are_one_plain_line_and_exit_non_zero(demo_db, tmp_path):
+    before = file_hash(demo_db)
+    result = run_cli("demo", "--db", str(demo_db), "--passphrase-env", "PW", env={"PW": "x"})
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "already exists" in result.stderr
+    missing = run_cli("init", "--db", str(tmp_path / "a.db"), "--passphrase-env", "NOT_SET_ANYWHERE")
+    assert missing.returncode == 1 and "NOT_SET_ANYWHERE is not set" in missing.stderr
+    assert "Traceback" not in missing.stderr + result.stderr
+    assert file_hash(demo_db) == before
+
+
+def test_init_in_keyring_mode_prints_the_recovery_key_once(tmp_path, capsys, memory_keyring):
+    path = tmp_path / "school.db"
+    assert cli.main(["init", "--db", str(path), "--staff", "Ms Example"]) == 0
+    out = capsys.readouterr().out
+    assert "Recovery key" in out
+    key_line = out.strip().splitlines()[-1].strip()
+    assert len(key_line.split("-")) == 14
+    store = open_database(path)  # the memory keyring holds the key
+    assert [s.name for s in demo.staff.list_staff(store)] == ["Ms Example"]
+    store.close()
+
+
+def test_gui_without_window_package_says_so(capsys):
+    assert cli.main(["gui"]) == 1
+    assert "window is not installed" in capsys.readouterr().err
