@@ -27,7 +27,7 @@ class AuditEntry:
 def record(
     store: Store, action: str, record_type: str, record_id: str | None = None, detail: str = ""
 ) -> None:
-    store.db["audit"].insert(
+    store.db.table("audit").insert(
         {
             "id": new_id(),
             "at": store.clock.now().isoformat(timespec="seconds"),

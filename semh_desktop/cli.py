@@ -12,9 +12,19 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, demo, gr_cli, staff
+from . import (
+    __version__,
+    demo,
+    gr_cli,
+    handouts,
+    impact_report,
+    outreach_summary,
+    staff,
+    sustainability_plan,
+)
 from .database import create_database, open_database
 from .errors import SemhError
+from .import_command import add_import_options, cmd_import
 from .keystore import KeyStore, parse_recovery_key, passphrase_from_env
 from .locations import default_database
 from .store import Store
@@ -113,6 +123,16 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
      gr_cli.template_export_options, gr_cli.cmd_template_export),
     ("template-import", "adopt a graduated-response template from a .json file",
      gr_cli.template_import_options, gr_cli.cmd_template_import),
+    ("handout", "write a pupil's PSP document (--kind staff) or child handout (--kind child) as PDF",
+     handouts.handout_options, handouts.cmd_handout),
+    ("import", "import pupils from an MIS export (.csv) or a Common Transfer File (.xml)",
+     add_import_options, cmd_import),
+    ("sustainability-plan", "write a pupil's sustainability plan as PDF (--kind staff|parent)",
+     sustainability_plan.command_options, sustainability_plan.cmd_sustainability_plan),
+    ("report", "write the cohort impact report for an academic year (.pdf or .csv; figures only)",
+     impact_report.report_options, impact_report.cmd_report),
+    ("summary", "write a pupil's outreach summary (.pdf or .json; --pseudonymise)",
+     outreach_summary.summary_options, outreach_summary.cmd_summary),
 ]
 
 

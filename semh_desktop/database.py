@@ -10,7 +10,7 @@ from . import staff as staff_profiles
 from .clock import Clock
 from .errors import StoreError
 from .keystore import KeyStore, Passphrase, RawKey, new_raw_key, recovery_key
-from .store import Store, create_store, open_store
+from .store import Store, check_file_shape, create_store, open_store
 
 
 @dataclass
@@ -84,6 +84,8 @@ def open_database(
     A database opened with its recovery key has the key put back into this computer's keyring,
     so the next opening needs nothing typed.
     """
+    # A damaged or foreign file is named as such before anyone is asked for a key.
+    check_file_shape(Path(path))
     if passphrase is not None:
         return open_store(path, passphrase, clock=clock)
     keystore = keystore or KeyStore()

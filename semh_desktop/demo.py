@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import pupils, staff
+from . import attendance_demo, closure_demo, graduated_response, psp_demo, pupils, staff
 from .pupils import PupilDetails
 from .store import Store
 from .upn import make_upn
@@ -111,6 +111,10 @@ def build_demo(
             pupils.add_pupil(store, details)
             if progress and index % 50 == 0:
                 progress(index, pupil_count)
+        graduated_response.add_demo_graduated_response(store, rng)
+        psp_demo.add_demo_psp(store, rng)
+        closure_demo.add_demo_closure(store, rng)
+        attendance_demo.add_demo_attendance(store, rng)
     if progress:
         progress(pupil_count, pupil_count)
     return DemoSummary(pupil_count, register_count, len(profiles))

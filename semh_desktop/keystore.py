@@ -114,7 +114,7 @@ class KeyStore:
         if module.startswith(("keyring.backends.fail", "keyrings.alt")):
             return False
         try:
-            return float(backend.priority) > 0  # type: ignore[arg-type]
+            return float(backend.priority) > 0
         except Exception:  # noqa: BLE001 - a backend that cannot even say its priority is unusable
             return False
 

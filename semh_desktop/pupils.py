@@ -243,7 +243,7 @@ def add_pupil(store: Store, details: PupilDetails) -> Pupil:
     now = store.clock.now().isoformat(timespec="seconds")
     row = {"id": new_id(), **_row(details, checked.upn), "created_at": now, "updated_at": now}
     with store.atomic():
-        store.db["pupils"].insert(row)
+        store.db.table("pupils").insert(row)
         audit.record(store, "create", "pupil", row["id"])
     return get_pupil(store, row["id"])
 
@@ -258,7 +258,7 @@ def update_pupil(store: Store, pupil_id: str, details: PupilDetails) -> Pupil:
     if not changed:
         return before
     with store.atomic():
-        store.db["pupils"].update(
+        store.db.table("pupils").update(
             pupil_id, {**{n: new_row[n] for n in changed},
                        "updated_at": store.clock.now().isoformat(timespec="seconds")}
         )
@@ -272,7 +272,7 @@ def archive_pupil(store: Store, pupil_id: str) -> Pupil:
         return pupil
     now = store.clock.now().isoformat(timespec="seconds")
     with store.atomic():
-        store.db["pupils"].update(pupil_id, {"archived_at": now, "updated_at": now})
+        store.db.table("pupils").update(pupil_id, {"archived_at": now, "updated_at": now})
         audit.record(store, "archive", "pupil", pupil_id)
     return get_pupil(store, pupil_id)
 
@@ -280,7 +280,7 @@ def archive_pupil(store: Store, pupil_id: str) -> Pupil:
 def restore_pupil(store: Store, pupil_id: str) -> Pupil:
     now = store.clock.now().isoformat(timespec="seconds")
     with store.atomic():
-        store.db["pupils"].update(pupil_id, {"archived_at": None, "updated_at": now})
+        store.db.table("pupils").update(pupil_id, {"archived_at": None, "updated_at": now})
         audit.record(store, "change", "pupil", pupil_id, "fields: archived_at")
     return get_pupil(store, pupil_id)
 

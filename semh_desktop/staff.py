@@ -36,7 +36,7 @@ def add_staff(store: Store, name: str, role: str) -> Staff:
         )
     staff = Staff(new_id(), name, role)
     with store.atomic():
-        store.db["staff"].insert(
+        store.db.table("staff").insert(
             {"id": staff.id, "name": name, "role": role,
              "created_at": store.clock.now().isoformat(timespec="seconds")}
         )

@@ -106,7 +106,7 @@ def translate(exc: Exception) -> StoreError:
     return StoreError(f"The database reported a problem: {exc}")
 
 
-def _check_file_shape(path: Path) -> None:
+def check_file_shape(path: Path) -> None:
     """Refuse files that cannot be a SQLCipher database before touching them with a key."""
     if not path.exists():
         raise NotADatabase(f"There is no database at {path}.")
@@ -211,7 +211,7 @@ def open_store(
 ) -> Store:
     """Open an existing database, proving the key before anything is written."""
     path = Path(path)
-    _check_file_shape(path)
+    check_file_shape(path)
     conn = _connect(path, key, create=False)
     _prove_key(conn, path, key)
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])

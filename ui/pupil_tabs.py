@@ -36,3 +36,10 @@ class PupilTab(QWidget):
 
 # Registered in display order; the Profile tab comes first and is added by the shell itself.
 PUPIL_TABS: list[type[PupilTab]] = []
+
+# Feature tabs append themselves to PUPIL_TABS when imported (here, once PupilTab exists).
+from . import graduated_response_tab, psp_tab  # noqa: E402, F401
+from .closure_tab import ClosureTab  # noqa: E402, F401 - after the PSP tab
+
+# isort: split
+from .attendance_tab import AttendanceTab  # noqa: E402, F401 - after the Closure tab

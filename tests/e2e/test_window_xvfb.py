@@ -1,0 +1,115 @@
+"""End to end in a real X window: build the demo school, start the app, unlock, screenshot.
+
+The app runs in a subprocess on its own Xvfb display with the xcb platform (not offscreen),
+driven by the test hooks documented in ui/app.py (SEMH_DESKTOP_AUTOSTAFF,
+SEMH_DESKTOP_SCREENSHOT). Screenshots are kept in tests/artifacts/ (git-ignored) to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+from semh_desktop import audit
+from semh_desktop.database import open_database
+from semh_desktop.keystore import Passphrase
+
+pytestmark = [
+    pytest.mark.xvfb,
+    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+PASSPHRASE = "e2e"  # a fictional demo school: the passphrase is not a secret
+
+
+def _free_display() -> int:
+    for number in range(91, 160):
+        if not (Path(f"/tmp/.X{number}-lock").exists()
+                or Path(f"/tmp/.X11-unix/X{number}").exists()):
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture
+def xvfb_display() -> Iterator[str]:
+    number = _free_display()
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 15  # waiting for the server to start, not timing the app
+    while not socket.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _check_image(path: Path, *, min_width: int, min_height: int) -> QImage:
+    assert path.exists(), f"{path.name} was not written"
+    image = QImage(str(path))
+    assert not image.isNull(), f"{path.name} is not an image"
+    assert image.width() >= min_width and image.height() >= min_height, image.size()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 17)
+               for y in range(0, image.height(), 13)}
+    assert len(colours) > 12, f"{path.name} looks blank ({len(colours)} colours)"
+    return image
+
+
+def test_real_window_unlocks_selects_a_pupil_and_locks(
+    tmp_path: Path, xvfb_display: str
+) -> None:
+    database = tmp_path / "demo-school.db"
+    env = {**os.environ, "SEMH_DESKTOP_HOME": str(tmp_path / "home"),
+           "SEMH_E2E_PASS": PASSPHRASE}
+    built = subprocess.run(
+        [sys.executable, "-m", "ui.launcher", "demo", "--db", str(database),
+         "--passphrase-env", "SEMH_E2E_PASS"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+
+    shot = tmp_path / "shots" / "window.png"
+    gui_env = {**env, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb",
+               "SEMH_DESKTOP_AUTOSTAFF": "Farah Okonjo",
+               "SEMH_DESKTOP_SCREENSHOT": str(shot)}
+    started = subprocess.run(
+        [sys.executable, "-m", "ui.launcher", "gui", "--db", str(database),
+         "--passphrase-env", "SEMH_E2E_PASS"],
+        env=gui_env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stderr
+
+    main = _check_image(shot, min_width=1000, min_height=600)
+    add_pupil = _check_image(shot.with_name("window-add-pupil.png"), min_width=500,
+                             min_height=300)
+    lock = _check_image(shot.with_name("window-lock.png"), min_width=1000, min_height=600)
+    assert lock.size() == main.size()
+    assert add_pupil.width() < main.width()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for image in shot.parent.glob("*.png"):
+        shutil.copy(image, ARTIFACTS / image.name)
+
+    # What the window did is in the audit trail: unlocked, one pupil opened, then locked.
+    store = open_database(database, passphrase=Passphrase(PASSPHRASE))
+    try:
+        actions = [entry.action for entry in audit.entries(store)]
+    finally:
+        store.close()
+    assert actions[-3:] == ["unlock", "open", "lock"]
