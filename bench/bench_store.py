@@ -32,7 +32,10 @@ def main() -> None:
         created = create_database(path, staff_name="Bench", passphrase=Passphrase("bench"))
         demo.build_demo(created.store)
         created.store.close()
-        print(f"demo school (600 pupils, passphrase mode): {(time.perf_counter() - start) * 1000:.0f} ms")
+        print(
+            "demo school (600 pupils, passphrase mode): "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms"
+        )
 
         def open_passphrase() -> None:
             open_database(path, passphrase=Passphrase("bench")).close()
@@ -43,12 +46,18 @@ def main() -> None:
         raw_path = Path(folder) / "raw.db"
         store = create_store(raw_path, raw)
         store.close()
-        print(f"open with raw key (no KDF): {timed(lambda: open_store(raw_path, raw).close()):.1f} ms")
+        print(
+            f"open with raw key (no KDF): {timed(lambda: open_store(raw_path, raw).close()):.1f} ms"
+        )
 
         store = open_database(path, passphrase=Passphrase("bench"))
-        print(f"caseload query (40 on register): {timed(lambda: pupils.caseload(store), 20):.2f} ms")
-        print("whole-school caseload (600): "
-              f"{timed(lambda: pupils.caseload(store, whole_register=True), 20):.2f} ms")
+        print(
+            f"caseload query (40 on register): {timed(lambda: pupils.caseload(store), 20):.2f} ms"
+        )
+        print(
+            "whole-school caseload (600): "
+            f"{timed(lambda: pupils.caseload(store, whole_register=True), 20):.2f} ms"
+        )
         for setting in ("ON", "OFF"):
             store.conn.execute(f"PRAGMA cipher_memory_security = {setting}")
             ms = timed(lambda: pupils.caseload(store, whole_register=True), 20)

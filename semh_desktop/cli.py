@@ -33,14 +33,22 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def add_database_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    parser.add_argument("--db", type=Path, required=required, metavar="PATH",
-                        help="the database file")
-    parser.add_argument("--passphrase-env", metavar="VAR",
-                        help="read the passphrase from this environment variable (passphrase mode)")
-    parser.add_argument("--recovery-key-env", metavar="VAR",
-                        help="open with the recovery key held in this environment variable")
-    parser.add_argument("--staff", metavar="NAME",
-                        help="the staff profile to act as (default: the first SENCO)")
+    parser.add_argument(
+        "--db", type=Path, required=required, metavar="PATH", help="the database file"
+    )
+    parser.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="read the passphrase from this environment variable (passphrase mode)",
+    )
+    parser.add_argument(
+        "--recovery-key-env",
+        metavar="VAR",
+        help="open with the recovery key held in this environment variable",
+    )
+    parser.add_argument(
+        "--staff", metavar="NAME", help="the staff profile to act as (default: the first SENCO)"
+    )
 
 
 def open_from_args(args: argparse.Namespace) -> Store:
@@ -62,20 +70,28 @@ def open_from_args(args: argparse.Namespace) -> Store:
 def add_pupil_document_options(parser: argparse.ArgumentParser) -> None:
     """The options every per-pupil document command shares: --pupil UPN --out FILE."""
     parser.add_argument("--pupil", required=True, metavar="UPN", help="the pupil's UPN")
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
-                        help="where to write it; the format follows the extension")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="where to write it; the format follows the extension",
+    )
 
 
 def _new_database(args: argparse.Namespace, staff_name: str) -> tuple[Store, str | None]:
     passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
-    created = create_database(args.db, staff_name=staff_name, role="senco",
-                              passphrase=passphrase, keystore=KeyStore())
+    created = create_database(
+        args.db, staff_name=staff_name, role="senco", passphrase=passphrase, keystore=KeyStore()
+    )
     return created.store, created.recovery_key
 
 
 def _print_recovery_key(key: str | None) -> None:
     if key:
-        print("Recovery key (shown once; print it or store it somewhere safe, away from the laptop):")
+        print(
+            "Recovery key (shown once; print it or store it somewhere safe, away from the laptop):"
+        )
         print(f"  {key}")
 
 
@@ -91,8 +107,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store, key = _new_database(args, demo.STAFF[0][0])
     summary = demo.build_demo(store)
     store.close()
-    print(f"Built the demo school at {args.db}: {summary.pupils} fictional pupils, "
-          f"{summary.on_register} on the SEMH register, {summary.staff} staff profiles.")
+    print(
+        f"Built the demo school at {args.db}: {summary.pupils} fictional pupils, "
+        f"{summary.on_register} on the SEMH register, {summary.staff} staff profiles."
+    )
     _print_recovery_key(key)
     return 0
 
@@ -117,22 +135,54 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("init", "create a new encrypted database", lambda p: None, cmd_init),
     ("demo", "build the fictional demo school in a new database", lambda p: None, cmd_demo),
-    ("evidence-pack", "write a pupil's graduated-response evidence pack (PDF)",
-     gr_cli.evidence_pack_options, gr_cli.cmd_evidence_pack),
-    ("template-export", "write the school's graduated-response template to a .json file",
-     gr_cli.template_export_options, gr_cli.cmd_template_export),
-    ("template-import", "adopt a graduated-response template from a .json file",
-     gr_cli.template_import_options, gr_cli.cmd_template_import),
-    ("handout", "write a pupil's PSP document (--kind staff) or child handout (--kind child) as PDF",
-     handouts.handout_options, handouts.cmd_handout),
-    ("import", "import pupils from an MIS export (.csv) or a Common Transfer File (.xml)",
-     add_import_options, cmd_import),
-    ("sustainability-plan", "write a pupil's sustainability plan as PDF (--kind staff|parent)",
-     sustainability_plan.command_options, sustainability_plan.cmd_sustainability_plan),
-    ("report", "write the cohort impact report for an academic year (.pdf or .csv; figures only)",
-     impact_report.report_options, impact_report.cmd_report),
-    ("summary", "write a pupil's outreach summary (.pdf or .json; --pseudonymise)",
-     outreach_summary.summary_options, outreach_summary.cmd_summary),
+    (
+        "evidence-pack",
+        "write a pupil's graduated-response evidence pack (PDF)",
+        gr_cli.evidence_pack_options,
+        gr_cli.cmd_evidence_pack,
+    ),
+    (
+        "template-export",
+        "write the school's graduated-response template to a .json file",
+        gr_cli.template_export_options,
+        gr_cli.cmd_template_export,
+    ),
+    (
+        "template-import",
+        "adopt a graduated-response template from a .json file",
+        gr_cli.template_import_options,
+        gr_cli.cmd_template_import,
+    ),
+    (
+        "handout",
+        "write a pupil's PSP document (--kind staff) or child handout (--kind child) as PDF",
+        handouts.handout_options,
+        handouts.cmd_handout,
+    ),
+    (
+        "import",
+        "import pupils from an MIS export (.csv) or a Common Transfer File (.xml)",
+        add_import_options,
+        cmd_import,
+    ),
+    (
+        "sustainability-plan",
+        "write a pupil's sustainability plan as PDF (--kind staff|parent)",
+        sustainability_plan.command_options,
+        sustainability_plan.cmd_sustainability_plan,
+    ),
+    (
+        "report",
+        "write the cohort impact report for an academic year (.pdf or .csv; figures only)",
+        impact_report.report_options,
+        impact_report.cmd_report,
+    ),
+    (
+        "summary",
+        "write a pupil's outreach summary (.pdf or .json; --pseudonymise)",
+        outreach_summary.summary_options,
+        outreach_summary.cmd_summary,
+    ),
 ]
 
 
@@ -145,8 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = sub.add_parser("gui", help="start the application window (the default)")
     add_database_options(gui, required=False)
-    gui.add_argument("--demo", action="store_true",
-                     help="open the demo school, building it first if there is no database yet")
+    gui.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo school, building it first if there is no database yet",
+    )
     gui.set_defaults(handler=cmd_gui)
     for name, help_text, options, handler in COMMANDS:
         command = sub.add_parser(name, help=help_text)

@@ -49,4 +49,8 @@ def parse_academic_year(text: str) -> tuple[dt.date, dt.date]:
 
 
 def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+    return (
+        day.year
+        - date_of_birth.year
+        - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+    )

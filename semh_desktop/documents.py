@@ -41,8 +41,13 @@ def _register_fonts() -> tuple[str, str]:
         if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
             pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-            pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold",
-                                          italic="DejaVuSans", boldItalic="DejaVuSans-Bold")
+            pdfmetrics.registerFontFamily(
+                "DejaVuSans",
+                normal="DejaVuSans",
+                bold="DejaVuSans-Bold",
+                italic="DejaVuSans",
+                boldItalic="DejaVuSans-Bold",
+            )
         return "DejaVuSans", "DejaVuSans-Bold"
     return _FONT, _FONT_BOLD
 
@@ -53,34 +58,84 @@ def styles(scale: float = 1.0) -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     size = 10 * scale
     return {
-        "title": ParagraphStyle("title", parent=base["Title"], fontName=bold, fontSize=18 * scale,
-                                leading=22 * scale, alignment=TA_LEFT, spaceAfter=6 * scale),
-        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=13 * scale,
-                             leading=16 * scale, spaceBefore=10 * scale, spaceAfter=4 * scale),
-        "h3": ParagraphStyle("h3", parent=base["Heading3"], fontName=bold, fontSize=11 * scale,
-                             leading=14 * scale, spaceBefore=6 * scale, spaceAfter=2 * scale),
-        "body": ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=size,
-                               leading=size * 1.3),
-        "small": ParagraphStyle("small", parent=base["BodyText"], fontName=regular,
-                                fontSize=8 * scale, leading=10 * scale, textColor=colors.black),
-        "cell": ParagraphStyle("cell", parent=base["BodyText"], fontName=regular,
-                               fontSize=9 * scale, leading=11.5 * scale),
-        "cell_bold": ParagraphStyle("cell_bold", parent=base["BodyText"], fontName=bold,
-                                    fontSize=9 * scale, leading=11.5 * scale),
+        "title": ParagraphStyle(
+            "title",
+            parent=base["Title"],
+            fontName=bold,
+            fontSize=18 * scale,
+            leading=22 * scale,
+            alignment=TA_LEFT,
+            spaceAfter=6 * scale,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base["Heading2"],
+            fontName=bold,
+            fontSize=13 * scale,
+            leading=16 * scale,
+            spaceBefore=10 * scale,
+            spaceAfter=4 * scale,
+        ),
+        "h3": ParagraphStyle(
+            "h3",
+            parent=base["Heading3"],
+            fontName=bold,
+            fontSize=11 * scale,
+            leading=14 * scale,
+            spaceBefore=6 * scale,
+            spaceAfter=2 * scale,
+        ),
+        "body": ParagraphStyle(
+            "body", parent=base["BodyText"], fontName=regular, fontSize=size, leading=size * 1.3
+        ),
+        "small": ParagraphStyle(
+            "small",
+            parent=base["BodyText"],
+            fontName=regular,
+            fontSize=8 * scale,
+            leading=10 * scale,
+            textColor=colors.black,
+        ),
+        "cell": ParagraphStyle(
+            "cell",
+            parent=base["BodyText"],
+            fontName=regular,
+            fontSize=9 * scale,
+            leading=11.5 * scale,
+        ),
+        "cell_bold": ParagraphStyle(
+            "cell_bold",
+            parent=base["BodyText"],
+            fontName=bold,
+            fontSize=9 * scale,
+            leading=11.5 * scale,
+        ),
     }
 
 
 def escape(text: str) -> str:
     """Paragraph text is mini-HTML: user text must not be read as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br/>")
+    )
 
 
-def table(rows: Sequence[Sequence[str]], widths: Sequence[float], *, header: bool = True,
-          scale: float = 1.0) -> Table:
+def table(
+    rows: Sequence[Sequence[str]],
+    widths: Sequence[float],
+    *,
+    header: bool = True,
+    scale: float = 1.0,
+) -> Table:
     """A plain ruled table (black and white printers) with wrapped, escaped cells."""
     st = styles(scale)
-    cells = [[Paragraph(escape(str(v)), st["cell_bold"] if header and r == 0 else st["cell"])
-              for v in row] for r, row in enumerate(rows)]
+    cells = [
+        [
+            Paragraph(escape(str(v)), st["cell_bold"] if header and r == 0 else st["cell"])
+            for v in row
+        ]
+        for r, row in enumerate(rows)
+    ]
     result = Table(cells, colWidths=list(widths), repeatRows=1 if header else 0)
     commands: list[Any] = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -125,21 +180,38 @@ def write_pdf(
         label = f"CONFIDENTIAL · {initials}" if confidential else initials
         canvas.drawString(PAGE_MARGIN, top, label)
         canvas.drawRightString(A4[0] - PAGE_MARGIN, top, title)
-        canvas.drawString(PAGE_MARGIN, 10 * mm, f"Produced {format_date(produced_on)} by SEMH Desktop")
+        canvas.drawString(
+            PAGE_MARGIN, 10 * mm, f"Produced {format_date(produced_on)} by SEMH Desktop"
+        )
         canvas.drawRightString(A4[0] - PAGE_MARGIN, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
-        str(path), pagesize=A4, leftMargin=PAGE_MARGIN, rightMargin=PAGE_MARGIN,
-        topMargin=PAGE_MARGIN, bottomMargin=PAGE_MARGIN, title=title,
-        author="SEMH Desktop", subject="Confidential" if confidential else "",
+        str(path),
+        pagesize=A4,
+        leftMargin=PAGE_MARGIN,
+        rightMargin=PAGE_MARGIN,
+        topMargin=PAGE_MARGIN,
+        bottomMargin=PAGE_MARGIN,
+        title=title,
+        author="SEMH Desktop",
+        subject="Confidential" if confidential else "",
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return path
 
 
-def record_export(store: Store, record_type: str, record_id: str | None, what: str, path: Path,
-                  *, action: str = "export") -> None:
+def record_export(
+    store: Store,
+    record_type: str,
+    record_id: str | None,
+    what: str,
+    path: Path,
+    *,
+    action: str = "export",
+) -> None:
     """Audit an export or print: which document, of which record, in which file format."""
     with store.atomic():
-        audit.record(store, action, record_type, record_id, f"{what} ({Path(path).suffix.lstrip('.')})")
+        audit.record(
+            store, action, record_type, record_id, f"{what} ({Path(path).suffix.lstrip('.')})"
+        )

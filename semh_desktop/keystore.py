@@ -35,7 +35,7 @@ class RawKey:
 
 @dataclass(frozen=True)
 class Passphrase:
-    """A passphrase that SQLCipher stretches with its own KDF, so any SQLCipher 4 tool opens the file."""
+    """A passphrase stretched by SQLCipher's own KDF: any SQLCipher 4 tool opens the file."""
 
     text: str
 

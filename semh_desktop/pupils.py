@@ -31,8 +31,12 @@ PRIMARY_NEEDS = {
     "OTH": "Other difficulty or disability",
     "NSA": "SEN support but no specialist assessment",
 }
-SOCIAL_CARE = {"": "None", "CIN": "Child in need", "CP": "Child protection plan",
-               "CLA": "Child looked after"}
+SOCIAL_CARE = {
+    "": "None",
+    "CIN": "Child in need",
+    "CP": "Child protection plan",
+    "CLA": "Child looked after",
+}
 SEXES = {"F": "Female", "M": "Male", "X": "Not recorded / other"}
 FLAG_LABELS = {
     "pupil_premium": "Pupil Premium",
@@ -156,9 +160,11 @@ def validate(store: Store, details: PupilDetails, *, pupil_id: str | None = None
         result.upn = checked.upn
         if checked.warning:
             result.warnings["upn"] = checked.warning
-        clash = list(store.db.query(
-            "SELECT id FROM pupils WHERE upn = ? AND id != ?", [checked.upn, pupil_id or ""]
-        ))
+        clash = list(
+            store.db.query(
+                "SELECT id FROM pupils WHERE upn = ? AND id != ?", [checked.upn, pupil_id or ""]
+            )
+        )
         if clash:
             result.errors["upn"] = "Another pupil already has this UPN."
     except ValidationError as exc:
@@ -170,7 +176,11 @@ def validate(store: Store, details: PupilDetails, *, pupil_id: str | None = None
     today = store.clock.today()
     if details.date_of_birth is None:
         result.errors["date_of_birth"] = "Enter the date of birth as dd/mm/yyyy."
-    elif not (today.replace(year=today.year - 25) <= details.date_of_birth <= today.replace(year=today.year - 2)):
+    elif not (
+        today.replace(year=today.year - 25)
+        <= details.date_of_birth
+        <= today.replace(year=today.year - 2)
+    ):
         result.errors["date_of_birth"] = (
             "The date of birth makes the pupil younger than 2 or older than 25; check it."
         )
@@ -181,7 +191,9 @@ def validate(store: Store, details: PupilDetails, *, pupil_id: str | None = None
     if details.primary_need not in (None, *PRIMARY_NEEDS):
         result.errors["primary_need"] = "Choose a primary need from the list."
     if details.primary_need and details.sen_provision == "N":
-        result.warnings["primary_need"] = "A primary need is usually recorded only with SEN support or an EHC plan."
+        result.warnings["primary_need"] = (
+            "A primary need is usually recorded only with SEN support or an EHC plan."
+        )
     if details.social_care not in SOCIAL_CARE:
         result.errors["social_care"] = "Children's social care status is CIN, CP, CLA or none."
     if details.sex not in (None, *SEXES):
@@ -259,8 +271,11 @@ def update_pupil(store: Store, pupil_id: str, details: PupilDetails) -> Pupil:
         return before
     with store.atomic():
         store.db.table("pupils").update(
-            pupil_id, {**{n: new_row[n] for n in changed},
-                       "updated_at": store.clock.now().isoformat(timespec="seconds")}
+            pupil_id,
+            {
+                **{n: new_row[n] for n in changed},
+                "updated_at": store.clock.now().isoformat(timespec="seconds"),
+            },
         )
         audit.record(store, "change", "pupil", pupil_id, "fields: " + ", ".join(changed))
     return get_pupil(store, pupil_id)
@@ -324,10 +339,13 @@ class CaseloadRow:
 
     @property
     def search_text(self) -> str:
-        return f"{self.name} {self.upn} {year_group_label(self.year_group)} year {self.year_group}".casefold()
+        year = year_group_label(self.year_group)
+        return f"{self.name} {self.upn} {year} year {self.year_group}".casefold()
 
 
-def caseload(store: Store, *, whole_register: bool = False, include_archived: bool = False) -> list[CaseloadRow]:
+def caseload(
+    store: Store, *, whole_register: bool = False, include_archived: bool = False
+) -> list[CaseloadRow]:
     """Pupils for the main table: the SEMH register by default, or the whole school."""
     conditions = []
     if not whole_register:
@@ -336,17 +354,26 @@ def caseload(store: Store, *, whole_register: bool = False, include_archived: bo
         conditions.append("archived_at IS NULL")
     where = " AND ".join(conditions) or "1 = 1"
     rows = store.db.query(
-        f"SELECT * FROM pupils WHERE {where} ORDER BY legal_surname COLLATE NOCASE, legal_forename COLLATE NOCASE"
+        f"SELECT * FROM pupils WHERE {where} "
+        "ORDER BY legal_surname COLLATE NOCASE, legal_forename COLLATE NOCASE"
     )
     result = []
     for row in rows:
         pupil = _from_row(row)
-        result.append(CaseloadRow(
-            pupil_id=pupil.id, name=pupil.display_name, surname=pupil.surname, upn=pupil.upn,
-            year_group=pupil.details.year_group, sen_provision=pupil.details.sen_provision,
-            primary_need=pupil.details.primary_need, flags=tuple(pupil.flags()),
-            on_semh_register=pupil.details.on_semh_register, archived=bool(pupil.archived_at),
-        ))
+        result.append(
+            CaseloadRow(
+                pupil_id=pupil.id,
+                name=pupil.display_name,
+                surname=pupil.surname,
+                upn=pupil.upn,
+                year_group=pupil.details.year_group,
+                sen_provision=pupil.details.sen_provision,
+                primary_need=pupil.details.primary_need,
+                flags=tuple(pupil.flags()),
+                on_semh_register=pupil.details.on_semh_register,
+                archived=bool(pupil.archived_at),
+            )
+        )
     return result
 
 
@@ -354,13 +381,18 @@ def profile_lines(pupil: Pupil) -> list[tuple[str, str]]:
     """The profile as label/value pairs (the Profile tab and printed documents share it)."""
     d = pupil.details
     names = f"{d.legal_forename} {d.legal_surname}"
-    preferred = f"{d.preferred_forename or d.legal_forename} {d.preferred_surname or d.legal_surname}"
+    preferred = (
+        f"{d.preferred_forename or d.legal_forename} {d.preferred_surname or d.legal_surname}"
+    )
     return [
         ("Legal name", names),
         ("Known as", preferred if preferred != names else "—"),
         ("UPN", d.upn),
         ("Date of birth", format_date(d.date_of_birth)),
-        ("Year group", year_group_label(d.year_group) + (f" ({d.reg_group})" if d.reg_group else "")),
+        (
+            "Year group",
+            year_group_label(d.year_group) + (f" ({d.reg_group})" if d.reg_group else ""),
+        ),
         ("SEN provision", SEN_PROVISION[d.sen_provision]),
         ("Primary need", PRIMARY_NEEDS.get(d.primary_need or "", "—")),
         ("Social care", SOCIAL_CARE[d.social_care]),

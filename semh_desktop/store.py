@@ -94,11 +94,15 @@ def translate(exc: Exception) -> StoreError:
     """sqlcipher3 raises its own exception classes; turn them into messages a person can act on."""
     text = str(exc).lower()
     if "disk is full" in text or "database or disk is full" in text:
-        return StoreError("The disk is full, so the change was not saved. Free some space and try again.")
+        return StoreError(
+            "The disk is full, so the change was not saved. Free some space and try again."
+        )
     if "readonly" in text or "read-only" in text:
         return StoreError("The database file is read-only, so the change was not saved.")
     if "locked" in text or "busy" in text:
-        return StoreError("The database is busy in another window or program. Try again in a moment.")
+        return StoreError(
+            "The database is busy in another window or program. Try again in a moment."
+        )
     if "malformed" in text or "not a database" in text:
         return NotADatabase(
             "The database file is damaged. Nothing was changed; restore it from a backup."

@@ -36,14 +36,18 @@ def check(text: str) -> UpnCheck:
     """Validate a UPN; raise ValidationError with a reason, or return it with any warning."""
     upn = normalise(text)
     if not upn:
-        raise ValidationError("Enter the pupil's UPN (13 characters, starting with a letter).", field="upn")
+        raise ValidationError(
+            "Enter the pupil's UPN (13 characters, starting with a letter).", field="upn"
+        )
     if len(upn) != 13:
         raise ValidationError(
             f"A UPN has 13 characters: a letter and then 12 more. This one has {len(upn)}.",
             field="upn",
         )
     if upn[0] not in ALPHABET:
-        raise ValidationError("A UPN starts with its check letter (A to Z, not I, O or S).", field="upn")
+        raise ValidationError(
+            "A UPN starts with its check letter (A to Z, not I, O or S).", field="upn"
+        )
     if not upn[1:12].isdigit():
         raise ValidationError("Characters 2 to 12 of a UPN are digits.", field="upn")
     if not (upn[12].isdigit() or upn[12] in ALPHABET):

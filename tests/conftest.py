@@ -1,4 +1,4 @@
-"""Shared fixtures: a fixed clock, fresh stores (in memory and encrypted on disk), a memory keyring."""
+"""Shared fixtures: a fixed clock, fresh stores (in memory and encrypted), a memory keyring."""
 
 from __future__ import annotations
 
@@ -60,8 +60,12 @@ def store(clock: FixedClock) -> Store:
 @pytest.fixture
 def encrypted_store(tmp_path: Path, clock: FixedClock) -> Store:
     """A fresh SQLCipher file keyed with a passphrase (storage behaviour on a real file)."""
-    created = create_database(tmp_path / "school.db", staff_name="Test SENCO",
-                              passphrase=Passphrase("correct horse"), clock=clock)
+    created = create_database(
+        tmp_path / "school.db",
+        staff_name="Test SENCO",
+        passphrase=Passphrase("correct horse"),
+        clock=clock,
+    )
     yield created.store
     created.store.close()
 
@@ -69,9 +73,15 @@ def encrypted_store(tmp_path: Path, clock: FixedClock) -> Store:
 def sample_details(**changes: object) -> PupilDetails:
     """A fictional pupil with a valid UPN; override any field."""
     base = PupilDetails(
-        upn="B801200005001", legal_forename="Siân", legal_surname="O'Neill",
-        preferred_forename="Zoë", date_of_birth=dt.date(2013, 5, 14), year_group=8,
-        sen_provision="K", primary_need="SEMH", pupil_premium=True,
+        upn="B801200005001",
+        legal_forename="Siân",
+        legal_surname="O'Neill",
+        preferred_forename="Zoë",
+        date_of_birth=dt.date(2013, 5, 14),
+        year_group=8,
+        sen_provision="K",
+        primary_need="SEMH",
+        pupil_premium=True,
     )
     for name, value in changes.items():
         setattr(base, name, value)

@@ -23,7 +23,9 @@ def imported_modules(source: str) -> set[str]:
 
 def test_domain_sources_import_neither_qt_nor_ui():
     offenders = {
-        str(path.relative_to(DOMAIN)): sorted(imported_modules(path.read_text("utf-8")) & set(FORBIDDEN))
+        str(path.relative_to(DOMAIN)): sorted(
+            imported_modules(path.read_text("utf-8")) & set(FORBIDDEN)
+        )
         for path in DOMAIN.rglob("*.py")
     }
     offenders = {name: mods for name, mods in offenders.items() if mods}
@@ -44,7 +46,9 @@ def test_importing_every_domain_module_loads_no_qt():
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,4 +1,4 @@
-"""The command line: init, demo, --version, one-line errors; the demo file is unreadable without its key."""
+"""The command line: init, demo, --version, one-line errors; demo files unreadable without a key."""
 
 from __future__ import annotations
 
@@ -21,15 +21,25 @@ from .conftest import file_hash
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "semh_desktop", *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
     )
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    result = run_cli("demo", "--db", str(path), "--passphrase-env", "DEMO_PW",
-                     env={"DEMO_PW": "tea and biscuits"})
+    result = run_cli(
+        "demo",
+        "--db",
+        str(path),
+        "--passphrase-env",
+        "DEMO_PW",
+        env={"DEMO_PW": "tea and biscuits"},
+    )
     assert result.returncode == 0, result.stderr
     assert "600 fictional pupils, 40 on the SEMH register" in result.stdout
     return path
@@ -89,7 +99,9 @@ def test_errors_are_one_plain_line_and_exit_non_zero(demo_db, tmp_path):
     result = run_cli("demo", "--db", str(demo_db), "--passphrase-env", "PW", env={"PW": "x"})
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "already exists" in result.stderr
-    missing = run_cli("init", "--db", str(tmp_path / "a.db"), "--passphrase-env", "NOT_SET_ANYWHERE")
+    missing = run_cli(
+        "init", "--db", str(tmp_path / "a.db"), "--passphrase-env", "NOT_SET_ANYWHERE"
+    )
     assert missing.returncode == 1 and "NOT_SET_ANYWHERE is not set" in missing.stderr
     assert "Traceback" not in missing.stderr + result.stderr
     assert file_hash(demo_db) == before

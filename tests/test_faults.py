@@ -35,7 +35,8 @@ WRITER = textwrap.dedent(
     with store.atomic():
         for n in range(200):
             pupils.add_pupil(store, PupilDetails(
-                upn=make_upn(801, 3000, 14, n), legal_forename="Uncommitted", legal_surname=f"Pupil{n}",
+                upn=make_upn(801, 3000, 14, n), legal_forename="Uncommitted",
+                legal_surname=f"Pupil{n}",
                 date_of_birth=dt.date(2013, 1, 1), year_group=8))
         print("IN_TRANSACTION", flush=True)
         sys.stdin.readline()  # hold the transaction open until killed
@@ -55,7 +56,9 @@ def test_writer_killed_mid_transaction_loses_nothing_committed(tmp_path, clock):
     committed = make_db(path, clock)
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert writer.stdout is not None
@@ -76,8 +79,12 @@ def test_writer_killed_mid_transaction_loses_nothing_committed(tmp_path, clock):
 def small_disk(tmp_path):
     mount_point = tmp_path / "small"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         if os.environ.get("SEMH_REQUIRE_FAULT_MOUNT"):
             pytest.fail(f"could not mount a small disk: {result.stderr}")
@@ -93,10 +100,14 @@ def test_full_disk_gives_a_clear_message_and_keeps_what_was_saved(small_disk, cl
     store.staff_id = store.db["staff"].rows.__next__()["id"]
     with pytest.raises(StoreError, match="disk is full"), store.atomic():
         for n in range(20000):
-            pupils.add_pupil(store, sample_details(
-                upn=make_upn(801, 3000 + n // 1000, 15, n % 1000),
-                legal_surname=uuid.uuid4().hex * 40,  # long, incompressible rows fill pages fast
-            ))
+            pupils.add_pupil(
+                store,
+                sample_details(
+                    upn=make_upn(801, 3000 + n // 1000, 15, n % 1000),
+                    legal_surname=uuid.uuid4().hex
+                    * 40,  # long, incompressible rows fill pages fast
+                ),
+            )
     store.close()
 
     reopened = open_database(path, passphrase=PASS, clock=clock)

@@ -19,7 +19,7 @@ from semh_desktop.errors import (
     ValidationError,
     WrongKey,
 )
-from semh_desktop.keystore import KeyStore, Passphrase, parse_recovery_key, recovery_key, RawKey
+from semh_desktop.keystore import KeyStore, Passphrase, RawKey, parse_recovery_key, recovery_key
 from semh_desktop.store import latest_schema, open_store
 
 from .conftest import file_hash, sample_details
@@ -53,7 +53,9 @@ def test_standard_sqlite_cannot_read_the_file(tmp_path, clock):
         sqlite3.connect(path).execute("SELECT * FROM sqlite_master").fetchall()
 
 
-def test_keyring_mode_stores_a_raw_key_and_recovery_key_opens(tmp_path, clock, keystore, memory_keyring):
+def test_keyring_mode_stores_a_raw_key_and_recovery_key_opens(
+    tmp_path, clock, keystore, memory_keyring
+):
     path = tmp_path / "school.db"
     created = create_database(path, staff_name="Test SENCO", keystore=keystore, clock=clock)
     assert created.recovery_key and len(created.recovery_key.split("-")) == 14
@@ -92,8 +94,12 @@ def test_no_usable_keyring_asks_for_passphrase_mode(tmp_path, clock):
     import keyring.backends.fail
 
     with pytest.raises(StoreError, match="passphrase"):
-        create_database(tmp_path / "x.db", staff_name="A", clock=clock,
-                        keystore=KeyStore(keyring.backends.fail.Keyring()))
+        create_database(
+            tmp_path / "x.db",
+            staff_name="A",
+            clock=clock,
+            keystore=KeyStore(keyring.backends.fail.Keyring()),
+        )
     assert not (tmp_path / "x.db").exists()
 
 
@@ -124,7 +130,10 @@ def test_wrong_raw_key_is_refused_and_file_unchanged(tmp_path, clock, keystore, 
     [
         (b"", "is empty"),
         (b"Dear parents, the school trip is on Friday.\n" * 100, "not a SEMH Desktop database"),
-        (bytes(range(256)) * 16, "does not open"),  # one page of noise: indistinguishable from a wrong key
+        (
+            bytes(range(256)) * 16,
+            "does not open",
+        ),  # one page of noise: indistinguishable from a wrong key
     ],
 )
 def test_files_that_are_not_databases(tmp_path, clock, content, message):

@@ -15,7 +15,7 @@ from semh_desktop.attendance_import import read_import
 from semh_desktop.cases import CaseDetails
 from semh_desktop.store import Store
 from ui import attendance_import_dialog
-from ui.attendance_import_dialog import AttendanceImportDialog, run_attendance_import
+from ui.attendance_import_dialog import AttendanceImportDialog
 from ui.attendance_models import SuspensionsModel
 from ui.attendance_tab import AttendanceTab
 from ui.main_window import MainWindow
