@@ -180,9 +180,9 @@ def write_pdf(
         label = f"CONFIDENTIAL · {initials}" if confidential else initials
         canvas.drawString(PAGE_MARGIN, top, label)
         canvas.drawRightString(A4[0] - PAGE_MARGIN, top, title)
-        canvas.drawString(
-            PAGE_MARGIN, 10 * mm, f"Produced {format_date(produced_on)} by SEMH Desktop"
-        )
+        # Family-facing handouts go home in school bags: they must not name an SEMH tool.
+        maker = " by SEMH Desktop" if confidential else ""
+        canvas.drawString(PAGE_MARGIN, 10 * mm, f"Produced {format_date(produced_on)}{maker}")
         canvas.drawRightString(A4[0] - PAGE_MARGIN, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
@@ -194,7 +194,7 @@ def write_pdf(
         topMargin=PAGE_MARGIN,
         bottomMargin=PAGE_MARGIN,
         title=title,
-        author="SEMH Desktop",
+        author="SEMH Desktop" if confidential else "",
         subject="Confidential" if confidential else "",
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)

@@ -104,9 +104,9 @@ def test_child_handout_has_no_sensitive_flags(
     pupil = pupils.get_pupil(store, sensitive_case.pupil_id)
     assert pupil.details.social_care == "CLA" and pupil.details.pupil_premium
     out = handouts.write_handout(store, pupil.id, "child", tmp_path / "child.pdf")
-    # The shared page footer names the app ("Produced ... by SEMH Desktop"); that is the
-    # product's name, not a flag about the child, so it is the one allowed mention.
-    text = pdf_text(out).replace("by SEMH Desktop", "by the app")
+    # Not even the footer or the file's metadata names an SEMH tool: the handout goes home.
+    text = pdf_text(out)
+    assert "SEMH" not in (PdfReader(str(out)).metadata.author or "")
     forbidden_words = ["CLA", "CIN", "CP", "PP", "SEN", "SEMH", "EHCP", "EAL", "UPN", "WIRI"]
     for word in forbidden_words:
         assert not re.search(rf"\b{word}\b", text), word
