@@ -24,7 +24,10 @@ from semh_desktop.keystore import Passphrase
 
 pytestmark = [
     pytest.mark.xvfb,
-    pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
+    pytest.mark.skipif(
+        shutil.which("Xvfb") is None and not os.environ.get("SEMH_REQUIRE_XVFB"),
+        reason="Xvfb is not installed",
+    ),
 ]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -50,6 +53,8 @@ def xvfb_display() -> Iterator[str]:
     while not socket.exists():
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
+            if os.environ.get("SEMH_REQUIRE_XVFB"):
+                pytest.fail("Xvfb did not start")
             pytest.skip("Xvfb did not start")
         time.sleep(0.05)
     try:
