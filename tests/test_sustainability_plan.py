@@ -99,7 +99,8 @@ def test_parent_version_has_plain_words_and_no_sensitive_flags(store: Store,
                      "Meeting 1: we met on 16/11/2026", "Meeting 2: Monday 07/12/2026"):
         assert expected in text, expected
     for sensitive in (UPN, "CIN", "Child in need", "Social Care", "WIRI", "Shouted",
-                      "Pupil Premium", "Social, emotional", "CONFIDENTIAL", "14/05/2013", "Reason"):
+                      "Pupil Premium", "Social, emotional", "SEMH", "CONFIDENTIAL",
+                      "14/05/2013", "Reason"):
         assert sensitive not in text, sensitive
     entries = [e for e in audit.entries(store, pupil_id) if e.action == "export"]
     assert entries[-1].detail.startswith("sustainability plan for family")

@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop import __version__, audit, pupils, staff
+from semh_desktop import audit, pupils, staff
 from semh_desktop.dates import age_on, format_date
 from semh_desktop.errors import SemhError
 from semh_desktop.pupils import Pupil, year_group_label
@@ -907,15 +907,18 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     def show_about(self) -> None:
-        QMessageBox.about(
-            self, "About SEMH Desktop",
-            f"<h3>SEMH Desktop {__version__}</h3>"
-            "<p>Offline support for pupils with social, emotional and mental health needs: "
+        from .about import show_about  # noqa: PLC0415 - reads package metadata only when asked
+
+        show_about(
+            self,
+            intro_html="<p>Offline support for pupils with social, emotional and mental "
+            "health needs: "
             "the SEMH register, the graduated response and pastoral support plans.</p>"
             "<p>Everything is kept in one encrypted file on this computer. Nothing is sent "
             "anywhere unless you export it.</p>"
             "<p><b>Keys:</b> Ctrl+N new pupil · Ctrl+E edit · Ctrl+F find · "
-            "Ctrl+1 / Ctrl+2 register or whole school · Ctrl+L lock</p>")
+            "Ctrl+1 / Ctrl+2 register or whole school · Ctrl+L lock</p>",
+        )
 
     # ---------------------------------------------------------------- layout memory
 

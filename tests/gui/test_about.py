@@ -47,3 +47,16 @@ def test_show_about_is_modal_and_returns_when_closed(qtbot):
     QTimer.singleShot(50, close_it)
     about.show_about(None)  # returns only because the timer closed it
     assert seen == [about.AboutDialog]
+
+
+def test_help_about_in_the_window_lists_the_licences(window, monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(
+        about.AboutDialog, "exec", lambda self: shown.append(self.text.toPlainText())
+    )
+    window.about_action.trigger()
+    (text,) = shown
+    assert __version__ in text
+    assert "Ctrl+L lock" in text  # the window's own keys paragraph
+    assert "LGPL" in text or "Lesser General Public" in text
+    assert "SQLCipher" in text
