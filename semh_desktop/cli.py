@@ -224,6 +224,10 @@ def main(argv: Sequence[str] | None = None, *, start_window: WindowStarter | Non
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
+        sys.stderr.close()
+        return 0
 
 
 def default_db_path() -> Path:
