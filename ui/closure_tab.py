@@ -32,16 +32,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop import cases, closure, questionnaires, staff, sustainability
+from semh_desktop import closure, questionnaires, staff, sustainability
 from semh_desktop import sustainability_plan as plan_documents
 from semh_desktop.cases import Case
 from semh_desktop.dates import format_date
 from semh_desktop.errors import SemhError
 from semh_desktop.progress import case_progress
-from semh_desktop.pupils import Pupil
 from semh_desktop.store import Store
 
 from . import document_output, theme
+from .case_tab import CaseTab
 from .closure_dialogs import (
     ActionDialog,
     ClosingDialog,
@@ -61,7 +61,7 @@ from .closure_models import (
     action_columns,
     follow_up_columns,
 )
-from .pupil_tabs import PUPIL_TABS, PupilTab
+from .pupil_tabs import PUPIL_TABS
 
 T = TypeVar("T")
 DOCUMENT_NAMES = {"staff": "sustainability plan", "parent": "family's sustainability plan"}
@@ -126,7 +126,7 @@ class RecordsTable(QTableView):
         return False
 
 
-class ClosureTab(PupilTab):
+class ClosureTab(CaseTab):
     title = "Closure"
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -134,7 +134,6 @@ class ClosureTab(PupilTab):
         self.setObjectName("closureTab")
         self.setAccessibleName("Closure and follow-up")
         self.case: Case | None = None
-        self._cases: list[Case] = []
         self._target_labels: dict[str, str] = {}
 
         self.case_combo = QComboBox()
@@ -302,45 +301,6 @@ class ClosureTab(PupilTab):
         self._show_case(None)
 
     # -- the pupil and the case ---------------------------------------------------------------
-
-    def show_pupil(self, pupil: Pupil) -> None:
-        super().show_pupil(pupil)
-        self._cases = cases.cases_for_pupil(self.store, pupil.id)
-        chosen = cases.current_case(self.store, pupil.id)
-        self._fill_case_combo(chosen)
-        self._show_case(chosen)
-
-    def clear(self) -> None:
-        super().clear()
-        self._cases = []
-        self._fill_case_combo(None)
-        self._show_case(None)
-        self.output_label.clear()
-
-    def _fill_case_combo(self, chosen: Case | None) -> None:
-        self.case_combo.blockSignals(True)
-        self.case_combo.clear()
-        for case in reversed(self._cases):
-            self.case_combo.addItem(case.label, case.id)
-        if chosen is not None:
-            self.case_combo.setCurrentIndex(max(self.case_combo.findData(chosen.id), 0))
-        self.case_combo.setVisible(len(self._cases) > 1)
-        self.case_combo.blockSignals(False)
-
-    def _case_chosen(self) -> None:
-        chosen = next((c for c in self._cases if c.id == self.case_combo.currentData()), None)
-        if chosen is not None:
-            self._show_case(chosen)
-
-    def refresh(self) -> None:
-        if self.pupil is None:
-            return
-        keep = self.case.id if self.case else None
-        self._cases = cases.cases_for_pupil(self.store, self.pupil.id)
-        chosen = next((c for c in self._cases if c.id == keep), None) or cases.current_case(
-            self.store, self.pupil.id)
-        self._fill_case_combo(chosen)
-        self._show_case(chosen)
 
     def _target_label(self, target_id: str | None) -> str:
         return self._target_labels.get(target_id or "", "—")

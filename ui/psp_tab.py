@@ -33,11 +33,11 @@ from semh_desktop import case_aims, cases, handouts, progress, scaling, staff, t
 from semh_desktop.cases import Case
 from semh_desktop.dates import format_date
 from semh_desktop.errors import SemhError
-from semh_desktop.pupils import Pupil
 from semh_desktop.scaling import Person
 from semh_desktop.store import Store
 
 from . import document_output, theme
+from .case_tab import CaseTab
 from .progress_chart import ProgressChart
 from .psp_dialogs import AimDialog, NetworkPersonDialog, PlanDialog, ReviewDatesDialog, TargetDialog
 from .psp_models import (
@@ -53,7 +53,7 @@ from .psp_models import (
     PlanProgressProxy,
     PlanRow,
 )
-from .pupil_tabs import PUPIL_TABS, PupilTab
+from .pupil_tabs import PUPIL_TABS
 from .review_dialog import ReviewDialog, ReviewItem
 
 T = TypeVar("T")
@@ -67,7 +67,7 @@ def _button(text: str, slot: Callable[[], object], *, name: str = "") -> QPushBu
     return button
 
 
-class PspTab(PupilTab):
+class PspTab(CaseTab):
     title = "PSP"
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
@@ -75,7 +75,6 @@ class PspTab(PupilTab):
         self.setObjectName("pspTab")
         self.setAccessibleName("Pastoral support plan")
         self.case: Case | None = None
-        self._cases: list[Case] = []
 
         self.case_combo = QComboBox()
         self.case_combo.setObjectName("caseCombo")
@@ -220,47 +219,6 @@ class PspTab(PupilTab):
         self._show_case(None)
 
     # -- the pupil and the case ---------------------------------------------------------------
-
-    def show_pupil(self, pupil: Pupil) -> None:
-        super().show_pupil(pupil)
-        self._cases = cases.cases_for_pupil(self.store, pupil.id)
-        chosen = cases.current_case(self.store, pupil.id)
-        self._fill_case_combo(chosen)
-        self._show_case(chosen)
-
-    def clear(self) -> None:
-        super().clear()
-        self._cases = []
-        self._fill_case_combo(None)
-        self._show_case(None)
-        self.output_label.clear()
-
-    def _fill_case_combo(self, chosen: Case | None) -> None:
-        self.case_combo.blockSignals(True)
-        self.case_combo.clear()
-        for case in reversed(self._cases):
-            self.case_combo.addItem(case.label, case.id)
-        if chosen is not None:
-            self.case_combo.setCurrentIndex(max(self.case_combo.findData(chosen.id), 0))
-        self.case_combo.setVisible(len(self._cases) > 1)
-        self.case_combo.blockSignals(False)
-
-    def _case_chosen(self) -> None:
-        case_id = self.case_combo.currentData()
-        chosen = next((c for c in self._cases if c.id == case_id), None)
-        if chosen is not None:
-            self._show_case(chosen)
-
-    def refresh(self) -> None:
-        """Re-read the plan shown (after a change)."""
-        if self.pupil is None:
-            return
-        self._cases = cases.cases_for_pupil(self.store, self.pupil.id)
-        keep = self.case.id if self.case else None
-        chosen = next((c for c in self._cases if c.id == keep), None) or cases.current_case(
-            self.store, self.pupil.id)
-        self._fill_case_combo(chosen)
-        self._show_case(chosen)
 
     def _show_case(self, case: Case | None) -> None:
         self.case = case
