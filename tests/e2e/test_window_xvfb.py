@@ -11,60 +11,20 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtGui import QImage
 
 from semh_desktop import audit
 from semh_desktop.database import open_database
 from semh_desktop.keystore import Passphrase
 
-pytestmark = [
-    pytest.mark.xvfb,
-    pytest.mark.skipif(
-        shutil.which("Xvfb") is None and not os.environ.get("SEMH_REQUIRE_XVFB"),
-        reason="Xvfb is not installed",
-    ),
-]
+from .conftest import XVFB_MARKS
+
+pytestmark = XVFB_MARKS
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PASSPHRASE = "e2e"  # a fictional demo school: the passphrase is not a secret
-
-
-def _free_display() -> int:
-    for number in range(91, 160):
-        if not (Path(f"/tmp/.X{number}-lock").exists()
-                or Path(f"/tmp/.X11-unix/X{number}").exists()):
-            return number
-    raise RuntimeError("no free X display number")
-
-
-@pytest.fixture
-def xvfb_display() -> Iterator[str]:
-    number = _free_display()
-    server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 15  # waiting for the server to start, not timing the app
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            if os.environ.get("SEMH_REQUIRE_XVFB"):
-                pytest.fail("Xvfb did not start")
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def _check_image(path: Path, *, min_width: int, min_height: int) -> QImage:
