@@ -26,16 +26,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from semh_desktop import apdr, evidence_pack, gr_templates, pupils  # noqa: E402
-from semh_desktop import graduated_response as gr  # noqa: E402
-from semh_desktop.apdr import ApdrDetails  # noqa: E402
-from semh_desktop.clock import FixedClock  # noqa: E402
-from semh_desktop.database import create_database  # noqa: E402
-from semh_desktop.gr_templates import ChecklistItem, Phase, Template  # noqa: E402
-from semh_desktop.graduated_response import AnswerRequest, PhaseChangeRequest  # noqa: E402
-from semh_desktop.keystore import Passphrase  # noqa: E402
-from semh_desktop.pupils import PupilDetails  # noqa: E402
-from semh_desktop.store import Store  # noqa: E402
+from semh_desktop.core.clock import FixedClock  # noqa: E402
+from semh_desktop.core.database import create_database  # noqa: E402
+from semh_desktop.core.keystore import Passphrase  # noqa: E402
+from semh_desktop.core.store import Store  # noqa: E402
+from semh_desktop.documents import evidence_pack
+from semh_desktop.graduated import apdr  # noqa: E402
+from semh_desktop.graduated import response as gr  # noqa: E402
+from semh_desktop.graduated import templates as gr_templates
+from semh_desktop.graduated.apdr import ApdrDetails  # noqa: E402
+from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest  # noqa: E402
+from semh_desktop.graduated.templates import ChecklistItem, Phase, Template  # noqa: E402
+from semh_desktop.register import pupils
+from semh_desktop.register.pupils import PupilDetails  # noqa: E402
 
 RUNS = 15
 TODAY = dt.datetime(2026, 11, 23, 10, 0)
@@ -94,8 +97,8 @@ def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
 
 def main() -> None:
     app = QApplication.instance() or QApplication([])
-    from ui import theme  # noqa: PLC0415 - after the QApplication exists
-    from ui.graduated_response_tab import GraduatedResponseTab  # noqa: PLC0415
+    from ui.common import theme  # noqa: PLC0415 - after the QApplication exists
+    from ui.features.graduated.tab import GraduatedResponseTab  # noqa: PLC0415
 
     theme.apply(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as folder:

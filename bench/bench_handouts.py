@@ -17,10 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from semh_desktop import cases, handouts, scaling, staff, targets  # noqa: E402
-from semh_desktop.clock import FixedClock  # noqa: E402
-from semh_desktop.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry  # noqa: E402
-from semh_desktop.store import open_memory_store  # noqa: E402
+from semh_desktop.core.clock import FixedClock  # noqa: E402
+from semh_desktop.core.store import open_memory_store  # noqa: E402
+from semh_desktop.documents import psp as handouts
+from semh_desktop.plans import cases, scaling, targets  # noqa: E402
+from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry  # noqa: E402
+from semh_desktop.register import staff
 from tests.psp_fixtures import add_aims, add_targets, make_case, wording  # noqa: E402
 
 

@@ -18,9 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from semh_desktop import demo, handover, outreach_summary, pupils
-from semh_desktop.database import create_database
-from semh_desktop.keystore import Passphrase
+from semh_desktop.core.database import create_database
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.demo import school as demo
+from semh_desktop.exchange import handover, outreach_summary
+from semh_desktop.register import pupils
 
 PASSPHRASE = "kettle lighthouse marmalade"
 

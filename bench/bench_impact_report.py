@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from semh_desktop import impact_report
-from semh_desktop.clock import FixedClock
-from semh_desktop.database import create_database
-from semh_desktop.impact_areas import IMPACT_AREAS
-from semh_desktop.keystore import Passphrase
-from semh_desktop.store import Store
+from semh_desktop.closure.impact_areas import IMPACT_AREAS
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.database import create_database
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store
+from semh_desktop.reporting import impact_report
 
 RUNS = 5
 TODAY = dt.datetime(2026, 11, 23, 10, 0)

@@ -22,14 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from semh_desktop import pupil_import
-from semh_desktop.clock import FixedClock
-from semh_desktop.database import create_database
-from semh_desktop.demo import ETHNICITIES, FORENAMES, SURNAMES
-from semh_desktop.keystore import Passphrase
-from semh_desktop.pupil_import import ImportPreview, ImportResult
-from semh_desktop.store import Store
-from semh_desktop.upn import make_upn
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.database import create_database
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store
+from semh_desktop.demo.school import ETHNICITIES, FORENAMES, SURNAMES
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.pupils import ImportPreview, ImportResult
+from semh_desktop.register.upn import make_upn
 
 T = TypeVar("T")
 HEADER = ("UPN,Legal Surname,Legal Forename,Preferred Forename,DOB,Gender,Year,Reg Group,"

@@ -10,10 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from semh_desktop import demo, pupils
-from semh_desktop.database import create_database, open_database
-from semh_desktop.keystore import Passphrase, new_raw_key
-from semh_desktop.store import create_store, open_store
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.keystore import Passphrase, new_raw_key
+from semh_desktop.core.store import create_store, open_store
+from semh_desktop.demo import school as demo
+from semh_desktop.register import pupils
 
 
 def timed(action, repeat: int = 5) -> float:

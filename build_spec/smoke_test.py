@@ -107,9 +107,9 @@ def check_pdf(path: Path) -> str:
 
 def register_upns(db: Path) -> list[str]:
     """The UPNs of the demo school's SEMH register, read by the ordinary (non-frozen) code."""
-    from semh_desktop import pupils  # noqa: PLC0415
-    from semh_desktop.database import open_database  # noqa: PLC0415
-    from semh_desktop.keystore import Passphrase  # noqa: PLC0415
+    from semh_desktop.core.database import open_database  # noqa: PLC0415
+    from semh_desktop.core.keystore import Passphrase  # noqa: PLC0415
+    from semh_desktop.register import pupils  # noqa: PLC0415
 
     store = open_database(db, passphrase=Passphrase(PASSPHRASE))
     try:
@@ -120,7 +120,7 @@ def register_upns(db: Path) -> list[str]:
 
 def ordinary_cli(argv: list[str]) -> int:
     """Run a command of the ordinary app in this process, quietly; its exit status."""
-    from semh_desktop import cli  # noqa: PLC0415
+    from semh_desktop.cli import main as cli  # noqa: PLC0415
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return cli.main(argv)
@@ -128,7 +128,7 @@ def ordinary_cli(argv: list[str]) -> int:
 
 def document_commands() -> list[tuple[str, list[str]]]:
     """The per-pupil PDF commands this version has (the smoke test uses whichever exist)."""
-    from semh_desktop import cli  # noqa: PLC0415
+    from semh_desktop.cli import main as cli  # noqa: PLC0415
 
     names = {name for name, *_ in cli.COMMANDS}
     wanted = [("evidence-pack", ["evidence-pack"]), ("handout", ["handout", "--kind", "child"])]
@@ -215,7 +215,7 @@ def build_checks(frozen: Frozen, work: Path, env: dict[str, str],
 
     def frozen_opens_ordinary() -> str:
         # The ordinary app exactly as installed: the console script's entry point.
-        run([sys.executable, "-m", "ui.launcher", "demo", "--db", ordinary_db, *db_options],
+        run([sys.executable, "-m", "ui.app.launcher", "demo", "--db", ordinary_db, *db_options],
             env, what="ordinary demo")
         written = []
         for name, argv in documents:
@@ -227,7 +227,7 @@ def build_checks(frozen: Frozen, work: Path, env: dict[str, str],
         return "; ".join(written)
 
     def window() -> str:
-        from semh_desktop import demo  # noqa: PLC0415
+        from semh_desktop.demo import school as demo  # noqa: PLC0415
 
         shot = shots / "window.png"
         for old in shots.glob("window*.png"):
@@ -265,7 +265,7 @@ def bundled_modules(frozen: Frozen) -> set[str]:
 def check_contents(frozen: Frozen) -> str:
     from importlib.metadata import packages_distributions  # noqa: PLC0415
 
-    from semh_desktop import components  # noqa: PLC0415
+    from semh_desktop.core import components  # noqa: PLC0415
 
     internal = frozen.internal
     problems: list[str] = []

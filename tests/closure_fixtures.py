@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from semh_desktop import cases, closure, pupils, scaling
-from semh_desktop.cases import CaseDetails
-from semh_desktop.closure import ClosureDetails
-from semh_desktop.scaling import BASELINE, FINAL
-from semh_desktop.store import Store
+from semh_desktop.closure import closure
+from semh_desktop.closure.closure import ClosureDetails
+from semh_desktop.core.store import Store
+from semh_desktop.plans import cases, scaling
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.plans.scaling import BASELINE, FINAL
+from semh_desktop.register import pupils
 
 from .conftest import sample_details
 from .psp_fixtures import add_aims, add_targets

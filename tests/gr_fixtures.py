@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from semh_desktop import pupils
-from semh_desktop.gr_templates import ChecklistItem, Phase, Template
-from semh_desktop.pupils import Pupil
-from semh_desktop.store import Store
-from semh_desktop.upn import make_upn
+from semh_desktop.core.store import Store
+from semh_desktop.graduated.templates import ChecklistItem, Phase, Template
+from semh_desktop.register import pupils
+from semh_desktop.register.pupils import Pupil
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 

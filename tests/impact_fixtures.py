@@ -17,28 +17,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from semh_desktop import (
-    attendance,
-    case_aims,
-    cases,
-    closure,
-    impact_areas,
-    pupils,
-    questionnaires,
-    scaling,
-    staff,
-    suspensions,
-    targets,
-)
-from semh_desktop.attendance import AttendanceDetails
-from semh_desktop.cases import CaseDetails
-from semh_desktop.closure import ClosureDetails
-from semh_desktop.questionnaires import QuestionnaireEntry
-from semh_desktop.scaling import BASELINE, FINAL, MID, ItemScoring, ReviewEntry
-from semh_desktop.store import Store
-from semh_desktop.suspensions import SuspensionDetails
-from semh_desktop.targets import TargetWording
-from semh_desktop.upn import make_upn
+from semh_desktop.attendance import attendance, suspensions
+from semh_desktop.attendance.attendance import AttendanceDetails
+from semh_desktop.attendance.suspensions import SuspensionDetails
+from semh_desktop.closure import closure, impact_areas, questionnaires
+from semh_desktop.closure.closure import ClosureDetails
+from semh_desktop.closure.questionnaires import QuestionnaireEntry
+from semh_desktop.core.store import Store
+from semh_desktop.plans import case_aims, cases, scaling, targets
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, ReviewEntry
+from semh_desktop.plans.targets import TargetWording
+from semh_desktop.register import pupils, staff
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from semh_desktop import pupil_import
-from semh_desktop.pupil_import import ImportPreview, ImportResult
-from semh_desktop.store import Store
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.pupils import ImportPreview, ImportResult
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 SIMS = FIXTURES / "sims_pupils_cp1252.csv"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from semh_desktop import case_aims, cases, pupils, targets
-from semh_desktop.cases import CaseDetails
-from semh_desktop.store import Store
-from semh_desktop.targets import TargetWording
+from semh_desktop.core.store import Store
+from semh_desktop.plans import case_aims, cases, targets
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.plans.targets import TargetWording
+from semh_desktop.register import pupils
 
 from .conftest import sample_details
 

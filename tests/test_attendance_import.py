@@ -8,12 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from semh_desktop import attendance, audit, pupils, suspensions
-from semh_desktop.attendance_import import apply_import, read_import
-from semh_desktop.errors import SemhError, ValidationError
-from semh_desktop.store import Store
-from semh_desktop.suspensions import SuspensionDetails
-from semh_desktop.upn import make_upn
+from semh_desktop.attendance import attendance, suspensions
+from semh_desktop.attendance.suspensions import SuspensionDetails
+from semh_desktop.core.errors import SemhError, ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import.attendance import apply_import, read_import
+from semh_desktop.register import audit, pupils
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 

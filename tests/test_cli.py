@@ -11,9 +11,11 @@ from pathlib import Path
 import apsw
 import pytest
 
-from semh_desktop import cli, demo, pupils
-from semh_desktop.database import open_database
-from semh_desktop.keystore import Passphrase
+from semh_desktop.cli import main as cli
+from semh_desktop.core.database import open_database
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.demo import school as demo
+from semh_desktop.register import pupils
 
 from .conftest import file_hash
 

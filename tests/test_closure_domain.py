@@ -6,24 +6,18 @@ import datetime as dt
 
 import pytest
 
-from semh_desktop import (
-    audit,
-    cases,
-    closure,
-    due,
-    pupils,
-    questionnaires,
-    scaling,
-    sustainability,
-)
-from semh_desktop.clock import FixedClock
-from semh_desktop.closure import CannotClose, ClosureDetails
-from semh_desktop.errors import StoreError, ValidationError
-from semh_desktop.progress import case_progress
-from semh_desktop.questionnaires import QuestionnaireEntry
-from semh_desktop.scaling import MID
-from semh_desktop.store import Store
-from semh_desktop.sustainability import ActionDetails, FollowUpResult, SignpostDetails
+from semh_desktop.closure import closure, questionnaires, sustainability
+from semh_desktop.closure.closure import CannotClose, ClosureDetails
+from semh_desktop.closure.questionnaires import QuestionnaireEntry
+from semh_desktop.closure.sustainability import ActionDetails, FollowUpResult, SignpostDetails
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.errors import StoreError, ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.plans import cases, scaling
+from semh_desktop.plans.progress import case_progress
+from semh_desktop.plans.scaling import MID
+from semh_desktop.register import audit, pupils
+from semh_desktop.reporting import due
 
 from .closure_fixtures import closed_case, open_case_on, ready_to_close, score_all
 from .conftest import sample_details

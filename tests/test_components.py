@@ -7,7 +7,8 @@ from importlib import metadata
 
 import pytest
 
-from semh_desktop import __version__, components
+from semh_desktop import __version__
+from semh_desktop.core import components
 
 
 def licence_evidence(distribution: str) -> str:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import pupils
-from semh_desktop.database import create_database, open_database
-from semh_desktop.errors import StoreError
-from semh_desktop.keystore import Passphrase
-from semh_desktop.upn import make_upn
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.errors import StoreError
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.register import pupils
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 
@@ -25,11 +25,11 @@ PASS = Passphrase("fault test")
 WRITER = textwrap.dedent(
     """
     import sys, datetime as dt
-    from semh_desktop import pupils, staff
-    from semh_desktop.database import open_database
-    from semh_desktop.keystore import Passphrase
-    from semh_desktop.pupils import PupilDetails
-    from semh_desktop.upn import make_upn
+    from semh_desktop.register import pupils, staff
+    from semh_desktop.core.database import open_database
+    from semh_desktop.core.keystore import Passphrase
+    from semh_desktop.register.pupils import PupilDetails
+    from semh_desktop.register.upn import make_upn
     store = open_database(sys.argv[1], passphrase=Passphrase("fault test"))
     store.staff_id = staff.list_staff(store)[0].id
     with store.atomic():

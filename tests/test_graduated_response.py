@@ -11,12 +11,17 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from semh_desktop import apdr, audit, cli, demo, evidence_pack, gr_templates, pupils
-from semh_desktop import graduated_response as gr
-from semh_desktop.apdr import ApdrDetails
-from semh_desktop.errors import NotFound, ValidationError
-from semh_desktop.gr_templates import ChecklistItem, Phase, Template
-from semh_desktop.graduated_response import AnswerRequest, PhaseChangeRequest
+from semh_desktop.cli import main as cli
+from semh_desktop.core.errors import NotFound, ValidationError
+from semh_desktop.demo import school as demo
+from semh_desktop.documents import evidence_pack
+from semh_desktop.graduated import apdr
+from semh_desktop.graduated import response as gr
+from semh_desktop.graduated import templates as gr_templates
+from semh_desktop.graduated.apdr import ApdrDetails
+from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest
+from semh_desktop.graduated.templates import ChecklistItem, Phase, Template
+from semh_desktop.register import audit, pupils
 
 from .gr_fixtures import DAY, TODAY, add_pupil, dump_tables, small_template
 

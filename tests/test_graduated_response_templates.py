@@ -11,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from semh_desktop import audit, cli, gr_templates
-from semh_desktop.database import open_database
-from semh_desktop.errors import ValidationError
-from semh_desktop.gr_templates import (
+from semh_desktop.cli import main as cli
+from semh_desktop.core.database import open_database
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.graduated import templates as gr_templates
+from semh_desktop.graduated.templates import (
     DEFAULT_TEMPLATE_PATH,
     ChecklistItem,
     TemplateError,
@@ -23,7 +25,7 @@ from semh_desktop.gr_templates import (
     template_to_dict,
     template_to_json,
 )
-from semh_desktop.keystore import Passphrase
+from semh_desktop.register import audit
 
 from .gr_fixtures import dump_tables, small_template
 

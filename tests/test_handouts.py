@@ -11,10 +11,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from semh_desktop import audit, cases, cli, handouts, pupils, scaling
-from semh_desktop.errors import NotFound, ValidationError
-from semh_desktop.scaling import BASELINE, MID, ItemScoring, Person, ReviewEntry
-from semh_desktop.store import Store
+from semh_desktop.cli import main as cli
+from semh_desktop.core.errors import NotFound, ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.documents import psp as handouts
+from semh_desktop.plans import cases, scaling
+from semh_desktop.plans.scaling import BASELINE, MID, ItemScoring, Person, ReviewEntry
+from semh_desktop.register import audit, pupils
 
 from .psp_fixtures import add_aims, add_targets, make_case
 

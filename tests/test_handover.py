@@ -10,18 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import audit, demo, handover, pupils, staff, targets
-from semh_desktop.clock import FixedClock
-from semh_desktop.database import create_database, open_database
-from semh_desktop.errors import ValidationError
-from semh_desktop.handover import (
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.demo import school as demo
+from semh_desktop.exchange import handover
+from semh_desktop.exchange.handover import (
     DamagedBundle,
     HandoverError,
     KdfParams,
     WrongBundlePassphrase,
 )
-from semh_desktop.keystore import Passphrase
-from semh_desktop.store import Store, open_memory_store
+from semh_desktop.plans import targets
+from semh_desktop.register import audit, pupils, staff
 
 from .conftest import TODAY, file_hash, sample_details
 from .psp_fixtures import add_targets, make_case
@@ -263,8 +266,8 @@ def test_a_record_changed_on_one_side_only_is_taken_or_kept_without_asking(share
 
 def test_both_sides_adding_history_to_the_same_chain_is_a_conflict(shared):
     a, b, target, folder = shared
-    from semh_desktop import scaling
-    from semh_desktop.scaling import BASELINE
+    from semh_desktop.plans import scaling
+    from semh_desktop.plans.scaling import BASELINE
 
     case_id = target.case_id
     scaling.record_score(a, case_id, BASELINE, 4, held_on=dt.date(2026, 10, 5), target_id=target.id)
@@ -395,7 +398,7 @@ def test_round_trip_ten_pupils_every_record_equal_and_no_duplicates_on_second_im
 
 
 def test_the_receivers_own_template_stays_its_current_one(school, sent, receiver):
-    from semh_desktop import gr_templates
+    from semh_desktop.graduated import templates as gr_templates
 
     own = gr_templates.current_template(receiver)
     handover.import_bundle(receiver, sent[0], PASSPHRASE)

@@ -15,10 +15,14 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from semh_desktop import audit, cli, demo, impact_report, staff
-from semh_desktop.clock import SystemClock
-from semh_desktop.errors import ValidationError
-from semh_desktop.impact_report import (
+from semh_desktop.cli import main as cli
+from semh_desktop.core.clock import SystemClock
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.demo import school as demo
+from semh_desktop.register import audit, staff
+from semh_desktop.reporting import impact_report
+from semh_desktop.reporting.impact_report import (
     SUPPRESSED,
     ReportFilters,
     ScoreChange,
@@ -28,7 +32,6 @@ from semh_desktop.impact_report import (
     mean_text,
     percent_text,
 )
-from semh_desktop.store import Store
 
 from .conftest import TODAY
 from .impact_fixtures import NAMES, Cohort, build_cohort

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import audit, pupil_import, pupils
-from semh_desktop.clock import FixedClock
-from semh_desktop.import_fields import ImportCancelled, SourceRecord
-from semh_desktop.keystore import Passphrase
-from semh_desktop.pupil_import import ImportOutOfDate
-from semh_desktop.store import Store, open_store
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store, open_store
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.fields import ImportCancelled, SourceRecord
+from semh_desktop.exchange.mis_import.pupils import ImportOutOfDate
+from semh_desktop.register import audit, pupils
 
 from .conftest import file_hash, sample_details
 from .import_helpers import (

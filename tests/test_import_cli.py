@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import cli
-from semh_desktop.keystore import Passphrase
-from semh_desktop.store import open_store
+from semh_desktop.cli import main as cli
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import open_store
 
 from .import_helpers import BAD_ROWS, CTF, SIMS, audit_rows, pupil_rows
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import csv_pupils, pupil_import
-from semh_desktop.csv_pupils import guess_mapping, read_csv, suggested_mapping
-from semh_desktop.errors import ValidationError
-from semh_desktop.import_fields import read_value
-from semh_desktop.store import Store
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import import csv_pupils
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.csv_pupils import guess_mapping, read_csv, suggested_mapping
+from semh_desktop.exchange.mis_import.fields import read_value
 
 from .import_helpers import ARBOR, BROMCOM, SIMS, import_file, preview_file, pupil_rows
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import pupil_import
-from semh_desktop.ctf import read_ctf
-from semh_desktop.errors import ValidationError
-from semh_desktop.store import Store
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.ctf import read_ctf
 
 from .import_helpers import CTF, CTF_OLD, import_file, preview_file, pupil_rows
 

@@ -15,10 +15,11 @@ from xml.sax.saxutils import escape
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from semh_desktop import pupil_import, pupils, staff
-from semh_desktop.clock import FixedClock
-from semh_desktop.errors import ValidationError
-from semh_desktop.store import Store, open_memory_store
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.register import pupils, staff
 
 from .conftest import TODAY, sample_details
 from .import_helpers import CTF, pupil_rows

@@ -13,13 +13,15 @@ import jsonschema
 import pypdf
 import pytest
 
-from semh_desktop import audit, cli, demo, pupils, staff
-from semh_desktop.clock import FixedClock
-from semh_desktop.database import create_database
-from semh_desktop.dates import format_date
-from semh_desktop.errors import ValidationError
-from semh_desktop.keystore import Passphrase
-from semh_desktop.outreach_summary import (
+from semh_desktop.cli import main as cli
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.database import create_database
+from semh_desktop.core.dates import format_date
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.demo import school as demo
+from semh_desktop.exchange.outreach_summary import (
     NOTE_FIELDS,
     SummaryOptions,
     build_summary,
@@ -31,7 +33,7 @@ from semh_desktop.outreach_summary import (
     write_summaries,
     write_summary,
 )
-from semh_desktop.store import Store, open_memory_store
+from semh_desktop.register import audit, pupils, staff
 
 from .conftest import TODAY
 from .psp_fixtures import add_targets, make_case

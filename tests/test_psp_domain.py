@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 import sqlcipher3
 
-from semh_desktop import audit, case_aims, cases, progress, scaling, targets
-from semh_desktop.cases import CaseDetails
-from semh_desktop.errors import ValidationError
-from semh_desktop.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry
-from semh_desktop.store import Store
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.plans import case_aims, cases, progress, scaling, targets
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry
+from semh_desktop.register import audit
 
 from .psp_fixtures import START, add_aims, add_targets, make_case, wording
 

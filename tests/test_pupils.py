@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from semh_desktop import audit, pupils, staff, upn
-from semh_desktop.errors import ValidationError
-from semh_desktop.upn import make_upn
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.register import audit, pupils, staff, upn
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 

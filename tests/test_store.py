@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from semh_desktop import pupils
-from semh_desktop.database import create_database, open_database
-from semh_desktop.errors import (
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.errors import (
     FileTooNew,
     KeyMissing,
     NotADatabase,
@@ -19,8 +18,15 @@ from semh_desktop.errors import (
     ValidationError,
     WrongKey,
 )
-from semh_desktop.keystore import KeyStore, Passphrase, RawKey, parse_recovery_key, recovery_key
-from semh_desktop.store import latest_schema, open_store
+from semh_desktop.core.keystore import (
+    KeyStore,
+    Passphrase,
+    RawKey,
+    parse_recovery_key,
+    recovery_key,
+)
+from semh_desktop.core.store import latest_schema, open_store
+from semh_desktop.register import pupils
 
 from .conftest import file_hash, sample_details
 
@@ -217,7 +223,7 @@ def test_schema_1_database_upgrades_to_current_with_a_backup(tmp_path, clock):
 
 
 def test_failed_migration_leaves_the_previous_version(tmp_path, clock, monkeypatch):
-    from semh_desktop import store as store_module
+    from semh_desktop.core import store as store_module
 
     path = tmp_path / "old.db"
     shutil.copy(FIXTURES / "schema_1.db", path)

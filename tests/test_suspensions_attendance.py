@@ -6,12 +6,9 @@ import datetime as dt
 
 import pytest
 
-from semh_desktop import attendance, audit, cases, impact_areas, pupils, suspensions
-from semh_desktop.attendance import AttendanceDetails
-from semh_desktop.cases import CaseDetails
-from semh_desktop.errors import SemhError, ValidationError
-from semh_desktop.store import Store
-from semh_desktop.support_windows import (
+from semh_desktop.attendance import attendance, suspensions
+from semh_desktop.attendance.attendance import AttendanceDetails
+from semh_desktop.attendance.support_windows import (
     AttendancePoint,
     Window,
     attendance_at,
@@ -19,8 +16,14 @@ from semh_desktop.support_windows import (
     pupil_timeline,
     windows_for_case,
 )
-from semh_desktop.suspensions import ExclusionDetails, SuspensionDetails
-from semh_desktop.upn import make_upn
+from semh_desktop.attendance.suspensions import ExclusionDetails, SuspensionDetails
+from semh_desktop.closure import impact_areas
+from semh_desktop.core.errors import SemhError, ValidationError
+from semh_desktop.core.store import Store
+from semh_desktop.plans import cases
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.register import audit, pupils
+from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
 

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from semh_desktop import audit, cli, closure, pupils, questionnaires, sustainability
-from semh_desktop import sustainability_plan as plan_documents
-from semh_desktop.closure import ClosureDetails
-from semh_desktop.errors import NotFound
-from semh_desktop.progress import case_progress
-from semh_desktop.store import Store
-from semh_desktop.sustainability import ActionDetails, FollowUpResult, SignpostDetails
+from semh_desktop.cli import main as cli
+from semh_desktop.closure import closure, questionnaires, sustainability
+from semh_desktop.closure.closure import ClosureDetails
+from semh_desktop.closure.sustainability import ActionDetails, FollowUpResult, SignpostDetails
+from semh_desktop.core.errors import NotFound
+from semh_desktop.core.store import Store
+from semh_desktop.documents import sustainability_plan as plan_documents
+from semh_desktop.plans.progress import case_progress
+from semh_desktop.register import audit, pupils
 
 from .closure_fixtures import ready_to_close
 from .conftest import sample_details

@@ -17,17 +17,18 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from semh_desktop import case_aims, cases, pupils, scaling, staff, targets
-from semh_desktop.cases import CaseDetails
-from semh_desktop.clock import FixedClock
-from semh_desktop.pupils import Pupil
-from semh_desktop.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry
-from semh_desktop.store import Store, open_memory_store
-from semh_desktop.targets import TargetWording
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.plans import case_aims, cases, scaling, targets
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry
+from semh_desktop.plans.targets import TargetWording
+from semh_desktop.register import pupils, staff
+from semh_desktop.register.pupils import Pupil
 from tests.conftest import sample_details
-from ui import theme
-from ui.main_window import MainWindow
-from ui.psp_tab import PspTab
+from ui.common import theme
+from ui.features.plans.tab import PspTab
+from ui.shell.main_window import MainWindow
 
 
 def build_store() -> tuple[Store, Pupil]:

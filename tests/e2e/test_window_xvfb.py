@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from semh_desktop import audit
-from semh_desktop.database import open_database
-from semh_desktop.keystore import Passphrase
+from semh_desktop.core.database import open_database
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.register import audit
 
 from .conftest import XVFB_MARKS
 
@@ -45,7 +45,7 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(
     env = {**os.environ, "SEMH_DESKTOP_HOME": str(tmp_path / "home"),
            "SEMH_E2E_PASS": PASSPHRASE}
     built = subprocess.run(
-        [sys.executable, "-m", "ui.launcher", "demo", "--db", str(database),
+        [sys.executable, "-m", "ui.app.launcher", "demo", "--db", str(database),
          "--passphrase-env", "SEMH_E2E_PASS"],
         env=env, capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
@@ -55,7 +55,7 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(
                "SEMH_DESKTOP_AUTOSTAFF": "Farah Okonjo",
                "SEMH_DESKTOP_SCREENSHOT": str(shot)}
     started = subprocess.run(
-        [sys.executable, "-m", "ui.launcher", "gui", "--db", str(database),
+        [sys.executable, "-m", "ui.app.launcher", "gui", "--db", str(database),
          "--passphrase-env", "SEMH_E2E_PASS"],
         env=gui_env, capture_output=True, text=True, timeout=180)
     assert started.returncode == 0, started.stderr

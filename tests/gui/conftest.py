@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import demo
-from semh_desktop.store import Store
-from ui.main_window import MainWindow
+from semh_desktop.core.store import Store
+from semh_desktop.demo import school as demo
+from ui.shell.main_window import MainWindow
 
 
 @pytest.fixture

@@ -10,17 +10,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, cases, pupils
-from semh_desktop.attendance_import import read_import
-from semh_desktop.cases import CaseDetails
-from semh_desktop.store import Store
-from ui import attendance_import_dialog
-from ui.attendance_import_dialog import AttendanceImportDialog
-from ui.attendance_models import SuspensionsModel
-from ui.attendance_tab import AttendanceTab
-from ui.main_window import MainWindow
-from ui.pupil_tabs import PUPIL_TABS
-from ui.reports_view import ReportsView, ReportsWindow
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import.attendance import read_import
+from semh_desktop.plans import cases
+from semh_desktop.plans.cases import CaseDetails
+from semh_desktop.register import audit, pupils
+from ui.common.pupil_tab import PUPIL_TABS
+from ui.features.attendance import import_dialog as attendance_import_dialog
+from ui.features.attendance.import_dialog import AttendanceImportDialog
+from ui.features.attendance.models import SuspensionsModel
+from ui.features.attendance.tab import AttendanceTab
+from ui.features.reporting.reports_view import ReportsView, ReportsWindow
+from ui.shell.main_window import MainWindow
 
 from ..conftest import sample_details
 from ..impact_fixtures import build_cohort
@@ -288,7 +289,7 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
 
     # Cancel: the first progress call blocks until Cancel has been pressed.
     def slow(progress: object, cancelled: object) -> object:
-        from semh_desktop.impact_report import ReportCancelled  # noqa: PLC0415
+        from semh_desktop.reporting.impact_report import ReportCancelled  # noqa: PLC0415
         while not cancelled():  # type: ignore[operator]
             pass
         raise ReportCancelled("The report was cancelled.")

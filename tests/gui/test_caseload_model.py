@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 
-from semh_desktop import pupils
-from semh_desktop.pupils import CaseloadRow
-from semh_desktop.store import Store
+from semh_desktop.core.store import Store
+from semh_desktop.register import pupils
+from semh_desktop.register.pupils import CaseloadRow
 from tests.conftest import sample_details
-from ui.caseload_model import (
+from ui.shell.caseload import (
     COL_FLAGS,
     COL_NAME,
     COL_SEN,

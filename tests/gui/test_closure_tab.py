@@ -12,23 +12,25 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, cases, closure, staff, sustainability
-from semh_desktop.closure import ClosureDetails
-from semh_desktop.store import Store
-from semh_desktop.sustainability import ActionDetails
-from ui import document_output
-from ui.closure_dialogs import (
+from semh_desktop.closure import closure, sustainability
+from semh_desktop.closure.closure import ClosureDetails
+from semh_desktop.closure.sustainability import ActionDetails
+from semh_desktop.core.store import Store
+from semh_desktop.plans import cases
+from semh_desktop.register import audit, staff
+from ui.common import document_output
+from ui.common.pupil_tab import PUPIL_TABS
+from ui.features.closure.dialogs import (
     ActionDialog,
     ClosingDialog,
     FollowUpDialog,
     QuestionnaireDialog,
     SignpostDialog,
 )
-from ui.closure_models import RecordsModel, action_columns
-from ui.closure_tab import ClosureTab
-from ui.due_view import COL_KIND, COL_PUPIL, COL_STATUS, DueModel, DueView
-from ui.main_window import MainWindow
-from ui.pupil_tabs import PUPIL_TABS
+from ui.features.closure.models import RecordsModel, action_columns
+from ui.features.closure.tab import ClosureTab
+from ui.features.due.due_view import COL_KIND, COL_PUPIL, COL_STATUS, DueModel, DueView
+from ui.shell.main_window import MainWindow
 
 from ..closure_fixtures import ready_to_close
 from ..test_closure_domain import due_fixture
@@ -367,7 +369,7 @@ def test_a_read_only_profile_cannot_change_anything(store: Store, ready: cases.C
 
 def test_models_pass_the_model_tester(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]
     due_fixture(store)
-    from semh_desktop import due
+    from semh_desktop.reporting import due
 
     model = DueModel()
     model.set_rows(due.due_items(store))
@@ -457,7 +459,7 @@ def test_closing_from_the_tab_updates_the_due_count(
 
 def test_history_shows_every_case_and_the_re_referral(
         store: Store, make_window: Callable[..., MainWindow]) -> None:
-    from semh_desktop import pupils
+    from semh_desktop.register import pupils
 
     from ..closure_fixtures import closed_case, open_case_on
     from ..conftest import sample_details

@@ -9,17 +9,23 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from semh_desktop import apdr, audit, gr_templates, staff
-from semh_desktop import graduated_response as gr
-from semh_desktop.apdr import ApdrDetails
-from semh_desktop.gr_templates import ChecklistItem, Phase, Template, template_to_json
-from semh_desktop.graduated_response import AnswerRequest, PhaseChangeRequest
-from ui.caseload_model import CASELOAD_COLUMNS, CaseloadModel, load_extra_values
-from ui.graduated_response_dialogs import ApdrCycleDialog, ChangePhaseDialog, EvidenceDialog
-from ui.graduated_response_models import ApdrCycleModel, ItemHistoryModel, PhaseHistoryModel
-from ui.graduated_response_tab import GraduatedResponseTab
-from ui.pupil_tabs import PUPIL_TABS
-from ui.template_editor import ChecklistItemsModel, PhasesModel, TemplateEditorDialog
+from semh_desktop.graduated import apdr
+from semh_desktop.graduated import response as gr
+from semh_desktop.graduated import templates as gr_templates
+from semh_desktop.graduated.apdr import ApdrDetails
+from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest
+from semh_desktop.graduated.templates import ChecklistItem, Phase, Template, template_to_json
+from semh_desktop.register import audit, staff
+from ui.common.pupil_tab import PUPIL_TABS
+from ui.features.graduated.dialogs import ApdrCycleDialog, ChangePhaseDialog, EvidenceDialog
+from ui.features.graduated.models import ApdrCycleModel, ItemHistoryModel, PhaseHistoryModel
+from ui.features.graduated.tab import GraduatedResponseTab
+from ui.features.graduated.template_editor import (
+    ChecklistItemsModel,
+    PhasesModel,
+    TemplateEditorDialog,
+)
+from ui.shell.caseload import CASELOAD_COLUMNS, CaseloadModel, load_extra_values
 
 from ..gr_fixtures import DAY, TODAY, add_pupil, dump_tables, small_template
 
@@ -216,7 +222,7 @@ def test_apdr_add_and_edit_through_dialogs(tab, store, pupil, monkeypatch):
 
 def test_evidence_pack_button_saves_an_audited_pdf(tab, store, pupil, tmp_path, monkeypatch):
     target = tmp_path / "pack"
-    monkeypatch.setattr("ui.graduated_response_tab.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("ui.features.graduated.tab.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), "PDF files (*.pdf)"))
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
@@ -287,7 +293,7 @@ def test_caseload_shows_phase_and_outstanding_columns(store, pupil):
     other = add_pupil(store, serial=3)
     gr.record_answer(store, pupil.id, "two-2", AnswerRequest("done", DAY))
     model = CaseloadModel(CASELOAD_COLUMNS)
-    from semh_desktop import pupils
+    from semh_desktop.register import pupils
 
     rows = pupils.caseload(store)
     model.set_rows(rows, load_extra_values(store, rows, model.extra_columns))
@@ -362,27 +368,27 @@ def test_editor_import_and_export(editor, store, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
-    monkeypatch.setattr("ui.template_editor.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
                         lambda *a, **k: (str(bad), ""))
     before = dump_tables(store)
     editor.import_button.click()
     assert warnings and "phases: must list at least one phase" in warnings[0]
     assert dump_tables(store) == before
-    monkeypatch.setattr("ui.template_editor.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
                         lambda *a, **k: (str(theirs), ""))
     editor.import_button.click()
     current = gr_templates.current_template(store)
     assert current.template.name == "Borough checklist" and current.source == "import"
     assert editor.name_edit.text() == "Borough checklist"
     out = tmp_path / "ours"
-    monkeypatch.setattr("ui.template_editor.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(out), ""))
     editor.export_button.click()
     assert (tmp_path / "ours.json").read_bytes() == theirs.read_bytes()
 
 
 def test_settings_action_and_tab_in_the_main_window(qtbot, store, pupil):
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
     window = MainWindow(store, start_locked=False)
     qtbot.addWidget(window)

@@ -11,13 +11,18 @@ import pytest
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import pupil_import
-from semh_desktop.csv_pupils import guess_mapping, read_csv, suggested_mapping
-from semh_desktop.import_fields import NOT_IMPORTED
-from semh_desktop.pupil_import import ImportResult
-from semh_desktop.store import Store
-from ui.import_dialog import ImportDialog, MappingModel, PlannedModel, ProblemModel
-from ui.main_window import MainWindow
+from semh_desktop.core.store import Store
+from semh_desktop.exchange.mis_import import pupils as pupil_import
+from semh_desktop.exchange.mis_import.csv_pupils import guess_mapping, read_csv, suggested_mapping
+from semh_desktop.exchange.mis_import.fields import NOT_IMPORTED
+from semh_desktop.exchange.mis_import.pupils import ImportResult
+from ui.features.importing.import_dialog import (
+    ImportDialog,
+    MappingModel,
+    PlannedModel,
+    ProblemModel,
+)
+from ui.shell.main_window import MainWindow
 
 from ..import_helpers import BAD_ROWS, CTF, SIMS, audit_rows, pupil_rows
 

@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, pupils, staff
-from semh_desktop.store import Store
-from ui import settings
-from ui.caseload_model import COL_NAME, COL_YEAR, PUPIL_ID_ROLE
-from ui.main_window import MainWindow
+from semh_desktop.core.store import Store
+from semh_desktop.register import audit, pupils, staff
+from ui.common import settings
+from ui.shell.caseload import COL_NAME, COL_YEAR, PUPIL_ID_ROLE
+from ui.shell.main_window import MainWindow
 
 
 def actions_for(store: Store, record_id: str) -> list[str]:
@@ -255,7 +255,7 @@ def test_staff_profiles_dialog_adds_a_profile(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ui.staff_dialog import StaffProfilesDialog
+    from ui.features.register.staff_dialog import StaffProfilesDialog
 
     seen: dict[str, object] = {}
 
@@ -297,7 +297,7 @@ def test_locking_closes_an_open_dialog_without_saving(window: MainWindow, school
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ui.pupil_dialog import PupilDialog
+    from ui.features.register.pupil_dialog import PupilDialog
 
     before = len(pupils.caseload(school, whole_register=True))
     seen: list[bool] = []

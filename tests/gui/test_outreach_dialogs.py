@@ -11,14 +11,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, handover, outreach_summary, pupils, staff, targets
-from semh_desktop.clock import FixedClock
-from semh_desktop.handover import KdfParams
-from semh_desktop.store import Store, open_memory_store
-from ui import bundle_dialogs, outreach_export
-from ui.bundle_dialogs import ImportBundleDialog, SendBundleDialog
-from ui.main_window import MainWindow
-from ui.outreach_export import SummaryExportDialog
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.exchange import handover, outreach_summary
+from semh_desktop.exchange.handover import KdfParams
+from semh_desktop.plans import targets
+from semh_desktop.register import audit, pupils, staff
+from ui.features.outreach import bundle_dialogs
+from ui.features.outreach import export_dialog as outreach_export
+from ui.features.outreach.bundle_dialogs import ImportBundleDialog, SendBundleDialog
+from ui.features.outreach.export_dialog import SummaryExportDialog
+from ui.shell.main_window import MainWindow
 
 from ..conftest import TODAY
 from ..psp_fixtures import add_targets, make_case

@@ -10,15 +10,16 @@ from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from semh_desktop import audit, case_aims, cases, scaling, targets
-from semh_desktop.scaling import BASELINE
-from ui import meeting_mode
-from ui.progress_chart import ProgressChart
-from ui.psp_dialogs import AimDialog, NetworkPersonDialog, PlanDialog, TargetDialog
-from ui.psp_models import COL_SPREAD, COL_TEXT, PlanProgressModel, PlanRow
-from ui.psp_tab import PspTab
-from ui.pupil_tabs import PUPIL_TABS
-from ui.review_dialog import ReviewDialog
+from semh_desktop.plans import case_aims, cases, scaling, targets
+from semh_desktop.plans.scaling import BASELINE
+from semh_desktop.register import audit
+from ui.common.pupil_tab import PUPIL_TABS
+from ui.features.plans.dialogs import AimDialog, NetworkPersonDialog, PlanDialog, TargetDialog
+from ui.features.plans.models import COL_SPREAD, COL_TEXT, PlanProgressModel, PlanRow
+from ui.features.plans.progress_chart import ProgressChart
+from ui.features.plans.review_dialog import ReviewDialog
+from ui.features.plans.tab import PspTab
+from ui.shell import meeting_mode
 
 from ..psp_fixtures import add_aims, add_targets, make_case
 
@@ -39,7 +40,7 @@ def tab(qtbot, store, case):
     qtbot.addWidget(widget)
     widget.resize(1000, 900)
     widget.show()
-    from semh_desktop import pupils
+    from semh_desktop.register import pupils
 
     widget.show_pupil(pupils.get_pupil(store, case.pupil_id))
     return widget
@@ -220,7 +221,7 @@ def test_review_dialog_date_checks(qtbot, store, case, tab):
 
 
 def test_create_plan_through_the_dialog(qtbot, monkeypatch, store):
-    from semh_desktop import pupils
+    from semh_desktop.register import pupils
 
     from ..conftest import sample_details
 
@@ -328,7 +329,7 @@ def test_add_aim_and_network_person(qtbot, monkeypatch, store, case, tab):
 
 
 def test_read_only_staff_cannot_change_the_plan(qtbot, store, case):
-    from semh_desktop import pupils, staff
+    from semh_desktop.register import pupils, staff
 
     reader = staff.add_staff(store, "Visiting worker", "read_only")
     store.staff_id = reader.id
@@ -390,7 +391,7 @@ def test_save_as_pdf_writes_and_audits(qtbot, monkeypatch, tmp_path, store, case
 
 
 def test_progress_model_passes_the_model_tester(qtmodeltester, store, case):
-    from semh_desktop import progress
+    from semh_desktop.plans import progress
 
     first = add_targets(store, case)[0]
     scaling.record_score(store, case.id, BASELINE, 3, target_id=first.id)
@@ -401,7 +402,7 @@ def test_progress_model_passes_the_model_tester(qtmodeltester, store, case):
 
 
 def test_chart_describes_its_bars(qtbot, store, case):
-    from semh_desktop import progress
+    from semh_desktop.plans import progress
 
     first = add_targets(store, case)[0]
     scaling.record_score(store, case.id, BASELINE, 3, target_id=first.id)

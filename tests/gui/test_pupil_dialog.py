@@ -9,11 +9,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, pupils
-from semh_desktop.errors import NotFound
-from semh_desktop.store import Store
-from ui.main_window import MainWindow
-from ui.pupil_dialog import PupilDialog
+from semh_desktop.core.errors import NotFound
+from semh_desktop.core.store import Store
+from semh_desktop.register import audit, pupils
+from ui.features.register.pupil_dialog import PupilDialog
+from ui.shell.main_window import MainWindow
 
 VALID_UPN = "B801200005001"
 

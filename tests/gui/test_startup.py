@@ -17,20 +17,22 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from semh_desktop import audit, demo, locations, staff
-from semh_desktop.database import create_database, open_database
-from semh_desktop.keystore import KeyStore, Passphrase, parse_recovery_key
+from semh_desktop.core import locations
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key
+from semh_desktop.demo import school as demo
+from semh_desktop.register import audit, staff
 from tests.memory_keyring import MemoryKeyring
-from ui import app as app_module
-from ui import settings
-from ui.app import Startup
-from ui.startup_dialogs import (
+from ui.app import application as app_module
+from ui.app.application import Startup
+from ui.app.startup_dialogs import (
     OpenDatabaseDialog,
     RecoveryKeyDialog,
     WelcomeChoice,
     WelcomeDialog,
     grouped_key_lines,
 )
+from ui.common import settings
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -176,7 +178,7 @@ def test_demo_school_is_built_once_with_progress_then_opened(
 def test_failed_demo_build_leaves_no_file(
     monkeypatch: pytest.MonkeyPatch, critical: list[str]
 ) -> None:
-    from semh_desktop.errors import StoreError
+    from semh_desktop.core.errors import StoreError
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise StoreError("The disk is full, so the change was not saved.")

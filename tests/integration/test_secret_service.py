@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop import pupils
-from semh_desktop.database import create_database, open_database
-from semh_desktop.errors import KeyMissing
-from semh_desktop.keystore import SERVICE, KeyStore, keyring_account
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.errors import KeyMissing
+from semh_desktop.core.keystore import SERVICE, KeyStore, keyring_account
+from semh_desktop.register import pupils
 
 from ..conftest import sample_details
 

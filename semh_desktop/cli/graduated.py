@@ -1,0 +1,66 @@
+"""Command-line entries for the graduated response: the evidence pack and template files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from semh_desktop.documents import evidence_pack
+from semh_desktop.graduated import templates as gr_templates
+from semh_desktop.register import pupils
+
+
+def evidence_pack_options(parser: argparse.ArgumentParser) -> None:
+    from semh_desktop.cli.main import add_pupil_document_options  # noqa: PLC0415 - cli imports this module
+
+    add_pupil_document_options(parser)
+
+
+def cmd_evidence_pack(args: argparse.Namespace) -> int:
+    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
+
+    store = open_from_args(args)
+    try:
+        pupil = pupils.find_by_upn(store, args.pupil)
+        written = evidence_pack.write_evidence_pack(store, pupil.id, args.out)
+    finally:
+        store.close()
+    print(f"Wrote the graduated response evidence pack to {written}.")
+    return 0
+
+
+def template_export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
+                        help="the .json file to write the school's template to")
+
+
+def cmd_template_export(args: argparse.Namespace) -> int:
+    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
+
+    store = open_from_args(args)
+    try:
+        written = gr_templates.export_template(store, args.out)
+        version = gr_templates.current_template(store)
+    finally:
+        store.close()
+    print(f"Wrote {version.label} to {written}.")
+    return 0
+
+
+def template_import_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help="a graduated-response template (.json) to adopt as the school's")
+
+
+def cmd_template_import(args: argparse.Namespace) -> int:
+    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
+
+    store = open_from_args(args)
+    try:
+        installed = gr_templates.import_template(store, args.file)
+    finally:
+        store.close()
+    template = installed.template
+    print(f"Imported '{template.name}': {len(template.phases)} phases, "
+          f"{template.item_count} checklist items. It is now the school's template.")
+    return 0

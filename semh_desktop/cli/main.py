@@ -1,0 +1,236 @@
+"""The command line: `semh-desktop` starts the window; sub-commands serve scripts and tests.
+
+Every command takes --db PATH and, instead of the keyring, --passphrase-env VAR. Errors print
+one plain line and exit non-zero; no personal data is printed beyond what was asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from semh_desktop import __version__
+from semh_desktop.cli import graduated as gr_cli
+from semh_desktop.cli.importing import add_import_options, cmd_import
+from semh_desktop.core.database import create_database, open_database
+from semh_desktop.core.errors import SemhError
+from semh_desktop.core.keystore import KeyStore, parse_recovery_key, passphrase_from_env
+from semh_desktop.core.locations import default_database
+from semh_desktop.core.store import Store
+from semh_desktop.demo import school as demo
+from semh_desktop.documents import psp as handouts
+from semh_desktop.documents import sustainability_plan
+from semh_desktop.exchange import outreach_summary
+from semh_desktop.register import staff
+from semh_desktop.reporting import impact_report
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_database_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--db", type=Path, required=required, metavar="PATH", help="the database file"
+    )
+    parser.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        help="read the passphrase from this environment variable (passphrase mode)",
+    )
+    parser.add_argument(
+        "--recovery-key-env",
+        metavar="VAR",
+        help="open with the recovery key held in this environment variable",
+    )
+    parser.add_argument(
+        "--staff", metavar="NAME", help="the staff profile to act as (default: the first SENCO)"
+    )
+
+
+def open_from_args(args: argparse.Namespace) -> Store:
+    """Open the database named on the command line and choose the acting staff profile."""
+    passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
+    recovery = None
+    if getattr(args, "recovery_key_env", None):
+        recovery = parse_recovery_key(os.environ.get(args.recovery_key_env, ""))
+    store = open_database(args.db, passphrase=passphrase, recovery=recovery)
+    profiles = staff.list_staff(store)
+    if args.staff:
+        chosen = staff.find_staff(store, args.staff)
+    else:
+        chosen = next((p for p in profiles if p.role == "senco"), profiles[0])
+    staff.act_as(store, chosen)
+    return store
+
+
+def add_pupil_document_options(parser: argparse.ArgumentParser) -> None:
+    """The options every per-pupil document command shares: --pupil UPN --out FILE."""
+    parser.add_argument("--pupil", required=True, metavar="UPN", help="the pupil's UPN")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="where to write it; the format follows the extension",
+    )
+
+
+def _new_database(args: argparse.Namespace, staff_name: str) -> tuple[Store, str | None]:
+    passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
+    created = create_database(
+        args.db, staff_name=staff_name, role="senco", passphrase=passphrase, keystore=KeyStore()
+    )
+    return created.store, created.recovery_key
+
+
+def _print_recovery_key(key: str | None) -> None:
+    if key:
+        print(
+            "Recovery key (shown once; print it or store it somewhere safe, away from the laptop):"
+        )
+        print(f"  {key}")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store, key = _new_database(args, args.staff or "SENCO")
+    store.close()
+    print(f"Created an encrypted database at {args.db}.")
+    _print_recovery_key(key)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    store, key = _new_database(args, demo.STAFF[0][0])
+    summary = demo.build_demo(store)
+    store.close()
+    print(
+        f"Built the demo school at {args.db}: {summary.pupils} fictional pupils, "
+        f"{summary.on_register} on the SEMH register, {summary.staff} staff profiles."
+    )
+    _print_recovery_key(key)
+    return 0
+
+
+# The window lives in the `ui` package, which the domain never imports: the launcher
+# (ui/launcher.py, the console script) hands its starter in here.
+WindowStarter = Callable[[Path | None, str | None, bool], int]
+
+
+def _no_window(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
+    raise SemhError("The application window is not installed; run `python -m ui.launcher`.")
+
+
+_start_window: WindowStarter = _no_window
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    return _start_window(args.db, args.passphrase_env, args.demo)
+
+
+# Later features add their commands here: (name, help, options, handler).
+COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
+    ("init", "create a new encrypted database", lambda p: None, cmd_init),
+    ("demo", "build the fictional demo school in a new database", lambda p: None, cmd_demo),
+    (
+        "evidence-pack",
+        "write a pupil's graduated-response evidence pack (PDF)",
+        gr_cli.evidence_pack_options,
+        gr_cli.cmd_evidence_pack,
+    ),
+    (
+        "template-export",
+        "write the school's graduated-response template to a .json file",
+        gr_cli.template_export_options,
+        gr_cli.cmd_template_export,
+    ),
+    (
+        "template-import",
+        "adopt a graduated-response template from a .json file",
+        gr_cli.template_import_options,
+        gr_cli.cmd_template_import,
+    ),
+    (
+        "handout",
+        "write a pupil's PSP document (--kind staff) or child handout (--kind child) as PDF",
+        handouts.handout_options,
+        handouts.cmd_handout,
+    ),
+    (
+        "import",
+        "import pupils from an MIS export (.csv) or a Common Transfer File (.xml)",
+        add_import_options,
+        cmd_import,
+    ),
+    (
+        "sustainability-plan",
+        "write a pupil's sustainability plan as PDF (--kind staff|parent)",
+        sustainability_plan.command_options,
+        sustainability_plan.cmd_sustainability_plan,
+    ),
+    (
+        "report",
+        "write the cohort impact report for an academic year (.pdf or .csv; figures only)",
+        impact_report.report_options,
+        impact_report.cmd_report,
+    ),
+    (
+        "summary",
+        "write a pupil's outreach summary (.pdf or .json; --pseudonymise)",
+        outreach_summary.summary_options,
+        outreach_summary.cmd_summary,
+    ),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semh-desktop",
+        description="SEMH Desktop. With no command, starts the application window.",
+    )
+    parser.add_argument("--version", action="version", version=f"SEMH Desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gui = sub.add_parser("gui", help="start the application window (the default)")
+    add_database_options(gui, required=False)
+    gui.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the demo school, building it first if there is no database yet",
+    )
+    gui.set_defaults(handler=cmd_gui)
+    for name, help_text, options, handler in COMMANDS:
+        command = sub.add_parser(name, help=help_text)
+        add_database_options(command)
+        options(command)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, start_window: WindowStarter | None = None) -> int:
+    global _start_window
+    if start_window is not None:
+        _start_window = start_window
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("--") and argv[0] not in ("--version", "-h", "--help"):
+        argv = ["gui", *argv]
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SemhError as exc:
+        print(f"semh-desktop: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
+        sys.stderr.close()
+        return 0
+
+
+def default_db_path() -> Path:
+    return default_database()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

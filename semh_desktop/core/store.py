@@ -1,0 +1,264 @@
+"""The encrypted store: one connection factory, migrations, and plain-English storage errors.
+
+A database is a SQLCipher 4 file. The key is either a raw 256-bit key (kept in the OS keyring)
+or a passphrase stretched by SQLCipher's own KDF. Nothing here writes to a file until the key
+has been proven and the schema version accepted, so a refused file is left byte-for-byte as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+import sqlite_utils
+
+from semh_desktop.core.clock import Clock, SystemClock
+from semh_desktop.core.errors import FileTooNew, NotADatabase, StoreError, WrongKey
+from semh_desktop.core.keystore import DatabaseKey, Passphrase
+from semh_desktop.core.paths import MIGRATIONS_DIR
+
+APPLICATION_ID = 0x53454D48  # 'SEMH' in the SQLite header marks the file as ours
+PAGE_SIZE = 4096  # SQLCipher 4 default
+PLAIN_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        match = re.match(r"^(\d{4})_[a-z0-9_]+\.sql$", path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), path))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"Migrations in {directory} are not numbered 1..n: {versions}")
+    return found
+
+
+def latest_schema() -> int:
+    return len(migrations())
+
+
+@dataclass
+class Store:
+    """An open database: sqlite-utils on an encrypted connection, the clock, and who is acting."""
+
+    db: sqlite_utils.Database
+    path: Path | None
+    clock: Clock = field(default_factory=SystemClock)
+    staff_id: str | None = None  # the profile chosen at unlock; audit rows name it
+    key_mode: str = "keyring"
+
+    @property
+    def conn(self) -> Any:
+        return self.db.conn
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        """All or nothing: several writes in one transaction (savepoints when nested)."""
+        try:
+            with self.db.atomic() as db:
+                yield db
+        except sqlcipher3.DatabaseError as exc:
+            raise translate(exc) from exc
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlcipher3.Error):
+            self.conn.close()
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def translate(exc: Exception) -> StoreError:
+    """sqlcipher3 raises its own exception classes; turn them into messages a person can act on."""
+    text = str(exc).lower()
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError(
+            "The disk is full, so the change was not saved. Free some space and try again."
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError("The database file is read-only, so the change was not saved.")
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            "The database is busy in another window or program. Try again in a moment."
+        )
+    if "malformed" in text or "not a database" in text:
+        return NotADatabase(
+            "The database file is damaged. Nothing was changed; restore it from a backup."
+        )
+    return StoreError(f"The database reported a problem: {exc}")
+
+
+def check_file_shape(path: Path) -> None:
+    """Refuse files that cannot be a SQLCipher database before touching them with a key."""
+    if not path.exists():
+        raise NotADatabase(f"There is no database at {path}.")
+    if path.is_dir():
+        raise NotADatabase(f"{path} is a folder, not a database file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise NotADatabase(f"{path.name} is empty: it is not a SEMH Desktop database.")
+    with path.open("rb") as handle:
+        header = handle.read(len(PLAIN_SQLITE_HEADER))
+    if header == PLAIN_SQLITE_HEADER:
+        raise NotADatabase(
+            f"{path.name} is an ordinary unencrypted SQLite file, not a SEMH Desktop database."
+        )
+    if size % PAGE_SIZE:
+        raise NotADatabase(
+            f"{path.name} is damaged (cut short) or is not a SEMH Desktop database. "
+            "Nothing was changed; restore it from a backup."
+        )
+
+
+def _connect(path: Path, key: DatabaseKey, *, create: bool) -> Any:
+    uri = f"file:{path.as_posix()}?mode={'rwc' if create else 'rw'}"
+    try:
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlcipher3.Error as exc:
+        raise StoreError(f"The database file could not be opened: {exc}") from exc
+    # The key must be the first statement on the connection.
+    conn.execute(f"PRAGMA key = {key.pragma_value()}")
+    conn.execute("PRAGMA cipher_memory_security = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def _prove_key(conn: Any, path: Path, key: DatabaseKey) -> None:
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        conn.close()
+        if "malformed" in str(exc):
+            # The first page decrypted, so the key is right: the rest of the file is missing.
+            raise NotADatabase(
+                f"{path.name} is damaged (perhaps cut short when it was copied). "
+                "Nothing was changed; restore it from a backup."
+            ) from None
+        what = "passphrase" if isinstance(key, Passphrase) else "key"
+        raise WrongKey(
+            f"The {what} does not open {path.name}. Check it and try again; if it is right, "
+            "the file may be damaged or not a SEMH Desktop database. Nothing was changed."
+        ) from None
+
+
+def _check_integrity(conn: Any, path: Path) -> None:
+    try:
+        result = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlcipher3.DatabaseError:
+        result = [("error",)]
+    if result != [("ok",)]:
+        conn.close()
+        raise NotADatabase(
+            f"{path.name} is damaged (perhaps cut short when it was copied). "
+            "Nothing was changed; restore it from a backup."
+        )
+
+
+def backup_before_migration(conn: Any, path: Path, version: int, clock: Clock) -> Path:
+    """Copy the (still encrypted) file before a migration runs, so an upgrade can be undone."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.schema{version}-{stamp}.bak")
+    shutil.copy2(path, target)
+    return target
+
+
+def migrate(conn: Any, clock: Clock) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    pending = [m for m in migrations() if m.version > current]
+    for migration in pending:
+        script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+        try:
+            conn.executescript(script)
+        except sqlcipher3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise StoreError(
+                f"Upgrading the database to schema {migration.version} failed ({exc}); "
+                "it was left at the previous version."
+            ) from exc
+        current = migration.version
+    return current
+
+
+def open_store(
+    path: Path,
+    key: DatabaseKey,
+    *,
+    clock: Clock | None = None,
+    key_mode: str | None = None,
+) -> Store:
+    """Open an existing database, proving the key before anything is written."""
+    path = Path(path)
+    check_file_shape(path)
+    conn = _connect(path, key, create=False)
+    _prove_key(conn, path, key)
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if version == 0 or app_id != APPLICATION_ID:
+        conn.close()
+        raise NotADatabase(f"{path.name} is an encrypted database, but not a SEMH Desktop one.")
+    latest = latest_schema()
+    if version > latest:
+        conn.close()
+        raise FileTooNew(
+            f"{path.name} was saved by a newer version of SEMH Desktop (schema {version}; this "
+            f"version understands up to {latest}). Install the latest version to open it."
+        )
+    _check_integrity(conn, path)
+    clock = clock or SystemClock()
+    if version < latest:
+        # Copy the file as it is, before anything (even the switch to WAL) writes to it.
+        backup_before_migration(conn, path, version, clock)
+    conn.execute("PRAGMA journal_mode = WAL")
+    migrate(conn, clock)
+    mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "keyring")
+    return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+
+
+def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) -> Store:
+    """Make a new encrypted database at `path` (which must not exist yet) at the latest schema."""
+    path = Path(path)
+    if path.exists():
+        raise StoreError(f"{path} already exists; choose another name or open it instead.")
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+    conn = _connect(path, key, create=True)
+    conn.execute("PRAGMA journal_mode = WAL")
+    clock = clock or SystemClock()
+    migrate(conn, clock)
+    mode = "passphrase" if isinstance(key, Passphrase) else "keyring"
+    return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+
+
+def open_memory_store(clock: Clock | None = None) -> Store:
+    """An unencrypted in-memory store for fast domain tests (never used for real data)."""
+    conn = sqlcipher3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn, clock or SystemClock())
+    return Store(sqlite_utils.Database(conn), None, clock or SystemClock(), key_mode="memory")

@@ -1,0 +1,350 @@
+"""The Due view: reviews, observations, follow-ups and ended actions due this week and next.
+
+A table model over `semh_desktop.due.due_items` rows behind a sorting proxy; double-click (or
+Enter) emits `open_pupil(pupil_id)`. `install_due_view(window)` puts the view in a panel under
+the main window, adds View > Due list (Ctrl+D) with a "Due (N)" toolbar button showing the
+count, opens the chosen pupil in the caseload, and empties the list while the window is locked
+or in meeting mode (it names other pupils).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from semh_desktop.core.dates import format_date
+from semh_desktop.core.errors import SemhError
+from semh_desktop.core.store import Store
+from semh_desktop.reporting import due
+from semh_desktop.reporting.due import DueItem
+from ui.common import theme
+
+if TYPE_CHECKING:
+    from ui.shell.main_window import MainWindow
+
+COL_DUE, COL_STATUS, COL_PUPIL, COL_KIND, COL_WHAT = range(5)
+HEADERS = ("Due", "Status", "Pupil", "Kind", "What")
+SORT_ROLE = Qt.ItemDataRole.UserRole
+PUPIL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class DueModel(QAbstractTableModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[DueItem] = []
+
+    def set_rows(self, rows: Sequence[DueItem]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[DueItem]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> DueItem:
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    @staticmethod
+    def _display(item: DueItem, column: int) -> str:
+        return {COL_DUE: format_date(item.due_on), COL_STATUS: item.status_label,
+                COL_PUPIL: item.pupil_name, COL_KIND: item.kind_label,
+                COL_WHAT: item.what}[column]
+
+    @staticmethod
+    def _sort_value(item: DueItem, column: int) -> Any:
+        return {COL_DUE: (item.due_on.isoformat(), due.STATUS_ORDER[item.status]),
+                COL_STATUS: (due.STATUS_ORDER[item.status], item.due_on.isoformat()),
+                COL_PUPIL: (item.pupil_name.casefold(), item.due_on.isoformat()),
+                COL_KIND: (item.kind_label.casefold(), item.due_on.isoformat()),
+                COL_WHAT: item.what.casefold()}[column]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(item, column)
+        if role == SORT_ROLE:
+            return self._sort_value(item, column)
+        if role == PUPIL_ID_ROLE:
+            return item.pupil_id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item.pupil_name} (UPN {item.upn}): {item.what}"
+        if role == Qt.ItemDataRole.ForegroundRole and column == COL_STATUS and item.overdue:
+            return QBrush(QColor(theme.ERROR if item.status == "overdue" else theme.WARNING))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{HEADERS[column]}: {self._display(item, column)}"
+        return None
+
+
+class DueProxy(QSortFilterProxyModel):
+    """Sorts on raw values (ISO dates, status order), not on the displayed text."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
+
+    def item_at(self, proxy_index: QModelIndex) -> DueItem | None:
+        if not proxy_index.isValid():
+            return None
+        source = self.sourceModel()
+        assert isinstance(source, DueModel)
+        return source.row_at(self.mapToSource(proxy_index).row())
+
+
+class DueTable(QTableView):
+    """Enter or Return opens the pupil, as a double-click does."""
+
+    activated_row = Signal(QModelIndex)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated_row.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+
+class DueView(QWidget):
+    """The Due list. `refresh()` re-reads it from the store; `clear()` empties it."""
+
+    open_pupil = Signal(str)  # the pupil id of the row chosen
+    count_changed = Signal(int)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setObjectName("dueView")
+        self.setAccessibleName("Due this week and next")
+        self.model = DueModel(self)
+        self.proxy = DueProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.heading = QLabel()
+        self.heading.setObjectName("dueHeading")
+        theme.set_role(self.heading, "heading")
+        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button.setAccessibleName("Refresh the due list")
+        self.refresh_button.clicked.connect(lambda _checked=False: self.refresh())
+        table = DueTable()
+        table.setObjectName("dueTable")
+        table.setAccessibleName("Due list")
+        table.setModel(self.proxy)
+        table.setSortingEnabled(True)
+        table.sortByColumn(COL_DUE, Qt.SortOrder.AscendingOrder)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        metrics = table.fontMetrics()
+        for column, sample in ((COL_DUE, "00/00/0000"), (COL_STATUS, "End date passed"),
+                               (COL_PUPIL, "Mohammed Holloway"), (COL_KIND, "Follow-up meeting")):
+            table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 28)
+        table.doubleClicked.connect(self._activate)
+        table.activated_row.connect(self._activate)
+        self.table = table
+        self.empty_label = QLabel("Nothing is due this week or next, and nothing is overdue.")
+        self.empty_label.setObjectName("dueEmpty")
+        theme.set_role(self.empty_label, "muted")
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.addLayout(top)
+        layout.addWidget(table, 1)
+        layout.addWidget(self.empty_label)
+        self._set_heading(0, None)
+
+    def _set_heading(self, count: int, today: dt.date | None) -> None:
+        if today is None:
+            self.heading.setText("Due this week and next")
+            return
+        start, end = due.window(today)
+        self.heading.setText(f"Due this week and next ({format_date(start)} to "
+                             f"{format_date(end)}), and overdue: {count}")
+
+    def refresh(self) -> int:
+        try:
+            items = due.due_items(self.store)
+        except SemhError:
+            items = []
+        self.model.set_rows(items)
+        self.empty_label.setVisible(not items)
+        self._set_heading(len(items), self.store.clock.today())
+        self.count_changed.emit(len(items))
+        return len(items)
+
+    def clear(self) -> None:
+        self.model.set_rows([])
+        self.empty_label.setVisible(False)
+        self._set_heading(0, None)
+
+    def _activate(self, index: QModelIndex) -> None:
+        item = self.proxy.item_at(index)
+        if item is not None:
+            self.open_pupil.emit(item.pupil_id)
+
+
+def due_label(count: int) -> str:
+    return f"Due ({count})"
+
+
+def open_pupil_in(window: MainWindow, pupil_id: str) -> bool:
+    """Select the pupil in the caseload, which opens (and audits) it.
+
+    The search, the register filter or the archive filter is widened if it hides the pupil.
+    """
+    if window.select_pupil(pupil_id):
+        return True
+    window.search_edit.clear()
+    if window.select_pupil(pupil_id):
+        return True
+    if not window.whole_school_action.isChecked():
+        window.whole_school_action.setChecked(True)
+        window.refresh_caseload()
+        if window.select_pupil(pupil_id):
+            return True
+    if not window.show_archived_action.isChecked():
+        window.show_archived_action.setChecked(True)
+        window.refresh_caseload()
+        if window.select_pupil(pupil_id):
+            return True
+    window.statusBar().showMessage("That pupil could not be found in the caseload.", 5000)
+    return False
+
+
+def install_due_view(window: MainWindow) -> None:
+    """Add the Due panel, View > Due list (Ctrl+D) and the "Due (N)" toolbar button."""
+    view = DueView(window.store)
+    dock = QDockWidget("Due this week and next", window)
+    dock.setObjectName("dueDock")
+    dock.setWidget(view)
+    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                     | QDockWidget.DockWidgetFeature.DockWidgetMovable)
+    dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
+                         | Qt.DockWidgetArea.LeftDockWidgetArea
+                         | Qt.DockWidgetArea.RightDockWidgetArea)
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+    dock.hide()
+    window.menu("View").addSeparator()
+    action = window.add_action(
+        "View", due_label(0), lambda: None, shortcut="Ctrl+D", toolbar=True,
+        tip="Reviews, observations, follow-ups and ended actions due this week and next "
+            "(Ctrl+D)")
+    action.setCheckable(True)
+    window.due_view = view  # type: ignore[attr-defined]
+    window.due_dock = dock  # type: ignore[attr-defined]
+    window.due_action = action  # type: ignore[attr-defined]
+
+    def meeting_mode() -> bool:
+        return bool(window.property("meetingMode"))
+
+    def show_count(count: int) -> None:
+        action.setText(due_label(count))
+        overdue = sum(1 for item in view.model.rows() if item.overdue)
+        tip = (f"{count} due this week and next, {overdue} of them overdue or ended (Ctrl+D)"
+               if count else "Nothing due this week or next (Ctrl+D)")
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        button = window.toolbar.widgetForAction(action)
+        if button is not None:
+            button.setAccessibleName(f"Due list: {count} items")
+
+    def refresh() -> None:
+        if window.is_locked:
+            view.clear()
+            show_count(0)
+            return
+        show_count(view.refresh())
+
+    def toggled(shown: bool) -> None:
+        if shown and (window.is_locked or meeting_mode()):
+            action.setChecked(False)
+            return
+        dock.setVisible(shown)
+        if shown:
+            refresh()
+            view.table.setFocus()
+
+    def locked(is_locked: bool) -> None:
+        if is_locked:
+            dock.hide()
+            action.setChecked(False)
+            view.clear()
+            show_count(0)
+        else:
+            refresh()
+
+    def opened(pupil_id: str) -> None:
+        if not window.is_locked:
+            open_pupil_in(window, pupil_id)
+
+    view.count_changed.connect(show_count)
+    view.open_pupil.connect(opened)
+    action.toggled.connect(toggled)
+    dock.visibilityChanged.connect(
+        lambda visible: action.setChecked(False) if not visible and action.isChecked()
+        and not dock.isVisible() else None)
+    window.locked_changed.connect(locked)
+    for tab in window.pupil_tabs:
+        tab.changed.connect(lambda _pupil_id: refresh())
+    meeting = getattr(window, "meeting_mode_action", None)
+    if meeting is not None:
+        meeting.toggled.connect(lambda on: action.setChecked(False) if on else None)
+    # The date moves on while the window stays open: re-read every ten minutes.
+    timer = QTimer(view)
+    timer.setInterval(10 * 60_000)
+    timer.timeout.connect(refresh)
+    timer.start()
+    # The first count comes when the window unlocks (locked_changed(False)).

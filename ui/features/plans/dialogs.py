@@ -1,0 +1,491 @@
+"""Dialogs of the PSP tab: plan, target or goal, case aim, network person, review dates.
+
+None of them queries the database: the tab hands in what they need (staff list, a validate
+function, the plan type) and reads the result from a typed property; `ask()` does both.
+Every message is shown under its field; the dialog stays open until the input is valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from semh_desktop.core.dates import format_date, parse_date
+from semh_desktop.core.errors import ValidationError
+from semh_desktop.plans.case_aims import SUGGESTED_AIMS
+from semh_desktop.plans.cases import NETWORK_ROLES, REFERRAL_ROUTES, CaseDetails, review_dates
+from semh_desktop.plans.plan_types import MAX_WEEKS, MIN_WEEKS, PLAN_TYPES, TARGET_KINDS, PlanType
+from semh_desktop.plans.targets import WORDING_LABELS, TargetWording
+from semh_desktop.register.staff import Staff
+from ui.common import theme
+from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
+
+D = TypeVar("D", bound="FormDialog")
+
+
+class FormDialog(QDialog):
+    """A form whose fields each have a message under them, and Save / Cancel buttons."""
+
+    def __init__(self, title: str, save_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.messages: dict[str, FieldMessage] = {}
+        self.fields: dict[str, QWidget] = {}
+        self.form = QFormLayout()
+        self.form.setHorizontalSpacing(12)
+        self.form.setVerticalSpacing(8)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.summary = QLabel()
+        self.summary.setObjectName("dialogSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setVisible(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button: QPushButton = self.buttons.addButton(
+            save_text, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button.setDefault(True)
+        self.ok_button.setAccessibleName(save_text)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.outer = QVBoxLayout(self)
+        self.outer.setContentsMargins(18, 16, 18, 16)
+        self.outer.setSpacing(12)
+
+    def finish_layout(self, intro: str = "") -> None:
+        if intro:
+            label = QLabel(intro)
+            label.setWordWrap(True)
+            theme.set_role(label, "muted")
+            self.outer.addWidget(label)
+        self.outer.addLayout(self.form)
+        self.outer.addWidget(self.summary)
+        self.outer.addWidget(self.buttons)
+        widgets = list(self.fields.values()) + [self.ok_button]
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        if cancel is not None:
+            cancel.setAccessibleName("Cancel")
+            widgets.append(cancel)
+        for first, second in zip(widgets, widgets[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+        if widgets:
+            widgets[0].setFocus()
+
+    def add_field(self, field: str, label: str, widget: QWidget, *, required: bool = False,
+                  hint: str = "") -> None:
+        widget.setObjectName(f"{field}_field")
+        widget.setAccessibleName(label.replace("&", ""))
+        if required:
+            widget.setAccessibleDescription("Required")
+        self.fields[field] = widget
+        message = FieldMessage(field)
+        self.messages[field] = message
+        text = QLabel(label + (" *" if required else ""))
+        theme.set_role(text, "fieldLabel")
+        text.setBuddy(widget)
+        holder = field_with_message(widget, message)
+        if hint:
+            hint_label = QLabel(hint)
+            hint_label.setWordWrap(True)
+            theme.set_role(hint_label, "hint")
+            layout = holder.layout()
+            if layout is not None:
+                layout.addWidget(hint_label)
+        self.form.addRow(text, holder)
+
+    @staticmethod
+    def line(placeholder: str = "") -> QLineEdit:
+        edit = QLineEdit()
+        edit.setPlaceholderText(placeholder)
+        edit.setMinimumWidth(300)
+        return edit
+
+    @staticmethod
+    def text_box(lines: int = 3) -> QPlainTextEdit:
+        box = QPlainTextEdit()
+        box.setTabChangesFocus(True)  # Tab moves on, as in every other field
+        box.setFixedHeight(box.fontMetrics().lineSpacing() * lines + 16)
+        return box
+
+    def show_errors(self, errors: dict[str, str]) -> bool:
+        """Show each message under its field; True when there are none."""
+        for field, message in self.messages.items():
+            if field in errors:
+                message.show_error(errors[field])
+                mark_invalid(self.fields[field], "error")
+            else:
+                message.clear_message()
+                mark_invalid(self.fields[field], "")
+        unplaced = [text for field, text in errors.items() if field not in self.messages]
+        if unplaced:
+            self.summary.setText(" ".join(unplaced))
+            theme.set_role(self.summary, "error")
+            self.summary.setVisible(True)
+        else:
+            self.summary.setVisible(False)
+        first = next((f for f in self.fields if f in errors), None)
+        if first is not None:
+            self.fields[first].setFocus()
+        self.adjustSize()
+        return not errors
+
+    def message_text(self, field: str) -> str:
+        message = self.messages[field]
+        return message.text() if message.isVisible() or message.kind else ""
+
+    def collect(self) -> dict[str, str]:
+        """Subclasses: read the form, store the result, return errors by field."""
+        raise NotImplementedError
+
+    def accept(self) -> None:
+        if self.show_errors(self.collect()):
+            super().accept()
+
+    @classmethod
+    def run(cls: type[D], dialog: D) -> D | None:
+        try:
+            return dialog if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
+
+
+def _read_date(edit: QLineEdit, field: str, errors: dict[str, str]) -> dt.date | None:
+    text = edit.text().strip()
+    if not text:
+        return None
+    try:
+        return parse_date(text, field=field)
+    except ValidationError as exc:
+        errors[field] = exc.message
+        return None
+
+
+def _select(combo: QComboBox, value: object) -> None:
+    combo.setCurrentIndex(max(combo.findData(value), 0))
+
+
+# --- the plan (a case) -----------------------------------------------------------------------
+
+class PlanDialog(FormDialog):
+    """Open a case: referral, consent, worker and the plan (type, start, length)."""
+
+    def __init__(self, validate: Callable[[CaseDetails], dict[str, str]], workers: Sequence[Staff],
+                 details: CaseDetails | None = None, *, today: dt.date,
+                 parent: QWidget | None = None) -> None:
+        editing = details is not None
+        super().__init__("Edit the plan" if editing else "Create a plan",
+                         "Save changes" if editing else "Create plan", parent)
+        self.setObjectName("planDialog")
+        self._validate = validate
+        self._today = today
+        self.result_details: CaseDetails | None = None
+        self._weeks_touched = editing
+        self.referral_date_edit = self.line("dd/mm/yyyy")
+        self.route_combo = QComboBox()
+        for key, label in REFERRAL_ROUTES.items():
+            self.route_combo.addItem(label, key)
+        self.referred_by_edit = self.line("Name or role, e.g. Head of Year 8")
+        self.reason_edit = self.text_box(3)
+        self.consent_date_edit = self.line("dd/mm/yyyy (leave empty if not yet given)")
+        self.consent_by_edit = self.line("e.g. Mum (Ms Ellwood)")
+        self.worker_combo = QComboBox()
+        self.worker_combo.addItem("Not chosen yet", None)
+        for person in workers:
+            self.worker_combo.addItem(f"{person.name} ({person.role_label})", person.id)
+        self.plan_type_combo = QComboBox()
+        for plan in PLAN_TYPES.values():
+            self.plan_type_combo.addItem(f"{plan.label} (scored {plan.scale.label})", plan.key)
+        self.start_date_edit = self.line("dd/mm/yyyy")
+        self.weeks_spin = QSpinBox()
+        self.weeks_spin.setRange(MIN_WEEKS, MAX_WEEKS)
+        self.weeks_spin.setSuffix(" weeks")
+        self.review_label = QLabel()
+        self.review_label.setObjectName("reviewDatesPreview")
+        theme.set_role(self.review_label, "muted")
+
+        self.add_field("referral_date", "&Referral date", self.referral_date_edit, required=True)
+        self.add_field("referral_route", "Referred &through", self.route_combo)
+        self.add_field("referred_by", "Referred &by", self.referred_by_edit, required=True)
+        self.add_field("reason", "Rea&son", self.reason_edit, required=True)
+        self.add_field("consent_date", "Parent &consent on", self.consent_date_edit)
+        self.add_field("consent_by", "Consent &given by", self.consent_by_edit)
+        self.add_field("worker_id", "&Worker", self.worker_combo)
+        self.add_field("plan_type", "&Plan type", self.plan_type_combo, required=True)
+        self.add_field("start_date", "S&tart date", self.start_date_edit, required=True,
+                       hint="The contracting meeting, where the baseline is scored.")
+        self.add_field("length_weeks", "&Length", self.weeks_spin,
+                       hint="A PSP usually lasts 8 weeks; 12 or 16 are common too.")
+        self.form.addRow("", self.review_label)
+        self.finish_layout("Fields marked * are required. Reviews fall at the mid-point and "
+                           "at the end; they can be moved later.")
+
+        self.plan_type_combo.currentIndexChanged.connect(self._plan_type_changed)
+        self.weeks_spin.valueChanged.connect(self._weeks_changed)
+        self.start_date_edit.textChanged.connect(self._update_review_dates)
+        self.set_details(details or CaseDetails(referral_date=today, start_date=today))
+        self.resize(max(self.sizeHint().width(), 620), self.sizeHint().height())
+
+    def set_details(self, details: CaseDetails) -> None:
+        self.referral_date_edit.setText(format_date(details.referral_date))
+        _select(self.route_combo, details.referral_route)
+        self.referred_by_edit.setText(details.referred_by)
+        self.reason_edit.setPlainText(details.reason)
+        self.consent_date_edit.setText(format_date(details.consent_date))
+        self.consent_by_edit.setText(details.consent_by)
+        _select(self.worker_combo, details.worker_id)
+        _select(self.plan_type_combo, details.plan_type)
+        self.weeks_spin.blockSignals(True)
+        self.weeks_spin.setValue(details.length_weeks
+                                 or PLAN_TYPES[details.plan_type].default_weeks)
+        self.weeks_spin.blockSignals(False)
+        self.start_date_edit.setText(format_date(details.start_date))
+        self._update_review_dates()
+
+    def _plan_type_changed(self) -> None:
+        if not self._weeks_touched:
+            plan = PLAN_TYPES[str(self.plan_type_combo.currentData())]
+            self.weeks_spin.blockSignals(True)
+            self.weeks_spin.setValue(plan.default_weeks)
+            self.weeks_spin.blockSignals(False)
+        self._update_review_dates()
+
+    def _weeks_changed(self) -> None:
+        self._weeks_touched = True
+        self._update_review_dates()
+
+    def _update_review_dates(self) -> None:
+        start = _read_date(self.start_date_edit, "start_date", {})
+        if start is None:
+            self.review_label.setText("Review dates appear when the start date is filled in.")
+            return
+        mid, final = review_dates(start, self.weeks_spin.value())
+        self.review_label.setText(f"Mid-point review {format_date(mid)} · "
+                                  f"final review {format_date(final)}")
+
+    def collect(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        details = CaseDetails(
+            referral_date=_read_date(self.referral_date_edit, "referral_date", errors),
+            referral_route=str(self.route_combo.currentData()),
+            referred_by=self.referred_by_edit.text(),
+            reason=self.reason_edit.toPlainText(),
+            consent_date=_read_date(self.consent_date_edit, "consent_date", errors),
+            consent_by=self.consent_by_edit.text(),
+            worker_id=self.worker_combo.currentData(),
+            plan_type=str(self.plan_type_combo.currentData()),
+            start_date=_read_date(self.start_date_edit, "start_date", errors),
+            length_weeks=self.weeks_spin.value(),
+        )
+        found = self._validate(details)
+        errors = {**found, **errors}  # a date that cannot be read says so, not "enter it"
+        self.result_details = None if errors else details
+        return errors
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, validate: Callable[[CaseDetails], dict[str, str]],
+            workers: Sequence[Staff], details: CaseDetails | None = None, *,
+            today: dt.date) -> CaseDetails | None:
+        dialog = cls.run(cls(validate, workers, details, today=today, parent=parent))
+        return dialog.result_details if dialog else None
+
+
+# --- a target or goal ------------------------------------------------------------------------
+
+class TargetDialog(FormDialog):
+    """A target (or family-plan goal) in child-centred words, with who does what."""
+
+    def __init__(self, plan: PlanType, wording: TargetWording | None = None,
+                 kind: str | None = None, *, kind_fixed: bool = False,
+                 parent: QWidget | None = None) -> None:
+        word = plan.target_word
+        editing = wording is not None
+        super().__init__(f"Edit {word}" if editing else f"Add a {word}",
+                         "Save changes" if editing else f"Add {word}", parent)
+        self.setObjectName("targetDialog")
+        self.result_kind: str | None = None
+        self.result_wording: TargetWording | None = None
+        self.kind_combo = QComboBox()
+        for key in plan.target_kinds:
+            self.kind_combo.addItem(TARGET_KINDS[key], key)
+        _select(self.kind_combo, kind or plan.target_kinds[0])
+        self.kind_combo.setEnabled(not kind_fixed and len(plan.target_kinds) > 1)
+        self.edits: dict[str, QPlainTextEdit | QLineEdit] = {
+            "target_text": self.text_box(2),
+            "pupil_actions": self.text_box(2),
+            "school_actions": self.text_box(2),
+            "family_actions": self.text_box(2),
+            "strengths": self.text_box(2),
+            "rewards": self.line("e.g. choosing the class game on Friday"),
+            "responsible": self.line("e.g. Mr Whitlock (learning mentor)"),
+        }
+        self.add_field("kind", "&Kind", self.kind_combo,
+                       hint="The kind is fixed once the target has a score." if kind_fixed
+                       else "")
+        labels = dict(WORDING_LABELS)
+        labels["target_text"] = "&Target" if word == "target" else "&Goal"
+        hints = {"target_text": "In the pupil's own words, e.g. “I can stay in class for the "
+                                "whole lesson”."}
+        for field, edit in self.edits.items():
+            self.add_field(field, labels[field], edit, required=field == "target_text",
+                           hint=hints.get(field, ""))
+        if editing:
+            assert wording is not None
+            for field, edit in self.edits.items():
+                value = getattr(wording, field)
+                if isinstance(edit, QPlainTextEdit):
+                    edit.setPlainText(value)
+                else:
+                    edit.setText(value)
+        self.finish_layout(
+            "Changing the words after the baseline keeps the earlier version in the plan's "
+            "history." if editing else "Fields marked * are required.")
+        self.resize(max(self.sizeHint().width(), 640), self.sizeHint().height())
+
+    @property
+    def wording(self) -> TargetWording:
+        values = {f: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
+                  for f, e in self.edits.items()}
+        return TargetWording(**values)
+
+    def collect(self) -> dict[str, str]:
+        wording = self.wording
+        errors = wording.validate()
+        self.result_wording = None if errors else wording
+        self.result_kind = None if errors else str(self.kind_combo.currentData())
+        return errors
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, plan: PlanType, wording: TargetWording | None = None,
+            kind: str | None = None, *, kind_fixed: bool = False
+            ) -> tuple[str, TargetWording] | None:
+        dialog = cls.run(cls(plan, wording, kind, kind_fixed=kind_fixed, parent=parent))
+        if dialog is None or dialog.result_wording is None or dialog.result_kind is None:
+            return None
+        return dialog.result_kind, dialog.result_wording
+
+
+# --- a case aim ------------------------------------------------------------------------------
+
+class AimDialog(FormDialog):
+    """A case aim: one of the suggestions, or free text."""
+
+    def __init__(self, aim: str = "", parent: QWidget | None = None) -> None:
+        super().__init__("Edit case aim" if aim else "Add a case aim",
+                         "Save changes" if aim else "Add aim", parent)
+        self.setObjectName("aimDialog")
+        self.result_aim: str | None = None
+        self.aim_combo = QComboBox()
+        self.aim_combo.setEditable(True)
+        self.aim_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.aim_combo.addItems(list(SUGGESTED_AIMS.values()))
+        self.aim_combo.setCurrentText(aim)
+        line = self.aim_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("Choose a suggestion or type your own")
+        self.aim_combo.setMinimumWidth(420)
+        self.add_field("aim", "&Aim", self.aim_combo, required=True,
+                       hint="About the system around the child; scored 1-10 at the baseline "
+                            "and at the final review.")
+        self.finish_layout()
+
+    def collect(self) -> dict[str, str]:
+        text = " ".join(self.aim_combo.currentText().split())
+        self.result_aim = text or None
+        return {} if text else {"aim": "Choose a suggested aim or write one."}
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, aim: str = "") -> str | None:
+        dialog = cls.run(cls(aim, parent))
+        return dialog.result_aim if dialog else None
+
+
+# --- a person in the network -----------------------------------------------------------------
+
+class NetworkPersonDialog(FormDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Add a person to the network", "Add person", parent)
+        self.setObjectName("networkDialog")
+        self.result_person: tuple[str, str, str] | None = None
+        self.role_combo = QComboBox()
+        self.role_combo.setEditable(True)
+        self.role_combo.addItems(list(NETWORK_ROLES))
+        self.name_edit = self.line("e.g. Mrs Okafor, or Mum")
+        self.note_edit = self.line("e.g. daily check-in at 8.45")
+        self.add_field("role", "&Role", self.role_combo, required=True)
+        self.add_field("name", "&Name", self.name_edit)
+        self.add_field("note", "How they &help", self.note_edit)
+        self.finish_layout("The network around the child is printed on the plan; the child's "
+                           "handout lists them under “Who helps me”.")
+
+    def collect(self) -> dict[str, str]:
+        role = " ".join(self.role_combo.currentText().split())
+        if not role:
+            self.result_person = None
+            return {"role": "Choose or type the person's role."}
+        self.result_person = (role, self.name_edit.text(), self.note_edit.text())
+        return {}
+
+    @classmethod
+    def ask(cls, parent: QWidget | None) -> tuple[str, str, str] | None:
+        dialog = cls.run(cls(parent))
+        return dialog.result_person if dialog else None
+
+
+# --- moving the review dates -----------------------------------------------------------------
+
+class ReviewDatesDialog(FormDialog):
+    """Move the mid-point and final reviews; empty fields go back to the computed dates."""
+
+    def __init__(self, computed: tuple[dt.date, dt.date], current: tuple[dt.date, dt.date],
+                 start: dt.date, parent: QWidget | None = None) -> None:
+        super().__init__("Move review dates", "Save dates", parent)
+        self.setObjectName("reviewDatesDialog")
+        self._computed = computed
+        self._start = start
+        self.result_dates: tuple[dt.date | None, dt.date | None] | None = None
+        self.mid_edit = self.line("dd/mm/yyyy")
+        self.final_edit = self.line("dd/mm/yyyy")
+        self.mid_edit.setText(format_date(current[0]))
+        self.final_edit.setText(format_date(current[1]))
+        self.add_field("mid_review", "&Mid-point review", self.mid_edit,
+                       hint=f"Computed: {format_date(computed[0])}. Leave empty to use it.")
+        self.add_field("final_review", "&Final review", self.final_edit,
+                       hint=f"Computed: {format_date(computed[1])}. Leave empty to use it.")
+        self.finish_layout()
+
+    def collect(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        mid = _read_date(self.mid_edit, "mid_review", errors)
+        final = _read_date(self.final_edit, "final_review", errors)
+        if not errors:
+            effective_mid = mid or self._computed[0]
+            effective_final = final or self._computed[1]
+            if effective_mid < self._start:
+                errors["mid_review"] = "The mid-point review cannot come before the plan starts."
+            elif effective_final <= effective_mid:
+                errors["final_review"] = "The final review must come after the mid-point review."
+        self.result_dates = None if errors else (mid, final)
+        return errors
+
+    @classmethod
+    def ask(cls, parent: QWidget | None, computed: tuple[dt.date, dt.date],
+            current: tuple[dt.date, dt.date], start: dt.date
+            ) -> tuple[dt.date | None, dt.date | None] | None:
+        dialog = cls.run(cls(computed, current, start, parent))
+        return dialog.result_dates if dialog else None

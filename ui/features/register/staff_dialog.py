@@ -1,0 +1,153 @@
+"""Settings > Staff profiles: the list of profiles and a form to add one.
+
+The dialog is handed the profiles and an `add(name, role)` callable by the window (which
+wraps `staff.add_staff`); it never queries the database itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from semh_desktop.core.errors import SemhError
+from semh_desktop.register.staff import ROLES, Staff
+from ui.common import theme
+from ui.common.widgets import FieldMessage, field_with_message
+
+COL_NAME, COL_ROLE = range(2)
+Index = QModelIndex | QPersistentModelIndex
+AddStaff = Callable[[str, str], Staff]
+
+
+class StaffModel(QAbstractTableModel):
+    HEADERS = ("Name", "Role")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Staff] = []
+
+    def set_rows(self, rows: Sequence[Staff]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rows(self) -> list[Staff]:
+        return list(self._rows)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(self.HEADERS)):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        profile = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole):
+            return profile.name if index.column() == COL_NAME else profile.role_label
+        return None
+
+
+class StaffProfilesDialog(QDialog):
+    def __init__(
+        self, profiles: Sequence[Staff], add: AddStaff | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Staff profiles")
+        self._add = add
+        self.added: list[Staff] = []
+
+        self.model = StaffModel(self)
+        self.model.set_rows(profiles)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Staff profiles")
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(COL_NAME,
+                                                           QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(160)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName("New staff member's name")
+        self.name_message = FieldMessage("name")
+        self.role_combo = QComboBox()
+        self.role_combo.setAccessibleName("Role")
+        for code, label in ROLES.items():
+            self.role_combo.addItem(label, code)
+        self.role_combo.setCurrentIndex(self.role_combo.findData("pastoral"))
+        self.add_button = QPushButton("Add profile")
+        self.add_button.setAccessibleName("Add profile")
+        self.add_button.clicked.connect(self._add_clicked)
+
+        group = QGroupBox("Add a staff profile")
+        form = QFormLayout(group)
+        name_label = QLabel("&Name")
+        name_label.setBuddy(self.name_edit)
+        form.addRow(name_label, field_with_message(self.name_edit, self.name_message))
+        role_label = QLabel("&Role")
+        role_label.setBuddy(self.role_combo)
+        form.addRow(role_label, self.role_combo)
+        form.addRow("", self.add_button)
+        if add is None:
+            group.setEnabled(False)
+            group.setToolTip("Only a SENCO profile can add staff profiles.")
+
+        note = QLabel("Each person chooses their profile when they unlock the app; every "
+                      "change is recorded under it. Read-only profiles can look but not change.")
+        note.setWordWrap(True)
+        theme.set_role(note, "muted")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 16)
+        layout.setSpacing(12)
+        layout.addWidget(note)
+        layout.addWidget(self.table)
+        layout.addWidget(group)
+        layout.addWidget(buttons)
+        self.resize(480, 460)
+
+    def _add_clicked(self) -> None:
+        if self._add is None:
+            return
+        try:
+            profile = self._add(self.name_edit.text(), str(self.role_combo.currentData()))
+        except SemhError as exc:
+            self.name_message.show_error(exc.message)
+            self.name_edit.setFocus()
+            return
+        self.name_message.clear_message()
+        self.name_edit.clear()
+        self.added.append(profile)
+        self.model.set_rows(sorted([*self.model.rows(), profile], key=lambda s: s.name.casefold()))
