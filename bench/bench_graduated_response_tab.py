@@ -45,43 +45,83 @@ TODAY = dt.datetime(2026, 11, 23, 10, 0)
 
 
 def long_template() -> Template:
-    names = ("Universal", "Targeted / SEN support", "Targeted plus / external advice",
-             "Specialist")
+    names = ("Universal", "Targeted / SEN support", "Targeted plus / external advice", "Specialist")
     phases = []
     for n, name in enumerate(names):
-        items = tuple(ChecklistItem(
-            f"p{n}-{m}", f"{name}: checklist item number {m} with a realistic length of "
-            "wording that wraps onto a second line in the tab", "Some guidance.", m % 3 == 0)
-            for m in range(12))
+        items = tuple(
+            ChecklistItem(
+                f"p{n}-{m}",
+                f"{name}: checklist item number {m} with a realistic length of "
+                "wording that wraps onto a second line in the tab",
+                "Some guidance.",
+                m % 3 == 0,
+            )
+            for m in range(12)
+        )
         phases.append(Phase(f"p{n}", name, f"Description of need at {name.lower()}.", items))
     return Template("Benchmark template", tuple(phases))
 
 
 def fill(store: Store) -> str:
     template = gr_templates.save_edited_template(store, long_template()).template
-    pupil = pupils.add_pupil(store, PupilDetails(
-        upn="B801200005001", legal_forename="Bench", legal_surname="Pupil",
-        date_of_birth=dt.date(2013, 5, 14), year_group=8, sen_provision="K",
-        primary_need="SEMH"))
+    pupil = pupils.add_pupil(
+        store,
+        PupilDetails(
+            upn="B801200005001",
+            legal_forename="Bench",
+            legal_surname="Pupil",
+            date_of_birth=dt.date(2013, 5, 14),
+            year_group=8,
+            sen_provision="K",
+            primary_need="SEMH",
+        ),
+    )
     start = dt.date(2024, 9, 2)
     for n, phase in enumerate(template.phases):
-        gr.change_phase(store, pupil.id, PhaseChangeRequest(
-            phase.id, start + dt.timedelta(days=120 * n), "Reviewed at the SEN meeting.",
-            "partnership_panel" if n else "senco"))
+        gr.change_phase(
+            store,
+            pupil.id,
+            PhaseChangeRequest(
+                phase.id,
+                start + dt.timedelta(days=120 * n),
+                "Reviewed at the SEN meeting.",
+                "partnership_panel" if n else "senco",
+            ),
+        )
         for m, item in enumerate(phase.items):
             day = start + dt.timedelta(days=120 * n + m)
             if m % 3 == 0:
-                gr.record_answer(store, pupil.id, item.id,
-                                 AnswerRequest("not_yet", day, "Ruth Adeyemi"))
-            gr.record_answer(store, pupil.id, item.id, AnswerRequest(
-                "done" if m % 5 else "not_applicable", day + dt.timedelta(days=2),
-                "Farah Okonjo", "Evidence note kept in the SEN folder." if m % 4 else ""))
+                gr.record_answer(
+                    store, pupil.id, item.id, AnswerRequest("not_yet", day, "Ruth Adeyemi")
+                )
+            gr.record_answer(
+                store,
+                pupil.id,
+                item.id,
+                AnswerRequest(
+                    "done" if m % 5 else "not_applicable",
+                    day + dt.timedelta(days=2),
+                    "Farah Okonjo",
+                    "Evidence note kept in the SEN folder." if m % 4 else "",
+                ),
+            )
     day = start
     for _ in range(10):
-        apdr.add_cycle(store, pupil.id, ApdrDetails(
-            day, day + dt.timedelta(days=7), day + dt.timedelta(days=14),
-            day + dt.timedelta(days=60), "Assessment notes", "Plan notes", "Do notes",
-            "Review notes", "Continue"))
+        apdr.add_cycle(
+            store,
+            pupil.id,
+            ApdrDetails(
+                day,
+                day + dt.timedelta(days=7),
+                day + dt.timedelta(days=14),
+                day + dt.timedelta(days=60),
+                "Assessment notes",
+                "Plan notes",
+                "Do notes",
+                "Review notes",
+                "Continue",
+            ),
+        )
         day += dt.timedelta(days=70)
     return pupil.id
 
@@ -102,17 +142,22 @@ def main() -> None:
 
     theme.apply(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as folder:
-        created = create_database(Path(folder) / "bench.db", staff_name="Bench SENCO",
-                                  passphrase=Passphrase("bench passphrase"),
-                                  clock=FixedClock(TODAY))
+        created = create_database(
+            Path(folder) / "bench.db",
+            staff_name="Bench SENCO",
+            passphrase=Passphrase("bench passphrase"),
+            clock=FixedClock(TODAY),
+        )
         store = created.store
         pupil_id = fill(store)
         pupil = pupils.get_pupil(store, pupil_id)
         record = gr.load(store, pupil_id)
-        print(f"Pupil: {len(record.template.template.phases)} phases x "
-              f"{len(record.template.template.phases[0].items)} items, "
-              f"{len(record.answers)} items answered, {len(record.history)} phase changes, "
-              f"{len(record.cycles)} APDR cycles ({record.reviewed_cycles} reviewed)")
+        print(
+            f"Pupil: {len(record.template.template.phases)} phases x "
+            f"{len(record.template.template.phases[0].items)} items, "
+            f"{len(record.answers)} items answered, {len(record.history)} phase changes, "
+            f"{len(record.cycles)} APDR cycles ({record.reviewed_cycles} reviewed)"
+        )
 
         def new_tab() -> GraduatedResponseTab:
             tab = GraduatedResponseTab(store)
@@ -149,16 +194,19 @@ def main() -> None:
         domain = median_ms(lambda: gr.load(store, pupil_id))
         pack = median_ms(lambda: evidence_pack.build_evidence_pack(store, pupil), runs=5)
         pdf_path = Path(folder) / "pack.pdf"
-        written = median_ms(lambda: evidence_pack.write_evidence_pack(store, pupil_id, pdf_path),
-                            runs=5)
+        written = median_ms(
+            lambda: evidence_pack.write_evidence_pack(store, pupil_id, pdf_path), runs=5
+        )
         store.close()
 
     print(f"New tab, construct + show_pupil + paint:      {cold:7.1f} ms (median of {RUNS})")
     print(f"Existing tab, show_pupil + paint:             {warm:7.1f} ms (median of {RUNS})")
     print(f"Existing tab, all 4 sections open (48 rows):  {everything:7.1f} ms (median of {RUNS})")
     print(f"Domain read alone (graduated_response.load):  {domain:7.1f} ms (median of {RUNS})")
-    print(f"Evidence pack story / written PDF:            {pack:7.1f} / {written:.1f} ms "
-          "(median of 5)")
+    print(
+        f"Evidence pack story / written PDF:            {pack:7.1f} / {written:.1f} ms "
+        "(median of 5)"
+    )
 
 
 if __name__ == "__main__":

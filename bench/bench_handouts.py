@@ -31,20 +31,41 @@ def full_plan():  # type: ignore[no-untyped-def]
     store.staff_id = staff.add_staff(store, "Bench worker", "pastoral").id
     case = make_case(store)
     plan = add_targets(store, case)
-    plan.append(targets.add_target(store, case.id, "learning",
-                                   wording("I can ask for help when I am stuck")))
+    plan.append(
+        targets.add_target(
+            store, case.id, "learning", wording("I can ask for help when I am stuck")
+        )
+    )
     aims = add_aims(store, case)
-    for role, name in (("Parent/carer", "Mum"), ("Class teacher", "Mrs Okafor"),
-                       ("SENCO", "Ms Okonjo"), ("Learning mentor", "Mr Whitlock")):
+    for role, name in (
+        ("Parent/carer", "Mum"),
+        ("Class teacher", "Mrs Okafor"),
+        ("SENCO", "Ms Okonjo"),
+        ("Learning mentor", "Mr Whitlock"),
+    ):
         cases.add_network_member(store, case.id, role, name, "Weekly check-in")
-    people = [Person("pupil", "Zoë"), Person("parent_carer", "Mum"),
-              Person("class_teacher", "Mrs Okafor"), Person("worker", "Mr Whitlock")]
-    points = ((BASELINE, dt.date(2026, 10, 5), 3), (MID, dt.date(2026, 11, 2), 5),
-              (scaling.extra(), dt.date(2026, 11, 16), 6), (FINAL, dt.date(2026, 11, 30), 8))
+    people = [
+        Person("pupil", "Zoë"),
+        Person("parent_carer", "Mum"),
+        Person("class_teacher", "Mrs Okafor"),
+        Person("worker", "Mr Whitlock"),
+    ]
+    points = (
+        (BASELINE, dt.date(2026, 10, 5), 3),
+        (MID, dt.date(2026, 11, 2), 5),
+        (scaling.extra(), dt.date(2026, 11, 16), 6),
+        (FINAL, dt.date(2026, 11, 30), 8),
+    )
     for point, day, base in points:
-        items = [ItemScoring(t.id, agreed=base, independent={0: base, 1: base - 1, 2: base + 1,
-                                                             3: base},
-                             note="Going well at lunchtimes.") for t in plan]
+        items = [
+            ItemScoring(
+                t.id,
+                agreed=base,
+                independent={0: base, 1: base - 1, 2: base + 1, 3: base},
+                note="Going well at lunchtimes.",
+            )
+            for t in plan
+        ]
         if point in (BASELINE, FINAL):
             items += [ItemScoring(aim_id=a.id, agreed=base) for a in aims]
         scaling.record_review(store, case.id, ReviewEntry(point, day, people, items))
@@ -65,9 +86,11 @@ def main() -> None:
                 start = time.perf_counter()
                 handouts.write_handout(store, case.pupil_id, kind, path)  # read + write + audit
                 samples.append((time.perf_counter() - start) * 1000)
-            print(f"{handouts.KINDS[kind]}: first {first:.0f} ms (fonts loaded), then median "
-                  f"{statistics.median(samples):.0f} ms, max {max(samples):.0f} ms "
-                  f"({path.stat().st_size // 1024} KB)")
+            print(
+                f"{handouts.KINDS[kind]}: first {first:.0f} ms (fonts loaded), then median "
+                f"{statistics.median(samples):.0f} ms, max {max(samples):.0f} ms "
+                f"({path.stat().st_size // 1024} KB)"
+            )
         start = time.perf_counter()
         for kind in ("staff", "child"):
             handouts.handout_html(handouts.plan_snapshot(store, case.pupil_id), kind)

@@ -36,19 +36,24 @@ def timed(label: str, work):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
-    school = create_database(folder / "school.db", staff_name="Farah Okonjo",
-                             passphrase=Passphrase("school passphrase")).store
+    school = create_database(
+        folder / "school.db", staff_name="Farah Okonjo", passphrase=Passphrase("school passphrase")
+    ).store
     timed("build the demo school", lambda: demo.build_demo(school))
     register = [row.pupil_id for row in pupils.caseload(school)]
     path = folder / "register.semhbundle"
-    result = timed(f"export {len(register)} pupils (product KDF: {handover.default_kdf()})",
-                   lambda: handover.export_bundle(school, register, path, PASSPHRASE))
+    result = timed(
+        f"export {len(register)} pupils (product KDF: {handover.default_kdf()})",
+        lambda: handover.export_bundle(school, register, path, PASSPHRASE),
+    )
     print(f"  {result.preview.record_count} records, bundle {os.path.getsize(path) / 1024:.0f} KiB")
     data = path.read_bytes()
-    timed("wrong passphrase refused (KDF + key check)",
-          lambda: _refused(data))
-    outreach = create_database(folder / "outreach.db", staff_name="Outreach worker",
-                               passphrase=Passphrase("outreach passphrase")).store
+    timed("wrong passphrase refused (KDF + key check)", lambda: _refused(data))
+    outreach = create_database(
+        folder / "outreach.db",
+        staff_name="Outreach worker",
+        passphrase=Passphrase("outreach passphrase"),
+    ).store
     bundle = timed("read the bundle", lambda: handover.read_bundle(path, PASSPHRASE))
     timed("preview the import", lambda: handover.preview_import(outreach, bundle))
     report = timed("apply the import", lambda: handover.apply_import(outreach, bundle))
@@ -56,14 +61,26 @@ def main() -> None:
     again = timed("import again (nothing new)", lambda: handover.apply_import(outreach, bundle))
     print(f"  {again.summary()}")
     richest = register[0]
-    timed("one outreach summary PDF", lambda: outreach_summary.write_summary(
-        school, richest, folder / "one.pdf", outreach_summary.SummaryOptions()))
-    timed("one outreach summary JSON", lambda: outreach_summary.write_summary(
-        school, richest, folder / "one.json", outreach_summary.SummaryOptions()))
+    timed(
+        "one outreach summary PDF",
+        lambda: outreach_summary.write_summary(
+            school, richest, folder / "one.pdf", outreach_summary.SummaryOptions()
+        ),
+    )
+    timed(
+        "one outreach summary JSON",
+        lambda: outreach_summary.write_summary(
+            school, richest, folder / "one.json", outreach_summary.SummaryOptions()
+        ),
+    )
     cohort = folder / "cohort"
     cohort.mkdir()
-    timed(f"pseudonymised cohort of {len(register)} PDFs", lambda: outreach_summary.write_summaries(
-        school, register, cohort, ".pdf", outreach_summary.default_options(len(register))))
+    timed(
+        f"pseudonymised cohort of {len(register)} PDFs",
+        lambda: outreach_summary.write_summaries(
+            school, register, cohort, ".pdf", outreach_summary.default_options(len(register))
+        ),
+    )
     school.close()
     outreach.close()
 

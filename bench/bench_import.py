@@ -32,8 +32,10 @@ from semh_desktop.exchange.mis_import.pupils import ImportPreview, ImportResult
 from semh_desktop.register.upn import make_upn
 
 T = TypeVar("T")
-HEADER = ("UPN,Legal Surname,Legal Forename,Preferred Forename,DOB,Gender,Year,Reg Group,"
-          "SEN Status,Primary Need,Pupil Premium,EAL,Ethnicity")
+HEADER = (
+    "UPN,Legal Surname,Legal Forename,Preferred Forename,DOB,Gender,Year,Reg Group,"
+    "SEN Status,Primary Need,Pupil Premium,EAL,Ethnicity"
+)
 
 
 def school_csv(count: int, *, moved_up: int = 0, seed: int = 2026) -> bytes:
@@ -47,13 +49,25 @@ def school_csv(count: int, *, moved_up: int = 0, seed: int = 2026) -> bytes:
         sen = rng.choice("NNNNNNKKE")
         need = "" if sen == "N" else rng.choice(["SEMH", "SLCN", "ASD", "SPLD", "MLD"])
         forename = rng.choice(FORENAMES)
-        lines.append(",".join([
-            make_upn(873, 4127, 10 + serial // 1000, serial % 1000), rng.choice(SURNAMES),
-            forename, forename if rng.random() < 0.9 else forename[:3],
-            born.strftime("%d/%m/%Y"), rng.choice("FM"), f"Year {year}",
-            f"{year}{'ABCD'[serial % 4]}",
-            sen, need, rng.choice(["Yes", "No", "No"]), rng.choice(["N", "N", "N", "Y"]),
-            rng.choice(ETHNICITIES)]))
+        lines.append(
+            ",".join(
+                [
+                    make_upn(873, 4127, 10 + serial // 1000, serial % 1000),
+                    rng.choice(SURNAMES),
+                    forename,
+                    forename if rng.random() < 0.9 else forename[:3],
+                    born.strftime("%d/%m/%Y"),
+                    rng.choice("FM"),
+                    f"Year {year}",
+                    f"{year}{'ABCD'[serial % 4]}",
+                    sen,
+                    need,
+                    rng.choice(["Yes", "No", "No"]),
+                    rng.choice(["N", "N", "N", "Y"]),
+                    rng.choice(ETHNICITIES),
+                ]
+            )
+        )
     return ("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace")
 
 
@@ -63,10 +77,12 @@ def timed(work: Callable[[], T]) -> tuple[T, float]:
     return outcome, time.perf_counter() - start
 
 
-def run_import(store: Store, data: bytes, name: str) -> tuple[ImportPreview, ImportResult, float,
-                                                              float]:
-    preview, preview_seconds = timed(lambda: pupil_import.preview_import(
-        store, pupil_import.read_source(data, name)))
+def run_import(
+    store: Store, data: bytes, name: str
+) -> tuple[ImportPreview, ImportResult, float, float]:
+    preview, preview_seconds = timed(
+        lambda: pupil_import.preview_import(store, pupil_import.read_source(data, name))
+    )
     result, apply_seconds = timed(lambda: pupil_import.apply_import(store, preview))
     return preview, result, preview_seconds, apply_seconds
 
@@ -77,24 +93,36 @@ def main() -> None:
     first = school_csv(count)
     later = school_csv(count, moved_up=count // 10)
     with tempfile.TemporaryDirectory() as folder:
-        created = create_database(Path(folder) / "school.db", staff_name="Bench SENCO",
-                                  passphrase=Passphrase("bench passphrase"), clock=clock)
+        created = create_database(
+            Path(folder) / "school.db",
+            staff_name="Bench SENCO",
+            passphrase=Passphrase("bench passphrase"),
+            clock=clock,
+        )
         store = created.store
         try:
-            print(f"Importing {count} fictional pupils ({len(first) / 1024:.0f} KB CSV) "
-                  "into an encrypted database file")
+            print(
+                f"Importing {count} fictional pupils ({len(first) / 1024:.0f} KB CSV) "
+                "into an encrypted database file"
+            )
             preview, result, p_s, a_s = run_import(store, first, "school.csv")
             assert (result.created, result.error_rows) == (count, 0), result
-            print(f"  first import   read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
-                  f"({result.detail}; {count / (p_s + a_s):.0f} pupils/s overall)")
+            print(
+                f"  first import   read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
+                f"({result.detail}; {count / (p_s + a_s):.0f} pupils/s overall)"
+            )
             preview, result, p_s, a_s = run_import(store, first, "school.csv")
             assert result.unchanged == count, result
-            print(f"  same file      read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
-                  f"({result.detail})")
+            print(
+                f"  same file      read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
+                f"({result.detail})"
+            )
             preview, result, p_s, a_s = run_import(store, later, "school-later.csv")
             assert result.updated == count // 10, result
-            print(f"  {count // 10} moved up  read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
-                  f"({result.detail})")
+            print(
+                f"  {count // 10} moved up  read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
+                f"({result.detail})"
+            )
         finally:
             store.close()
 

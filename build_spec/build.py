@@ -60,8 +60,13 @@ def reproducible_env() -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"
     if "SOURCE_DATE_EPOCH" not in env:
         try:
-            stamp = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, check=True,
-                                   capture_output=True, text=True).stdout.strip()
+            stamp = subprocess.run(
+                ["git", "log", "-1", "--format=%ct"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             stamp = ""
         if stamp:
@@ -92,16 +97,32 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import PyInstaller  # noqa: F401, PLC0415
     except ImportError:
-        print("PyInstaller is not installed here: run  python -m pip install -e .[build]",
-              file=sys.stderr)
+        print(
+            "PyInstaller is not installed here: run  python -m pip install -e .[build]",
+            file=sys.stderr,
+        )
         return 1
     meta = project()
-    print(f"Building {meta['name']} {meta['version']} for {sys.platform} "
-          f"({platform.machine()}), Python {platform.python_version()}", flush=True)
+    print(
+        f"Building {meta['name']} {meta['version']} for {sys.platform} "
+        f"({platform.machine()}), Python {platform.python_version()}",
+        flush=True,
+    )
     started = time.monotonic()
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-               "--log-level", "WARN", "--distpath", str(DIST), "--workpath", str(WORK),
-               str(SPEC)]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--clean",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(WORK),
+        str(SPEC),
+    ]
     result = subprocess.run(command, cwd=ROOT, env=reproducible_env(), check=False)
     if result.returncode != 0:
         print(f"PyInstaller failed (exit {result.returncode}).", file=sys.stderr)

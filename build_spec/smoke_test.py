@@ -41,8 +41,20 @@ TIMEOUT = 300  # seconds for any one run of the executable; the window must quit
 
 # Qt modules the app does not use; if any of these is in the bundle, the spec's exclusions
 # have stopped working (see build_spec/semh_desktop.spec).
-QT_ABSENT = ("Qt6Quick", "Qt6Qml", "Qt6Network", "Qt6WebEngine", "Qt63D", "Qt6Multimedia",
-             "Qt6Pdf", "Qt6Designer", "Qt6Sql", "Qt6Test", "Qt6Charts", "Qt6Positioning")
+QT_ABSENT = (
+    "Qt6Quick",
+    "Qt6Qml",
+    "Qt6Network",
+    "Qt6WebEngine",
+    "Qt63D",
+    "Qt6Multimedia",
+    "Qt6Pdf",
+    "Qt6Designer",
+    "Qt6Sql",
+    "Qt6Test",
+    "Qt6Charts",
+    "Qt6Positioning",
+)
 
 Check = Callable[[], str]
 
@@ -53,7 +65,8 @@ class SmokeFailure(Exception):
 
 def project_version() -> str:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-        "version"]
+        "version"
+    ]
 
 
 class Frozen:
@@ -73,17 +86,25 @@ class Frozen:
             raise SmokeFailure(f"no executable at {self.gui}: run build_spec/build.py first")
 
 
-def run(command: Sequence[str | Path], env: dict[str, str], *, what: str,
-        timeout: int = TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run(
+    command: Sequence[str | Path], env: dict[str, str], *, what: str, timeout: int = TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
     try:
-        done = subprocess.run([str(c) for c in command], env=env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            [str(c) for c in command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
         raise SmokeFailure(f"{what}: still running after {timeout} s") from exc
     if done.returncode != 0 or "Traceback" in done.stderr:
-        raise SmokeFailure(f"{what}: exit {done.returncode}\n--- stdout\n{done.stdout}"
-                           f"\n--- stderr\n{done.stderr}")
+        raise SmokeFailure(
+            f"{what}: exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        )
     print(f"    ({time.monotonic() - started:.1f} s)", end="")
     return done
 
@@ -141,8 +162,17 @@ def document_commands() -> list[tuple[str, list[str]]]:
 def pupil_for(db: Path, argv: list[str], out: Path) -> str:
     """The first pupil on the register for whom the ordinary app writes this document."""
     for upn in register_upns(db):
-        command = [*argv, "--db", str(db), "--passphrase-env", PASSPHRASE_ENV,
-                   "--pupil", upn, "--out", str(out)]
+        command = [
+            *argv,
+            "--db",
+            str(db),
+            "--passphrase-env",
+            PASSPHRASE_ENV,
+            "--pupil",
+            upn,
+            "--out",
+            str(out),
+        ]
         if ordinary_cli(command) == 0:
             return upn
     raise SmokeFailure(f"no pupil on the register of {db.name} for: {' '.join(argv)}")
@@ -150,8 +180,12 @@ def pupil_for(db: Path, argv: list[str], out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke test of the frozen build.")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist" / "semh-desktop",
-                        help="the bundle folder (default: dist/semh-desktop)")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        default=ROOT / "dist" / "semh-desktop",
+        help="the bundle folder (default: dist/semh-desktop)",
+    )
     args = parser.parse_args(argv)
     frozen = Frozen(args.dist.resolve())
     shots = ROOT / "build" / "smoke"
@@ -159,8 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="semh-smoke-") as temp:
         work = Path(temp)
         env = dict(os.environ)
-        env.update({PASSPHRASE_ENV: PASSPHRASE, "SEMH_DESKTOP_HOME": str(work / "home"),
-                    "QT_QPA_PLATFORM": "offscreen"})
+        env.update(
+            {
+                PASSPHRASE_ENV: PASSPHRASE,
+                "SEMH_DESKTOP_HOME": str(work / "home"),
+                "QT_QPA_PLATFORM": "offscreen",
+            }
+        )
         os.environ.update({PASSPHRASE_ENV: PASSPHRASE, "SEMH_DESKTOP_HOME": str(work / "home")})
         checks = build_checks(frozen, work, env, shots)
         for number, (title, check) in enumerate(checks, start=1):
@@ -175,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def build_checks(frozen: Frozen, work: Path, env: dict[str, str],
-                 shots: Path) -> list[tuple[str, Check]]:
+def build_checks(
+    frozen: Frozen, work: Path, env: dict[str, str], shots: Path
+) -> list[tuple[str, Check]]:
     frozen_db = work / "made-by-frozen.db"
     ordinary_db = work / "made-by-ordinary.db"
     db_options = ["--passphrase-env", PASSPHRASE_ENV]
@@ -208,21 +248,40 @@ def build_checks(frozen: Frozen, work: Path, env: dict[str, str],
         written = []
         for name, argv in documents:
             out = work / f"frozen-{name}.pdf"
-            run([frozen.cli, *argv, "--db", frozen_db, *db_options, "--pupil", chosen[name],
-                 "--out", out], env, what=name)
+            run(
+                [
+                    frozen.cli,
+                    *argv,
+                    "--db",
+                    frozen_db,
+                    *db_options,
+                    "--pupil",
+                    chosen[name],
+                    "--out",
+                    out,
+                ],
+                env,
+                what=name,
+            )
             written.append(check_pdf(out))
         return "; ".join(written)
 
     def frozen_opens_ordinary() -> str:
         # The ordinary app exactly as installed: the console script's entry point.
-        run([sys.executable, "-m", "ui.app.launcher", "demo", "--db", ordinary_db, *db_options],
-            env, what="ordinary demo")
+        run(
+            [sys.executable, "-m", "ui.app.launcher", "demo", "--db", ordinary_db, *db_options],
+            env,
+            what="ordinary demo",
+        )
         written = []
         for name, argv in documents:
             upn = pupil_for(ordinary_db, argv, work / f"pick-{name}.pdf")
             out = work / f"frozen-from-ordinary-{name}.pdf"
-            run([frozen.cli, *argv, "--db", ordinary_db, *db_options, "--pupil", upn,
-                 "--out", out], env, what=f"{name} on the ordinary app's database")
+            run(
+                [frozen.cli, *argv, "--db", ordinary_db, *db_options, "--pupil", upn, "--out", out],
+                env,
+                what=f"{name} on the ordinary app's database",
+            )
             written.append(check_pdf(out))
         return "; ".join(written)
 
@@ -232,10 +291,12 @@ def build_checks(frozen: Frozen, work: Path, env: dict[str, str],
         shot = shots / "window.png"
         for old in shots.glob("window*.png"):
             old.unlink()
-        gui_env = dict(env, SEMH_DESKTOP_AUTOSTAFF=demo.STAFF[0][0],
-                       SEMH_DESKTOP_SCREENSHOT=str(shot))
-        run([frozen.gui, "gui", "--db", frozen_db, *db_options], gui_env, what="window",
-            timeout=180)
+        gui_env = dict(
+            env, SEMH_DESKTOP_AUTOSTAFF=demo.STAFF[0][0], SEMH_DESKTOP_SCREENSHOT=str(shot)
+        )
+        run(
+            [frozen.gui, "gui", "--db", frozen_db, *db_options], gui_env, what="window", timeout=180
+        )
         made = sorted(p.name for p in shots.glob("window*.png"))
         if not shot.is_file() or shot.stat().st_size < 10_000:
             raise SmokeFailure(f"the window quit but saved no screenshot (found {made})")
@@ -273,15 +334,22 @@ def check_contents(frozen: Frozen) -> str:
     source_migrations = sorted(p.name for p in (ROOT / "db").glob("*.sql"))
     if migrations != source_migrations:
         problems.append(f"db/ holds {migrations}, the source tree {source_migrations}")
-    for needed in ("resources/icons/app.svg", "resources/fonts/DejaVuSans.ttf",
-                   "resources/fonts/LICENSE-DejaVu.txt", "licenses/LGPL-3.0.txt",
-                   "licenses/SQLCipher-LICENSE.txt"):
+    for needed in (
+        "resources/icons/app.svg",
+        "resources/fonts/DejaVuSans.ttf",
+        "resources/fonts/LICENSE-DejaVu.txt",
+        "licenses/LGPL-3.0.txt",
+        "licenses/SQLCipher-LICENSE.txt",
+    ):
         if not (internal / needed).is_file():
             problems.append(f"missing {needed}")
 
     modules = bundled_modules(frozen)
-    backends = {"linux": "keyring.backends.SecretService", "win32": "keyring.backends.Windows",
-                "darwin": "keyring.backends.macOS"}
+    backends = {
+        "linux": "keyring.backends.SecretService",
+        "win32": "keyring.backends.Windows",
+        "darwin": "keyring.backends.macOS",
+    }
     backend = next((b for p, b in backends.items() if sys.platform.startswith(p)), None)
     for name in ("sqlcipher3.dbapi2", "keyring.backends.chainer", backend):
         if name and name not in modules:
@@ -292,7 +360,8 @@ def check_contents(frozen: Frozen) -> str:
     # Every distribution frozen in must be accounted for in Help > About.
     owners = packages_distributions()
     tops = {m.split(".")[0] for m in modules} | {
-        p.name.split(".")[0] for p in internal.iterdir() if p.suffix in (".so", ".pyd")}
+        p.name.split(".")[0] for p in internal.iterdir() if p.suffix in (".so", ".pyd")
+    }
     bundled = {components.normalise(d) for top in tops for d in owners.get(top, [])}
     bundled -= {"semh-desktop", "pyinstaller"}
     unlisted = bundled - components.listed_distributions()
@@ -320,8 +389,14 @@ def missing_shared_libraries(internal: Path) -> list[str]:
         if library.is_symlink() or not library.is_file():
             continue
         try:
-            out = subprocess.run(["ldd", str(library)], env=env, capture_output=True,
-                                 text=True, timeout=60, check=False).stdout
+            out = subprocess.run(
+                ["ldd", str(library)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
         except OSError:
             return []  # no ldd: nothing to check with
         for match in re.finditer(r"^\s*(\S+) => not found", out, re.MULTILINE):

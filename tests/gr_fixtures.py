@@ -29,17 +29,28 @@ def add_pupil(store: Store, serial: int = 0, **changes: Any) -> Pupil:
 def dump_tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove that a refused import changed nothing."""
     names = sorted(store.db.table_names())
-    return {name: [tuple(row) for row in store.conn.execute(
-        f"SELECT * FROM [{name}] ORDER BY rowid").fetchall()] for name in names}
+    return {
+        name: [
+            tuple(row)
+            for row in store.conn.execute(f"SELECT * FROM [{name}] ORDER BY rowid").fetchall()
+        ]
+        for name in names
+    }
 
 
 def small_template(name: str = "Small test template", *, items_per_phase: int = 3) -> Template:
     phases = []
-    for phase_id, phase_name in (("one", "Phase one"), ("two", "Phase two"),
-                                 ("three", "Phase three"), ("four", "Phase four")):
+    for phase_id, phase_name in (
+        ("one", "Phase one"),
+        ("two", "Phase two"),
+        ("three", "Phase three"),
+        ("four", "Phase four"),
+    ):
         items = tuple(
-            ChecklistItem(f"{phase_id}-{n}", f"{phase_name} item {n}", "",
-                          evidence_required=(n == 1))
-            for n in range(1, items_per_phase + 1))
+            ChecklistItem(
+                f"{phase_id}-{n}", f"{phase_name} item {n}", "", evidence_required=(n == 1)
+            )
+            for n in range(1, items_per_phase + 1)
+        )
         phases.append(Phase(phase_id, phase_name, f"Need at {phase_name.lower()}", items))
     return Template(name, tuple(phases), "Test authority")

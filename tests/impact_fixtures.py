@@ -35,10 +35,14 @@ from .conftest import sample_details
 
 D = dt.date
 NAMES = {  # fictional; the report must never print them
-    "A": ("Peregrine", "Quillfeather"), "B": ("Marigold", "Thistlewood"),
-    "C": ("Barnaby", "Applethwaite"), "D": ("Clementine", "Wolstenholme"),
-    "E": ("Fitzgerald", "Oakenshaw"), "F": ("Wilhelmina", "Pettigrew"),
-    "H": ("Horatio", "Blackthorne"), "I": ("Isadora", "Fennimore"),
+    "A": ("Peregrine", "Quillfeather"),
+    "B": ("Marigold", "Thistlewood"),
+    "C": ("Barnaby", "Applethwaite"),
+    "D": ("Clementine", "Wolstenholme"),
+    "E": ("Fitzgerald", "Oakenshaw"),
+    "F": ("Wilhelmina", "Pettigrew"),
+    "H": ("Horatio", "Blackthorne"),
+    "I": ("Isadora", "Fennimore"),
 }
 PUPILS = {
     "A": dict(year_group=8, pupil_premium=True, social_care="CIN", sen_provision="K"),
@@ -62,55 +66,105 @@ class Cohort:
 
 def _pupil(store: Store, letter: str, serial: int) -> str:
     first, last = NAMES[letter]
-    flags = {"pupil_premium": False, "social_care": "", "eal": False, "young_carer": False,
-             "primary_need": "SEMH", **PUPILS[letter]}
+    flags = {
+        "pupil_premium": False,
+        "social_care": "",
+        "eal": False,
+        "young_carer": False,
+        "primary_need": "SEMH",
+        **PUPILS[letter],
+    }
     if flags["sen_provision"] == "N":
         flags["primary_need"] = None
-    details = sample_details(upn=make_upn(801, 2000, 20, serial), legal_forename=first,
-                             legal_surname=last, preferred_forename="", **flags)
+    details = sample_details(
+        upn=make_upn(801, 2000, 20, serial),
+        legal_forename=first,
+        legal_surname=last,
+        preferred_forename="",
+        **flags,
+    )
     return pupils.add_pupil(store, details).id
 
 
-def _case(store: Store, pupil_id: str, referral: dt.date, start: dt.date, *,
-          worker_id: str | None, plan_type: str = "psp") -> str:
-    return cases.open_case(store, pupil_id, CaseDetails(
-        referral_date=referral, referred_by="Head of Year", reason="Hand-built test case.",
-        consent_date=referral, consent_by="Parent", worker_id=worker_id, plan_type=plan_type,
-        start_date=start, length_weeks=8)).id
+def _case(
+    store: Store,
+    pupil_id: str,
+    referral: dt.date,
+    start: dt.date,
+    *,
+    worker_id: str | None,
+    plan_type: str = "psp",
+) -> str:
+    return cases.open_case(
+        store,
+        pupil_id,
+        CaseDetails(
+            referral_date=referral,
+            referred_by="Head of Year",
+            reason="Hand-built test case.",
+            consent_date=referral,
+            consent_by="Parent",
+            worker_id=worker_id,
+            plan_type=plan_type,
+            start_date=start,
+            length_weeks=8,
+        ),
+    ).id
 
 
 def _target(store: Store, case_id: str, kind: str, text: str) -> str:
     return targets.add_target(store, case_id, kind, TargetWording(text)).id
 
 
-def _score(store: Store, case_id: str, point: scaling.ScoringPoint, held_on: dt.date,
-           scores: dict[str, int], aims: dict[str, int] | None = None) -> None:
+def _score(
+    store: Store,
+    case_id: str,
+    point: scaling.ScoringPoint,
+    held_on: dt.date,
+    scores: dict[str, int],
+    aims: dict[str, int] | None = None,
+) -> None:
     items = [ItemScoring(target_id=t, agreed=s) for t, s in scores.items()]
     items += [ItemScoring(aim_id=a, agreed=s) for a, s in (aims or {}).items()]
     scaling.record_review(store, case_id, ReviewEntry(point, held_on, items=items))
 
 
 def _close(store: Store, case_id: str, closed_on: dt.date, reason: str) -> None:
-    closure.close_case(store, case_id, ClosureDetails(
-        closed_on=closed_on, attendees="Parent, worker", reason=reason))
+    closure.close_case(
+        store,
+        case_id,
+        ClosureDetails(closed_on=closed_on, attendees="Parent, worker", reason=reason),
+    )
 
 
-def _suspend(store: Store, pupil_id: str, start: dt.date, half_days: int,
-             reason: str = "disruption") -> str:
+def _suspend(
+    store: Store, pupil_id: str, start: dt.date, half_days: int, reason: str = "disruption"
+) -> str:
     return suspensions.record_suspension(
-        store, pupil_id, SuspensionDetails(start, half_days, reason)).id
+        store, pupil_id, SuspensionDetails(start, half_days, reason)
+    ).id
 
 
 def _attend(store: Store, pupil_id: str, *figures: tuple[dt.date, float]) -> None:
     for day, percent in figures:
-        attendance.record_attendance(store, pupil_id, AttendanceDetails(as_of=day,
-                                                                        percent=percent))
+        attendance.record_attendance(store, pupil_id, AttendanceDetails(as_of=day, percent=percent))
 
 
-def _questionnaire(store: Store, case_id: str, respondent: str, on: dt.date,
-                   answers: list[tuple[str, int | None]], partnership: str | None) -> None:
-    questionnaires.record_questionnaire(store, case_id, QuestionnaireEntry(
-        respondent=respondent, completed_on=on, answers=answers, partnership=partnership))
+def _questionnaire(
+    store: Store,
+    case_id: str,
+    respondent: str,
+    on: dt.date,
+    answers: list[tuple[str, int | None]],
+    partnership: str | None,
+) -> None:
+    questionnaires.record_questionnaire(
+        store,
+        case_id,
+        QuestionnaireEntry(
+            respondent=respondent, completed_on=on, answers=answers, partnership=partnership
+        ),
+    )
 
 
 PROGRESS = "The pupil made progress"
@@ -147,8 +201,9 @@ def build_cohort(store: Store) -> Cohort:
     _score(store, a, FINAL, D(2025, 11, 10), {a1: 6, a2: 4}, {a_aim: 6})
     _score(store, a, FINAL, D(2025, 11, 10), {a1: 7})  # corrected: the latest (7) counts
     _close(store, a, D(2025, 11, 17), "stepped_down")
-    _questionnaire(store, a, "school", D(2025, 11, 17), [(PROGRESS, 4), (KEEP_DOING, 5)],
-                   "improved")
+    _questionnaire(
+        store, a, "school", D(2025, 11, 17), [(PROGRESS, 4), (KEEP_DOING, 5)], "improved"
+    )
     _questionnaire(store, a, "parent", D(2025, 11, 20), [(PLEASED, 5)], "improved")
     cohort.cases["A"] = a
 
@@ -159,8 +214,7 @@ def build_cohort(store: Store) -> Cohort:
     _score(store, b, BASELINE, D(2025, 10, 13), {b1: 2, b2: 5}, {b_aim: 3})
     _score(store, b, FINAL, D(2025, 12, 8), {b1: 8, b2: 4}, {b_aim: 5})
     _close(store, b, D(2025, 12, 8), "stepped_down")
-    _questionnaire(store, b, "school", D(2025, 12, 8), [(PROGRESS, 5), (KEEP_DOING, 3)],
-                   "improved")
+    _questionnaire(store, b, "school", D(2025, 12, 8), [(PROGRESS, 5), (KEEP_DOING, 3)], "improved")
     _questionnaire(store, b, "parent", D(2025, 12, 10), [(PLEASED, 4)], None)
     cohort.cases["B"] = b
 
@@ -170,12 +224,10 @@ def build_cohort(store: Store) -> Cohort:
     _score(store, c, BASELINE, D(2026, 1, 19), {c1: 5}, {c_aim: 4})
     _score(store, c, FINAL, D(2026, 3, 16), {c1: 6}, {c_aim: 4})
     _close(store, c, D(2026, 3, 16), "disengaged")
-    _questionnaire(store, c, "school", D(2026, 3, 16), [(PROGRESS, 2), (KEEP_DOING, None)],
-                   "same")
+    _questionnaire(store, c, "school", D(2026, 3, 16), [(PROGRESS, 2), (KEEP_DOING, None)], "same")
     cohort.cases["C"] = c
 
-    d = _case(store, p["D"], D(2026, 2, 2), D(2026, 2, 9), worker_id=senco,
-              plan_type="family")
+    d = _case(store, p["D"], D(2026, 2, 2), D(2026, 2, 9), worker_id=senco, plan_type="family")
     d1 = _target(store, d, "family_goal", "D first goal")
     d2 = _target(store, d, "family_goal", "D second goal")
     d_aim = case_aims.add_aim(store, d, "relationships").id
@@ -183,8 +235,7 @@ def build_cohort(store: Store) -> Cohort:
     _score(store, d, MID, D(2026, 3, 9), {d1: 9, d2: 9})  # mid scores never count
     _score(store, d, FINAL, D(2026, 4, 27), {d1: 7, d2: 3}, {d_aim: 7})
     _close(store, d, D(2026, 5, 4), "stepped_up_csc")
-    _questionnaire(store, d, "school", D(2026, 5, 4), [(PROGRESS, 4), (KEEP_DOING, 4)],
-                   "worse")
+    _questionnaire(store, d, "school", D(2026, 5, 4), [(PROGRESS, 4), (KEEP_DOING, 4)], "worse")
     impact_areas.record_impact_area(store, d, "parenting", 75)
     impact_areas.record_impact_area(store, d, "attendance", 100)
     impact_areas.record_impact_area(store, d, "reduced_conflict", 5)
@@ -222,14 +273,21 @@ def build_cohort(store: Store) -> Cohort:
     cohort.withdrawn_suspension = _suspend(store, p["F"], D(2026, 4, 13), 6)
     suspensions.withdraw_suspension(store, cohort.withdrawn_suspension, "Entered twice.")
 
-    _attend(store, p["A"], (D(2025, 9, 1), 85.0), (D(2025, 9, 19), 86.0),
-            (D(2025, 10, 20), 88.0), (D(2025, 11, 14), 92.5))
+    _attend(
+        store,
+        p["A"],
+        (D(2025, 9, 1), 85.0),
+        (D(2025, 9, 19), 86.0),
+        (D(2025, 10, 20), 88.0),
+        (D(2025, 11, 14), 92.5),
+    )
     _attend(store, p["B"], (D(2025, 10, 13), 95.0), (D(2025, 12, 5), 93.0))
     _attend(store, p["C"], (D(2025, 12, 1), 80.0), (D(2026, 2, 2), 82.0))
     _attend(store, p["D"], (D(2026, 1, 26), 70.0), (D(2026, 4, 27), 75.0))
     _attend(store, p["E"], (D(2026, 6, 1), 89.0), (D(2026, 9, 30), 91.0))
     _attend(store, p["F"], (D(2026, 3, 2), 88.0), (D(2026, 10, 5), 85.0))
-    wrong = attendance.record_attendance(store, p["F"], AttendanceDetails(
-        as_of=D(2026, 11, 2), percent=99.0))
+    wrong = attendance.record_attendance(
+        store, p["F"], AttendanceDetails(as_of=D(2026, 11, 2), percent=99.0)
+    )
     attendance.withdraw_attendance(store, wrong.id, "Another pupil's figure.")
     return cohort

@@ -32,5 +32,6 @@ def pupil_rows(store: Store) -> dict[str, dict[str, Any]]:
 
 
 def audit_rows(store: Store) -> list[dict[str, Any]]:
-    return list(store.db.query(
-        "SELECT action, record_type, record_id, detail FROM audit ORDER BY seq"))
+    return list(
+        store.db.query("SELECT action, record_type, record_id, detail FROM audit ORDER BY seq")
+    )

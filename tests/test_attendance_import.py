@@ -50,14 +50,14 @@ on the line before"
 """.encode()
 
 
-def test_every_bad_row_is_reported_with_its_line(store: Store,
-                                                 two_pupils: dict[str, str]) -> None:
+def test_every_bad_row_is_reported_with_its_line(store: Store, two_pupils: dict[str, str]) -> None:
     before = len(audit.entries(store))
     preview = read_import(store, SUSPENSIONS, file_name="suspensions.csv")
     assert preview.kind == "suspensions"
     assert [(r.line, r.upn) for r in preview.rows] == [(2, UPN_1), (3, UPN_1), (12, UPN_2)]
-    assert preview.rows[1].suspension == SuspensionDetails(dt.date(2026, 11, 4), 1, "disruption",
-                                                           "")
+    assert preview.rows[1].suspension == SuspensionDetails(
+        dt.date(2026, 11, 4), 1, "disruption", ""
+    )
     errors = {e.line: e.message for e in preview.errors}
     assert sorted(errors) == [4, 5, 6, 8, 9, 10, 13]  # line 7 is blank; 10-11 is one record
     assert "No pupil with UPN" in errors[4]
@@ -75,7 +75,8 @@ def test_every_bad_row_is_reported_with_its_line(store: Store,
 
 
 def test_accepting_stores_the_valid_rows_in_one_audited_batch(
-        store: Store, two_pupils: dict[str, str]) -> None:
+    store: Store, two_pupils: dict[str, str]
+) -> None:
     preview = read_import(store, SUSPENSIONS)
     result = apply_import(store, preview)
     assert (result.imported, result.skipped, result.pupils) == (3, 7, 2)
@@ -88,7 +89,8 @@ def test_accepting_stores_the_valid_rows_in_one_audited_batch(
     assert {r["import_batch"] for r in stored} == {result.batch_id}
     batch = [e for e in audit.entries(store) if e.action == "import"]
     assert [(e.record_type, e.record_id, e.detail) for e in batch] == [
-        ("suspension_csv", result.batch_id, "rows imported: 3; rows refused: 7; pupils: 2")]
+        ("suspension_csv", result.batch_id, "rows imported: 3; rows refused: 7; pupils: 2")
+    ]
     created = [e for e in audit.entries(store) if e.record_type == "suspension"]
     assert sorted(e.record_id for e in created) == sorted(str(r["id"]) for r in stored)
 
@@ -100,18 +102,19 @@ def test_refusing_leaves_the_store_as_it_was(store: Store, two_pupils: dict[str,
 
 
 def test_nothing_is_imported_if_the_store_changed_since_the_preview(
-        store: Store, two_pupils: dict[str, str]) -> None:
+    store: Store, two_pupils: dict[str, str]
+) -> None:
     preview = read_import(store, SUSPENSIONS)
-    suspensions.record_suspension(store, two_pupils[UPN_2], SuspensionDetails(
-        dt.date(2026, 11, 12), 2, "other"))  # now line 12 (10-12/11) overlaps
+    suspensions.record_suspension(
+        store, two_pupils[UPN_2], SuspensionDetails(dt.date(2026, 11, 12), 2, "other")
+    )  # now line 12 (10-12/11) overlaps
     with pytest.raises(ValidationError, match="Line 12 no longer fits"):
         apply_import(store, preview)
     assert len(rows(store, "suspensions")) == 1  # only the one typed in
     assert not [e for e in audit.entries(store) if e.action == "import"]
 
 
-def test_the_45_day_rule_applies_across_the_file(store: Store,
-                                                 two_pupils: dict[str, str]) -> None:
+def test_the_45_day_rule_applies_across_the_file(store: Store, two_pupils: dict[str, str]) -> None:
     lines = ["UPN,Start,Length,Category"]
     # Nine week-long suspensions in autumn 2025 (45 days), then one more day: refused.
     for week in range(9):
@@ -135,12 +138,16 @@ ATTENDANCE = f"""upn;date;attendance %;sessions possible;sessions attended
 
 
 def test_attendance_file(store: Store, two_pupils: dict[str, str]) -> None:
-    attendance.record_attendance(store, two_pupils[UPN_1], attendance.AttendanceDetails(
-        as_of=dt.date(2026, 11, 13), percent=80))
+    attendance.record_attendance(
+        store,
+        two_pupils[UPN_1],
+        attendance.AttendanceDetails(as_of=dt.date(2026, 11, 13), percent=80),
+    )
     preview = read_import(store, ATTENDANCE)
     assert preview.kind == "attendance"
-    assert [(r.line, r.attendance.resolved_percent() if r.attendance else None)
-            for r in preview.rows] == [(2, 93.5), (3, 89.2)]
+    assert [
+        (r.line, r.attendance.resolved_percent() if r.attendance else None) for r in preview.rows
+    ] == [(2, 93.5), (3, 89.2)]
     errors = {e.line: e.message for e in preview.errors}
     assert "already an attendance figure" in errors[4]  # the same pupil and day as line 3
     assert "already an attendance figure" in errors[5] and "83.3%" in errors[5]
@@ -150,22 +157,28 @@ def test_attendance_file(store: Store, two_pupils: dict[str, str]) -> None:
     assert result.imported == 2
     stored = rows(store, "attendance_snapshots")
     assert [(r["as_of"], r["percent"], r["import_batch"]) for r in stored] == [
-        ("2026-11-13", 80.0, None), ("2026-11-20", 93.5, result.batch_id),
-        ("2026-11-20", 89.2, result.batch_id)]
+        ("2026-11-13", 80.0, None),
+        ("2026-11-20", 93.5, result.batch_id),
+        ("2026-11-20", 89.2, result.batch_id),
+    ]
     assert [e.record_type for e in audit.entries(store) if e.action == "import"] == [
-        "attendance_csv"]
+        "attendance_csv"
+    ]
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", "empty"),
-    (b"\n\n", "empty"),
-    (b"name,age\nx,1\n", "first row must name the columns"),
-    (b"UPN,Start date,Days\nA,B,C\n", "no column for: Reason"),
-    (b"UPN,Date\n", "first row must name the columns"),
-    (b"UPN,Days,Reason,Attendance %\n", "first row must name the columns"),
-    (b"\x00\x01\x02", "binary"),
-    (b'UPN,Date,Attendance %\n"unclosed', None),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (b"name,age\nx,1\n", "first row must name the columns"),
+        (b"UPN,Start date,Days\nA,B,C\n", "no column for: Reason"),
+        (b"UPN,Date\n", "first row must name the columns"),
+        (b"UPN,Days,Reason,Attendance %\n", "first row must name the columns"),
+        (b"\x00\x01\x02", "binary"),
+        (b'UPN,Date,Attendance %\n"unclosed', None),
+    ],
+)
 def test_whole_file_problems(store: Store, data: bytes, words: str | None) -> None:
     if words is None:
         preview = read_import(store, data)  # a cut-short last line is just a bad row
@@ -181,8 +194,9 @@ def test_apply_needs_valid_rows(store: Store, two_pupils: dict[str, str]) -> Non
         apply_import(store, preview)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=400))
 def test_arbitrary_bytes_never_crash(store: Store, data: bytes) -> None:
     try:
@@ -192,18 +206,29 @@ def test_arbitrary_bytes_never_crash(store: Store, data: bytes) -> None:
     assert preview.rows == []  # nobody in this store: nothing can be valid
 
 
-HEADERS = [b"UPN,Start date,Days,Reason,Note\n", b"UPN,Date,Attendance %\n",
-           b"upn,date,sessions possible,sessions attended\n"]
+HEADERS = [
+    b"UPN,Start date,Days,Reason,Note\n",
+    b"UPN,Date,Attendance %\n",
+    b"upn,date,sessions possible,sessions attended\n",
+]
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(header=st.sampled_from(HEADERS), body=st.binary(max_size=300),
-       text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from(HEADERS),
+    body=st.binary(max_size=300),
+    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
+)
 def test_arbitrary_rows_under_a_good_header_never_crash(
-        store: Store, header: bytes, body: bytes, text: str) -> None:
-    for data in (header + body, header + text.encode("utf-8"),
-                 header + f"{UPN_1},{text}\n".encode()):
+    store: Store, header: bytes, body: bytes, text: str
+) -> None:
+    for data in (
+        header + body,
+        header + text.encode("utf-8"),
+        header + f"{UPN_1},{text}\n".encode(),
+    ):
         try:
             preview = read_import(store, data)
         except SemhError:

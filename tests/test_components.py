@@ -37,7 +37,8 @@ def test_each_listed_licence_is_what_the_package_itself_says(component):
     for distribution in installed:
         assert component.evidence.lower() in licence_evidence(distribution).lower(), (
             f"{distribution}'s metadata no longer says {component.evidence!r}; "
-            f"check its licence and update semh_desktop/components.py")
+            f"check its licence and update semh_desktop/components.py"
+        )
 
 
 def test_every_runtime_dependency_of_the_app_is_listed():

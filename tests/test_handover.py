@@ -47,7 +47,8 @@ def rich_pupils(store: Store, count: int = 10) -> list[str]:
         "(SELECT count(*) FROM cases c WHERE c.pupil_id = p.id) * 10 "
         "+ (SELECT count(*) FROM gr_phase_changes g WHERE g.pupil_id = p.id) "
         "+ (SELECT count(*) FROM apdr_cycles a WHERE a.pupil_id = p.id) "
-        "+ (SELECT count(*) FROM suspensions s WHERE s.pupil_id = p.id) DESC, p.upn").fetchall()
+        "+ (SELECT count(*) FROM suspensions s WHERE s.pupil_id = p.id) DESC, p.upn"
+    ).fetchall()
     return [str(r[0]) for r in rows[:count]]
 
 
@@ -65,8 +66,10 @@ def pupil_records(store: Store, pupil_ids: list[str]) -> dict[str, list[tuple[ob
 
 def table_counts(store: Store) -> dict[str, int]:
     schema = handover.discover_schema(store)
-    return {name: store.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-            for name in (*schema.linked, *schema.reference)}
+    return {
+        name: store.conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        for name in (*schema.linked, *schema.reference)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +89,12 @@ def sent(school: Store, tmp_path_factory) -> tuple[Path, list[str]]:
 
 @pytest.fixture
 def receiver(tmp_path: Path, clock: FixedClock) -> Store:
-    created = create_database(tmp_path / "outreach.db", staff_name="Outreach worker",
-                              passphrase=Passphrase("outreach team passphrase"), clock=clock)
+    created = create_database(
+        tmp_path / "outreach.db",
+        staff_name="Outreach worker",
+        passphrase=Passphrase("outreach team passphrase"),
+        clock=clock,
+    )
     yield created.store
     created.store.close()
 
@@ -98,8 +105,16 @@ def receiver(tmp_path: Path, clock: FixedClock) -> Store:
 def test_schema_discovery_finds_pupil_linked_tables_and_leaves_local_ones(school):
     schema = handover.discover_schema(school)
     assert schema.linked[0] == "pupils"
-    for name in ("cases", "targets", "target_versions", "scores", "case_reviews",
-                 "gr_phase_changes", "apdr_cycle_revisions", "suspensions"):
+    for name in (
+        "cases",
+        "targets",
+        "target_versions",
+        "scores",
+        "case_reviews",
+        "gr_phase_changes",
+        "apdr_cycle_revisions",
+        "suspensions",
+    ):
         assert name in schema.linked
     assert {"audit", "settings", "handover_sync"}.isdisjoint(schema.linked + schema.reference)
     assert "staff" in schema.reference
@@ -112,20 +127,24 @@ def test_schema_discovery_finds_pupil_linked_tables_and_leaves_local_ones(school
 
 
 def test_a_table_added_by_a_later_feature_travels_without_code_changes(tmp_path):
-    ddl = ("CREATE TABLE pupil_passports (id TEXT PRIMARY KEY, case_id TEXT NOT NULL "
-           "REFERENCES cases (id), likes TEXT NOT NULL DEFAULT '')")
+    ddl = (
+        "CREATE TABLE pupil_passports (id TEXT PRIMARY KEY, case_id TEXT NOT NULL "
+        "REFERENCES cases (id), likes TEXT NOT NULL DEFAULT '')"
+    )
     sender, receiver = memory_store(), memory_store("Outreach worker")
     for store in (sender, receiver):
         store.conn.execute(ddl)
     case = make_case(sender)
-    sender.conn.execute("INSERT INTO pupil_passports VALUES ('pp-1', ?, 'Lego and drawing')",
-                        [case.id])
+    sender.conn.execute(
+        "INSERT INTO pupil_passports VALUES ('pp-1', ?, 'Lego and drawing')", [case.id]
+    )
     assert "pupil_passports" in handover.discover_schema(sender).linked
     path = tmp_path / "one.semhbundle"
     handover.export_bundle(sender, [case.pupil_id], path, PASSPHRASE, kdf=FAST)
     handover.import_bundle(receiver, path, PASSPHRASE)
     assert receiver.conn.execute("SELECT case_id, likes FROM pupil_passports").fetchall() == [
-        (case.id, "Lego and drawing")]
+        (case.id, "Lego and drawing")
+    ]
 
 
 # --- export preview and merging by UPN ---------------------------------------------------
@@ -216,8 +235,11 @@ def test_same_target_changed_on_both_sides_is_listed_and_nothing_applied_until_c
 
 
 def target_pupil(store: Store, target: targets.Target) -> str:
-    return str(store.conn.execute("SELECT pupil_id FROM cases WHERE id = ?",
-                                  [target.case_id]).fetchone()[0])
+    return str(
+        store.conn.execute("SELECT pupil_id FROM cases WHERE id = ?", [target.case_id]).fetchone()[
+            0
+        ]
+    )
 
 
 def test_keep_mine_declines_theirs_and_is_not_asked_again(shared):
@@ -253,12 +275,14 @@ def test_a_record_changed_on_one_side_only_is_taken_or_kept_without_asking(share
     assert unchanged.details.young_carer and unchanged.details.reg_group == ""
 
     # A changes the case alone: B takes it; B changes the network alone: B keeps it.
-    a.conn.execute("UPDATE cases SET referred_by = 'Head of Year 8 (Mr Quayle)' WHERE id = ?",
-                   [target.case_id])
+    a.conn.execute(
+        "UPDATE cases SET referred_by = 'Head of Year 8 (Mr Quayle)' WHERE id = ?", [target.case_id]
+    )
     third = folder / "third.semhbundle"
     handover.export_bundle(a, [pupil_id], third, PASSPHRASE, kdf=FAST)
-    report = handover.import_bundle(b, third, PASSPHRASE,
-                                    {report.conflicts[0].key: handover.THEIRS})
+    report = handover.import_bundle(
+        b, third, PASSPHRASE, {report.conflicts[0].key: handover.THEIRS}
+    )
     assert b.conn.execute("SELECT referred_by FROM cases").fetchone()[0].endswith("Quayle)")
     assert pupils.get_pupil(b, pupil_id).details.reg_group == "8H"
     assert report.undecided == []
@@ -284,8 +308,9 @@ def test_both_sides_adding_history_to_the_same_chain_is_a_conflict(shared):
 
 
 def report_review(store: Store, case_id: str) -> str:
-    return str(store.conn.execute("SELECT id FROM case_reviews WHERE case_id = ?",
-                                  [case_id]).fetchone()[0])
+    return str(
+        store.conn.execute("SELECT id FROM case_reviews WHERE case_id = ?", [case_id]).fetchone()[0]
+    )
 
 
 # --- all or nothing ----------------------------------------------------------------------
@@ -320,8 +345,7 @@ def test_bundle_header_names_a_memory_hard_kdf_and_authenticated_cipher(tmp_path
         assert kdf.algorithm == "scrypt" and 15 <= kdf.cost <= 17 and kdf.rounds == 8
     small_argon = KdfParams("argon2id", 64, 1, 1)
     sealed = handover.seal(b'{"x": 1}', PASSPHRASE, small_argon)
-    magic, version, kdf_id, cost, rounds, lanes, cipher = struct.unpack(
-        ">8sHBIIIB", sealed[:24])
+    magic, version, kdf_id, cost, rounds, lanes, cipher = struct.unpack(">8sHBIIIB", sealed[:24])
     assert (magic, version, kdf_id, cost, cipher) == (b"SEMHBNDL", 1, 2, 64, 1)
     assert handover.unseal(sealed, PASSPHRASE) == b'{"x": 1}'
     assert b'"x"' not in sealed  # compressed and encrypted
@@ -341,8 +365,9 @@ def test_passphrase_rules_and_file_name(school, tmp_path):
     with pytest.raises(ValidationError, match="not the same"):
         handover.check_passphrase(PASSPHRASE, PASSPHRASE + "x")
     with pytest.raises(ValidationError, match=r"must end in \.semhbundle"):
-        handover.export_bundle(school, rich_pupils(school, 1), tmp_path / "x.zip", PASSPHRASE,
-                               kdf=FAST)
+        handover.export_bundle(
+            school, rich_pupils(school, 1), tmp_path / "x.zip", PASSPHRASE, kdf=FAST
+        )
     assert not (tmp_path / "x.zip").exists()
 
 
@@ -359,13 +384,13 @@ def test_a_payload_of_the_wrong_shape_is_refused():
         handover.parse_payload(json.dumps({"format": "semh-desktop-handover"}).encode())
 
 
-
 # --- acceptance 1 and 3 on SQLCipher files (last: SQLCipher turns on memory security
 # for the whole process, which slows every later test) -----------------------------------
 
 
 def test_round_trip_ten_pupils_every_record_equal_and_no_duplicates_on_second_import(
-        school, sent, receiver):
+    school, sent, receiver
+):
     path, chosen = sent
     assert len(chosen) == 10
     bundle = handover.read_bundle(path, PASSPHRASE)
@@ -376,8 +401,16 @@ def test_round_trip_ten_pupils_every_record_equal_and_no_duplicates_on_second_im
     assert report.conflicts == [] and report.problems == []
     expected = pupil_records(school, chosen)
     assert sum(len(rows) for rows in expected.values()) > 500  # rich: cases, scores, history...
-    for name in ("cases", "targets", "target_versions", "scores", "gr_item_answers",
-                 "apdr_cycle_revisions", "suspensions", "attendance_snapshots"):
+    for name in (
+        "cases",
+        "targets",
+        "target_versions",
+        "scores",
+        "gr_item_answers",
+        "apdr_cycle_revisions",
+        "suspensions",
+        "attendance_snapshots",
+    ):
         assert expected[name], f"the demo gives the chosen pupils no {name}"
     assert pupil_records(receiver, chosen) == expected
     assert report.totals["added"] == sum(len(rows) for rows in expected.values())
@@ -386,7 +419,8 @@ def test_round_trip_ten_pupils_every_record_equal_and_no_duplicates_on_second_im
     profiles = {p.name for p in staff.list_staff(receiver)}
     assert profiles == {"Outreach worker"}
     carried = receiver.conn.execute(
-        "SELECT name FROM staff WHERE archived_at IS NOT NULL").fetchall()
+        "SELECT name FROM staff WHERE archived_at IS NOT NULL"
+    ).fetchall()
     assert {"Farah Okonjo"} <= {r[0] for r in carried}
 
     before = table_counts(receiver)
@@ -407,7 +441,8 @@ def test_the_receivers_own_template_stays_its_current_one(school, sent, receiver
 
 
 def test_export_and_import_are_audited_on_both_sides_with_counts_never_names(
-        school, sent, receiver):
+    school, sent, receiver
+):
     path, chosen = sent
     names = [pupils.get_pupil(school, p) for p in chosen]
     exported = [e for e in audit.entries(school) if e.action == "export"]
@@ -446,9 +481,12 @@ def _attempts(db: Path, tries: list[tuple[Path, str]]) -> list[HandoverError]:
 def closed_receiver(tmp_path_factory) -> Path:
     """Database B on disk (SQLCipher), closed, with its own staff profile."""
     path = tmp_path_factory.mktemp("receiver") / "outreach.db"
-    created = create_database(path, staff_name="Outreach worker",
-                              passphrase=Passphrase("outreach team passphrase"),
-                              clock=FixedClock(TODAY))
+    created = create_database(
+        path,
+        staff_name="Outreach worker",
+        passphrase=Passphrase("outreach team passphrase"),
+        clock=FixedClock(TODAY),
+    )
     created.store.close()
     return path
 
@@ -463,10 +501,21 @@ def test_wrong_passphrase_is_refused_plainly_and_the_database_is_unchanged(sent,
 
 
 def test_a_flipped_byte_is_refused_plainly_and_the_database_is_unchanged(
-        sent, closed_receiver, tmp_path):
+    sent, closed_receiver, tmp_path
+):
     data = sent[0].read_bytes()
-    positions = {"magic": 0, "version": 9, "kdf": 12, "salt": 30, "nonce": 50, "check": 70,
-                 "checksum": 80, "first": 84, "middle": len(data) // 2, "last": len(data) - 1}
+    positions = {
+        "magic": 0,
+        "version": 9,
+        "kdf": 12,
+        "salt": 30,
+        "nonce": 50,
+        "check": 70,
+        "checksum": 80,
+        "first": 84,
+        "middle": len(data) // 2,
+        "last": len(data) - 1,
+    }
     tries = []
     for where, position in positions.items():
         flipped = bytearray(data)
@@ -487,7 +536,8 @@ def test_a_flipped_byte_is_refused_plainly_and_the_database_is_unchanged(
 
 
 def test_a_truncated_bundle_is_refused_plainly_and_the_database_is_unchanged(
-        sent, closed_receiver, tmp_path):
+    sent, closed_receiver, tmp_path
+):
     data = sent[0].read_bytes()
     cuts = [0, 5, 40, 84, 100, len(data) // 2, len(data) - 1]
     tries = []

@@ -55,24 +55,31 @@ def test_case_counts_for_2025_26(store: Store, cohort: Cohort) -> None:
     #   E 08/06/26 = 6. Closed in the year: A, B, C, D = 4 (E closed after 31/08/2026).
     # Open on 31/08/2026: E and F = 2. Re-referrals: A (245 days after G closed) = 1.
     counts = impact_report.case_counts(store, YEAR)
-    assert counts == impact_report.CaseCounts(cohort=6, pupils=6, referred=6, closed=4,
-                                              open_at_end=2, re_referrals=1)
+    assert counts == impact_report.CaseCounts(
+        cohort=6, pupils=6, referred=6, closed=4, open_at_end=2, re_referrals=1
+    )
 
 
 def test_a_case_across_31_august_counts_in_both_years(store: Store, cohort: Cohort) -> None:
     # 2026/27 so far: E (closed 12/10/2026) and F (open) are active; nobody was referred;
     # E closed; F is open today.
     counts = impact_report.case_counts(store, NEXT_YEAR)
-    assert counts == impact_report.CaseCounts(cohort=2, pupils=2, referred=0, closed=1,
-                                              open_at_end=1, re_referrals=0)
+    assert counts == impact_report.CaseCounts(
+        cohort=2, pupils=2, referred=0, closed=1, open_at_end=1, re_referrals=0
+    )
 
 
 def test_closure_reasons(store: Store, cohort: Cohort) -> None:
     # Closed in 2025/26: A and B stepped down, C disengaged, D stepped up to CSC.
     # (G's "disengaged" was in 2024/25 and E's closure is in 2026/27.)
     assert impact_report.closure_reasons(store, YEAR) == {
-        "stepped_down": 2, "stepped_up_csc": 1, "transferred": 0, "moved_away": 0,
-        "disengaged": 1, "other": 0}
+        "stepped_down": 2,
+        "stepped_up_csc": 1,
+        "transferred": 0,
+        "moved_away": 0,
+        "disengaged": 1,
+        "other": 0,
+    }
 
 
 # Cohort profile ------------------------------------------------------------------------------
@@ -83,8 +90,10 @@ def test_profile_against_the_whole_register(store: Store, cohort: Cohort) -> Non
     # Pupil Premium: A, C, D = 3 of 6; register A, C, D, H = 4 of 7.
     # SEN support (K): A, C, D, E, F = 5 of 6; register the same 5 of 7 (H is N, I archived).
     # CIN: A; CLA: D; EHCP: B; EAL: B; young carer: C; CP and at risk: nobody.
-    lines = {line.factor: (line.cohort, line.cohort_total, line.register, line.register_total)
-             for line in impact_report.vulnerability_profile(store, YEAR)}
+    lines = {
+        line.factor: (line.cohort, line.cohort_total, line.register, line.register_total)
+        for line in impact_report.vulnerability_profile(store, YEAR)
+    }
     assert lines["pupil_premium"] == (3, 6, 4, 7)
     assert lines["sen_support"] == (5, 6, 5, 7)
     assert lines["social_care"] == (2, 6, 2, 7)
@@ -189,7 +198,8 @@ def test_attendance_during_the_intervention(store: Store, cohort: Cohort) -> Non
     # With both: A, B, D, E, F = 5; improved 3; total change 6.5-2+5+2-3 = 8.5.
     # Below 90% at the start: A 86, D 70, E 89, F 88 = 4; at the end: D 75, F 85 = 2.
     assert impact_report.attendance_change(store, YEAR) == impact_report.AttendanceChange(
-        cases=6, with_both=5, improved=3, total_change=8.5, absent_at_start=4, absent_at_end=2)
+        cases=6, with_both=5, improved=3, total_change=8.5, absent_at_start=4, absent_at_end=2
+    )
 
 
 # Questionnaires, partnership, impact areas --------------------------------------------------
@@ -240,10 +250,13 @@ def test_filters(store: Store, cohort: Cohort) -> None:
     year8 = ReportFilters.for_year("2025/26", year_group=8)
     assert impact_report.case_counts(store, year8).pupils == 2
     assert impact_report.targets_by_kind(store, year8) == {
-        "behaviour_wellbeing": ScoreChange(items=3, scored=2, improved=1, total_change=5)}
+        "behaviour_wellbeing": ScoreChange(items=3, scored=2, improved=1, total_change=5)
+    }
     # Year 8 in 2026/27 = Year 8 today: A and E; of them only E is active in 2026/27.
-    assert impact_report.case_counts(store,
-                                     ReportFilters.for_year("2026/27", year_group=8)).cohort == 1
+    assert (
+        impact_report.case_counts(store, ReportFilters.for_year("2026/27", year_group=8)).cohort
+        == 1
+    )
     with pytest.raises(ValidationError):
         ReportFilters.for_year("2025/27")
     with pytest.raises(ValidationError):
@@ -293,14 +306,18 @@ def test_figures_apply_the_rule_throughout(store: Store, cohort: Cohort) -> None
     assert shown("Suspensions", "Suspension days per pupil", "Year before referral") == "1.8"
     assert shown("Suspensions", "Suspension days per pupil", "During the intervention") == "1.0"
     assert shown("Suspensions", "Suspension days per pupil", "6 weeks after closure") == "0.5"
-    assert shown("Suspensions", "Suspension days per pupil",
-                 "Rest of that school year") == SUPPRESSED  # taken of 4 cases
+    assert (
+        shown("Suspensions", "Suspension days per pupil", "Rest of that school year") == SUPPRESSED
+    )  # taken of 4 cases
     assert shown("Suspensions", "Suspension days per pupil", "After closure (all)") == "0.7"
-    assert shown("Attendance", "Mean change (percentage points)",
-                 "During the intervention") == "+1.7"  # 8.5 / 5
+    assert (
+        shown("Attendance", "Mean change (percentage points)", "During the intervention") == "+1.7"
+    )  # 8.5 / 5
     assert shown("Attendance", "Attendance improved (%)", "During the intervention") == SUPPRESSED
-    assert shown("Questionnaires", "Mean agreement (1-5)",
-                 "School: The pupil made progress") == SUPPRESSED  # 4 answers
+    assert (
+        shown("Questionnaires", "Mean agreement (1-5)", "School: The pupil made progress")
+        == SUPPRESSED
+    )  # 4 answers
     assert shown("Family-plan impact areas", "Parenting improved", "40-49%") == SUPPRESSED
     assert shown("Family-plan impact areas", "Parenting improved", "50-59%") == "0"
     # No displayed figure is a count from 1 to 4.
@@ -315,8 +332,9 @@ def _names() -> list[str]:
     return [part for pair in NAMES.values() for part in pair]
 
 
-def test_csv_is_tidy_has_the_figures_and_no_names(store: Store, cohort: Cohort,
-                                                  tmp_path: Path) -> None:
+def test_csv_is_tidy_has_the_figures_and_no_names(
+    store: Store, cohort: Cohort, tmp_path: Path
+) -> None:
     report = impact_report.build_report(store, YEAR)
     path = impact_report.export_report(store, report, tmp_path / "cohort.csv")
     text = path.read_text(encoding="utf-8-sig")
@@ -331,7 +349,8 @@ def test_csv_is_tidy_has_the_figures_and_no_names(store: Store, cohort: Cohort,
         assert name not in text
     exports = [e for e in audit.entries(store) if e.record_type == "cohort_report"]
     assert [(e.action, e.detail) for e in exports] == [
-        ("export", "cohort impact report 2025/26 (csv)")]
+        ("export", "cohort impact report 2025/26 (csv)")
+    ]
 
 
 def test_pdf_has_the_figures_and_no_names(store: Store, cohort: Cohort, tmp_path: Path) -> None:
@@ -341,23 +360,28 @@ def test_pdf_has_the_figures_and_no_names(store: Store, cohort: Cohort, tmp_path
     flat = " ".join(text.split())
     assert "Cohort impact report 2025/26" in flat
     for expected in (
-            "Cases referred in the period 6", "SEN support (%) 83% 71%",
-            # learning, behaviour, family goals (each fewer than 5 targets), all kinds
-            "Mean change (final - baseline) fewer than 5 fewer than 5 fewer than 5 +2.5",
-            "Improved (%) fewer than 5 fewer than 5 fewer than 5 63%",
-            "Mean change (final - baseline) +2.6",  # case aims
-            # before, during, 6 weeks after, rest of year (4 cases), after closure (all)
-            "Suspension days per pupil 1.8 1.0 0.5 fewer than 5 0.7",
-            "Mean change (percentage points) +1.7",
-            "Parenting improved 0 0 0 0 fewer than 5 0 0 0 0 0 0"):
+        "Cases referred in the period 6",
+        "SEN support (%) 83% 71%",
+        # learning, behaviour, family goals (each fewer than 5 targets), all kinds
+        "Mean change (final - baseline) fewer than 5 fewer than 5 fewer than 5 +2.5",
+        "Improved (%) fewer than 5 fewer than 5 fewer than 5 63%",
+        "Mean change (final - baseline) +2.6",  # case aims
+        # before, during, 6 weeks after, rest of year (4 cases), after closure (all)
+        "Suspension days per pupil 1.8 1.0 0.5 fewer than 5 0.7",
+        "Mean change (percentage points) +1.7",
+        "Parenting improved 0 0 0 0 fewer than 5 0 0 0 0 0 0",
+    ):
         assert expected in flat, expected
     for name in _names():
         assert name not in flat
-    assert any(e.record_type == "cohort_report" and e.detail.endswith("(pdf)")
-               for e in audit.entries(store))
+    assert any(
+        e.record_type == "cohort_report" and e.detail.endswith("(pdf)")
+        for e in audit.entries(store)
+    )
     png = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(path), str(png)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(path), str(png)], check=True
+    )
     assert (tmp_path / "page-1.png").stat().st_size > 10_000
     assert (tmp_path / "page-2.png").stat().st_size > 10_000
 
@@ -368,9 +392,12 @@ def test_wrong_extension_is_refused(store: Store, tmp_path: Path) -> None:
         impact_report.export_report(store, report, tmp_path / "cohort.xlsx")
 
 
-def test_report_command(encrypted_store: Store, tmp_path: Path,
-                        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-                        ) -> None:
+def test_report_command(
+    encrypted_store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     build_cohort(encrypted_store)
     path = encrypted_store.path
     assert path is not None
@@ -379,28 +406,56 @@ def test_report_command(encrypted_store: Store, tmp_path: Path,
     monkeypatch.setattr(SystemClock, "now", lambda self: TODAY)
     monkeypatch.setenv("SCHOOL_PASSPHRASE", "correct horse")
     out = tmp_path / "family.csv"
-    code = cli.main(["report", "--db", str(path), "--passphrase-env", "SCHOOL_PASSPHRASE",
-                     "--year", "2025/26", "--plan-type", "family", "--out", str(out)])
+    code = cli.main(
+        [
+            "report",
+            "--db",
+            str(path),
+            "--passphrase-env",
+            "SCHOOL_PASSPHRASE",
+            "--year",
+            "2025/26",
+            "--plan-type",
+            "family",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert ["Filters", "Plan type", "", "Family plan"] in rows
     assert ["Cases", "Cases active in the period (the cohort)", "All", SUPPRESSED] in rows
-    code = cli.main(["report", "--db", str(path), "--passphrase-env", "SCHOOL_PASSPHRASE",
-                     "--worker", "Nobody Known", "--out", str(tmp_path / "x.pdf")])
+    code = cli.main(
+        [
+            "report",
+            "--db",
+            str(path),
+            "--passphrase-env",
+            "SCHOOL_PASSPHRASE",
+            "--worker",
+            "Nobody Known",
+            "--out",
+            str(tmp_path / "x.pdf"),
+        ]
+    )
     assert code == 1 and "no staff profile" in capsys.readouterr().err
 
 
 def test_demo_school_report_has_no_pupil_names(store: Store, tmp_path: Path) -> None:
     demo.build_demo(store)
-    people = [(str(r["legal_forename"]), str(r["legal_surname"]), r["preferred_forename"])
-              for r in store.db.query("SELECT * FROM pupils")]
+    people = [
+        (str(r["legal_forename"]), str(r["legal_surname"]), r["preferred_forename"])
+        for r in store.db.query("SELECT * FROM pupils")
+    ]
     for year in ("2025/26", "2026/27"):
         report = impact_report.build_report(store, ReportFilters.for_year(year))
         assert report.counts.cohort >= 5  # the demo has cases in both years
         pdf = impact_report.export_report(store, report, tmp_path / f"{year[:4]}.pdf")
         csv_path = impact_report.export_report(store, report, tmp_path / f"{year[:4]}.csv")
-        texts = [" ".join(p.extract_text() for p in PdfReader(pdf).pages),
-                 csv_path.read_text(encoding="utf-8-sig")]
+        texts = [
+            " ".join(p.extract_text() for p in PdfReader(pdf).pages),
+            csv_path.read_text(encoding="utf-8-sig"),
+        ]
         for text in texts:
             words = set(re.findall(r"[\w'’-]+", text))
             for forename, surname, preferred in people:

@@ -44,26 +44,37 @@ def test_reimporting_the_same_file_changes_nothing(store: Store, clock: FixedClo
     result = pupil_import.apply_import(store, preview)
     assert result.pupil_ids == ()
     assert pupil_rows(store) == before  # same values, same updated_at
-    new_audit = audit_rows(store)[len(audit_before):]
-    assert new_audit == [{"action": "import", "record_type": "pupil", "record_id": None,
-                          "detail": "created 0, updated 0, unchanged 6, errors 0"}]
+    new_audit = audit_rows(store)[len(audit_before) :]
+    assert new_audit == [
+        {
+            "action": "import",
+            "record_type": "pupil",
+            "record_id": None,
+            "detail": "created 0, updated 0, unchanged 6, errors 0",
+        }
+    ]
 
 
-def test_one_changed_year_group_updates_exactly_that_field(
-    store: Store, tmp_path: Path
-) -> None:
+def test_one_changed_year_group_updates_exactly_that_field(store: Store, tmp_path: Path) -> None:
     import_file(store, SIMS)
     before = pupil_rows(store)
-    changed = SIMS.read_bytes().decode("cp1252").replace(
-        "P873412713001,Halloran,Renée,Halloran,Renée,02/10/2013,F,Year 8",
-        "P873412713001,Halloran,Renée,Halloran,Renée,02/10/2013,F,Year 9")
+    changed = (
+        SIMS.read_bytes()
+        .decode("cp1252")
+        .replace(
+            "P873412713001,Halloran,Renée,Halloran,Renée,02/10/2013,F,Year 8",
+            "P873412713001,Halloran,Renée,Halloran,Renée,02/10/2013,F,Year 9",
+        )
+    )
     assert "Year 9" in changed
     path = _write(tmp_path, "sims_next_year.csv", changed, "cp1252")
     preview = preview_file(store, path)
     assert [(p.upn, p.changed) for p in preview.updated] == [("P873412713001", ("year_group",))]
     assert len(preview.unchanged) == 5
     assert pupil_import.preview_lines(preview)[2:4] == [
-        "Pupils to update: 1", "  line 2, UPN P873412713001: Year group"]
+        "Pupils to update: 1",
+        "  line 2, UPN P873412713001: Year group",
+    ]
     store.clock = FixedClock(dt.datetime(2026, 11, 24, 9, 0))
     pupil_import.apply_import(store, preview)
     after = pupil_rows(store)
@@ -75,17 +86,22 @@ def test_one_changed_year_group_updates_exactly_that_field(
             assert after[upn] == row
     pupil_id = after["P873412713001"]["id"]
     assert [(e.action, e.detail) for e in audit.entries(store, pupil_id)][-1] == (
-        "change", "fields: year_group")
+        "change",
+        "fields: year_group",
+    )
     assert audit_rows(store)[-1]["detail"] == "created 0, updated 1, unchanged 5, errors 0"
 
 
 def test_missing_columns_and_empty_cells_never_erase(store: Store, tmp_path: Path) -> None:
     import_file(store, SIMS)
     before = pupil_rows(store)
-    path = _write(tmp_path, "thin.csv",
-                  "UPN,Legal Surname,Reg Group,Primary Need,Ethnicity,Pupil Premium\n"
-                  "P873412713001,Halloran,,,,\n"
-                  "K873412713006,,7AB,,,\n")
+    path = _write(
+        tmp_path,
+        "thin.csv",
+        "UPN,Legal Surname,Reg Group,Primary Need,Ethnicity,Pupil Premium\n"
+        "P873412713001,Halloran,,,,\n"
+        "K873412713006,,7AB,,,\n",
+    )
     preview = preview_file(store, path)
     assert (len(preview.updated), len(preview.unchanged), preview.error_rows) == (0, 2, 0)
     pupil_import.apply_import(store, preview)
@@ -96,8 +112,13 @@ def test_missing_columns_and_empty_cells_never_erase(store: Store, tmp_path: Pat
 def test_bad_rows_are_reported_with_line_and_field(store: Store) -> None:
     preview = preview_file(store, BAD_ROWS)
     assert [(p.line, p.field) for p in preview.errors] == [
-        (5, "upn"), (6, "date_of_birth"), (7, "legal_surname"), (8, "upn"), (10, "upn"),
-        (11, "year_group")]
+        (5, "upn"),
+        (6, "date_of_birth"),
+        (7, "legal_surname"),
+        (8, "upn"),
+        (10, "upn"),
+        (11, "year_group"),
+    ]
     reasons = {p.line: p.reason for p in preview.errors}
     assert "check letter" in reasons[5]
     assert "not a real date" in reasons[6]
@@ -131,9 +152,15 @@ def test_import_nothing_leaves_the_file_byte_for_byte_unchanged(
 
 
 def test_new_pupils_stay_off_the_register_unless_asked(store: Store) -> None:
-    existing = pupils.add_pupil(store, sample_details(upn="P873412713001", legal_surname="Halloran",
-                                                      legal_forename="Renée",
-                                                      date_of_birth=dt.date(2013, 10, 2)))
+    existing = pupils.add_pupil(
+        store,
+        sample_details(
+            upn="P873412713001",
+            legal_surname="Halloran",
+            legal_forename="Renée",
+            date_of_birth=dt.date(2013, 10, 2),
+        ),
+    )
     assert existing.details.on_semh_register
     import_file(store, SIMS, on_register=True)
     rows = pupil_rows(store)
@@ -143,28 +170,43 @@ def test_new_pupils_stay_off_the_register_unless_asked(store: Store) -> None:
 
 
 def test_matched_by_name_and_date_of_birth_with_a_warning(store: Store, tmp_path: Path) -> None:
-    stored = pupils.add_pupil(store, sample_details(
-        upn="B801200005001", legal_surname="Halloran", legal_forename="Renée",
-        date_of_birth=dt.date(2013, 10, 2), year_group=8))
+    stored = pupils.add_pupil(
+        store,
+        sample_details(
+            upn="B801200005001",
+            legal_surname="Halloran",
+            legal_forename="Renée",
+            date_of_birth=dt.date(2013, 10, 2),
+            year_group=8,
+        ),
+    )
     preview = preview_file(store, SIMS)
     plan = next(p for p in preview.updated if p.pupil_id == stored.id)
     assert plan.matched_by == "name_and_dob"
     assert "upn" in plan.changed and plan.upn == "P873412713001"
-    assert any(w.line == 2 and "legal name and date of birth" in w.reason
-               for w in preview.warnings)
+    assert any(w.line == 2 and "legal name and date of birth" in w.reason for w in preview.warnings)
     pupil_import.apply_import(store, preview)
     assert pupils.get_pupil(store, stored.id).upn == "P873412713001"
     assert len(pupil_rows(store)) == 6
 
 
 def test_two_rows_for_one_pupil_import_neither(store: Store, tmp_path: Path) -> None:
-    pupils.add_pupil(store, sample_details(upn="B801200005001", legal_surname="Halloran",
-                                           legal_forename="Renée",
-                                           date_of_birth=dt.date(2013, 10, 2)))
-    path = _write(tmp_path, "twice.csv",
-                  "UPN,Surname,Forename,DOB,Year\n"
-                  "B801200005001,Halloran,Renée,02/10/2013,9\n"
-                  ",Halloran,Renée,02/10/2013,10\n")
+    pupils.add_pupil(
+        store,
+        sample_details(
+            upn="B801200005001",
+            legal_surname="Halloran",
+            legal_forename="Renée",
+            date_of_birth=dt.date(2013, 10, 2),
+        ),
+    )
+    path = _write(
+        tmp_path,
+        "twice.csv",
+        "UPN,Surname,Forename,DOB,Year\n"
+        "B801200005001,Halloran,Renée,02/10/2013,9\n"
+        ",Halloran,Renée,02/10/2013,10\n",
+    )
     preview = preview_file(store, path)
     assert [(p.line, p.field) for p in preview.errors] == [(2, "row"), (3, "row")]
     assert "Several rows match the same pupil (line 2, line 3)" in preview.errors[0].reason
@@ -172,18 +214,21 @@ def test_two_rows_for_one_pupil_import_neither(store: Store, tmp_path: Path) -> 
 
 def test_former_upn_matches_a_ctf_pupil(store: Store) -> None:
     old = pupils.add_pupil(store, sample_details(upn="E87320461900A", year_group=6))
-    record = SourceRecord("pupil 1", {"upn": "H873204619002", "former_upn": "E87320461900A",
-                                      "year_group": "7"}, index=1)
+    record = SourceRecord(
+        "pupil 1",
+        {"upn": "H873204619002", "former_upn": "E87320461900A", "year_group": "7"},
+        index=1,
+    )
     preview = pupil_import.preview_records(store, [record])
-    assert [(p.pupil_id, p.changed) for p in preview.updated] == [
-        (old.id, ("upn", "year_group"))]
+    assert [(p.pupil_id, p.changed) for p in preview.updated] == [(old.id, ("upn", "year_group"))]
     assert "former UPN" in preview.warnings[0].reason
 
 
 def test_looked_after_no_clears_only_cla(store: Store, tmp_path: Path) -> None:
     cla = pupils.add_pupil(store, sample_details(upn="P873412713001", social_care="CLA"))
-    cp = pupils.add_pupil(store, sample_details(upn="D873412713002", social_care="CP",
-                                                legal_forename="Chloë"))
+    cp = pupils.add_pupil(
+        store, sample_details(upn="D873412713002", social_care="CP", legal_forename="Chloë")
+    )
     path = _write(tmp_path, "cla.csv", "UPN,Looked After\nP873412713001,No\nD873412713002,No\n")
     pupil_import.apply_import(store, preview_file(store, path))
     assert pupils.get_pupil(store, cla.id).details.social_care == ""
@@ -195,8 +240,12 @@ def test_cancel_during_apply_changes_nothing(store: Store) -> None:
     before_audit = audit_rows(store)
     seen: list[tuple[int, int]] = []
     with pytest.raises(ImportCancelled):
-        pupil_import.apply_import(store, preview, progress=lambda d, t: seen.append((d, t)),
-                                  cancelled=lambda: len(seen) >= 3)
+        pupil_import.apply_import(
+            store,
+            preview,
+            progress=lambda d, t: seen.append((d, t)),
+            cancelled=lambda: len(seen) >= 3,
+        )
     assert seen == [(1, 6), (2, 6), (3, 6)]
     assert pupil_rows(store) == {}
     assert audit_rows(store) == before_audit
@@ -215,15 +264,20 @@ def test_changes_after_the_preview_stop_the_import(store: Store, clock: FixedClo
     import_file(store, SIMS)
     changed = pupil_import.read_import_file(SIMS)
     assert isinstance(changed, pupil_import.CsvTable)
-    rows = [dataclasses.replace(r, cells=tuple("Year 9" if c == "Year 8" else c for c in r.cells))
-            for r in changed.rows]
+    rows = [
+        dataclasses.replace(r, cells=tuple("Year 9" if c == "Year 8" else c for c in r.cells))
+        for r in changed.rows
+    ]
     preview = pupil_import.preview_import(store, dataclasses.replace(changed, rows=tuple(rows)))
     assert len(preview.updated) == 1
     pupil_id = preview.updated[0].pupil_id
     assert pupil_id is not None
     store.clock = FixedClock(dt.datetime(2026, 11, 23, 11, 0))
-    pupils.update_pupil(store, pupil_id, dataclasses.replace(
-        pupils.get_pupil(store, pupil_id).details, reg_group="8QA"))
+    pupils.update_pupil(
+        store,
+        pupil_id,
+        dataclasses.replace(pupils.get_pupil(store, pupil_id).details, reg_group="8QA"),
+    )
     before = pupil_rows(store)
     with pytest.raises(ImportOutOfDate):
         pupil_import.apply_import(store, preview)
@@ -235,12 +289,16 @@ def test_each_created_and_changed_pupil_has_its_own_audit_row(store: Store) -> N
     for pupil_id in result.pupil_ids:
         assert [e.action for e in audit.entries(store, pupil_id)] == ["create"]
     assert [e.detail for e in audit.entries(store) if e.action == "import"] == [
-        "created 6, updated 0, unchanged 0, errors 0"]
+        "created 6, updated 0, unchanged 0, errors 0"
+    ]
 
 
 def test_an_unknown_la_code_warns_but_imports(store: Store, tmp_path: Path) -> None:
-    path = _write(tmp_path, "elsewhere.csv", "UPN,Surname,Forename,DOB,Year\n"
-                                             "Y999123420001,Quennell,Maisie,05/05/2014,8\n")
+    path = _write(
+        tmp_path,
+        "elsewhere.csv",
+        "UPN,Surname,Forename,DOB,Year\nY999123420001,Quennell,Maisie,05/05/2014,8\n",
+    )
     preview = preview_file(store, path)
     assert [(w.line, w.field) for w in preview.warnings] == [(2, "upn")]
     assert "local authority code 999" in preview.warnings[0].reason

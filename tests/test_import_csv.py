@@ -19,30 +19,84 @@ from .import_helpers import ARBOR, BROMCOM, SIMS, import_file, preview_file, pup
 
 # What every style stores for the six fictional pupils, where the style carries the field.
 EXPECTED = {
-    "P873412713001": dict(legal_surname="Halloran", legal_forename="Renée",
-                          date_of_birth="2013-10-02", sex="F", year_group=8, reg_group="8HN",
-                          sen_provision="K", primary_need="SEMH", pupil_premium=1, eal=0,
-                          ethnicity="White, Irish"),
-    "D873412713002": dict(legal_surname="O’Donnell", legal_forename="Chloë",
-                          preferred_forename="Clo", date_of_birth="2015-01-19", sex="F",
-                          year_group=7, reg_group="7RT", sen_provision="N", primary_need=None,
-                          pupil_premium=0, eal=0, ethnicity="White, British"),
-    "T873412713003": dict(legal_surname="Fenlowe", legal_forename="Tobias",
-                          preferred_forename="Toby", date_of_birth="2012-04-27", sex="M",
-                          year_group=10, reg_group="10MK", sen_provision="E", primary_need="ASD",
-                          pupil_premium=1, eal=0),
-    "G873412713004": dict(legal_surname="Nwachukwu-Bell", legal_forename="Amara",
-                          date_of_birth="2013-01-30", sex="F", year_group=9, reg_group="9LS",
-                          sen_provision="K", primary_need="SLCN", pupil_premium=0, eal=1,
-                          ethnicity="Black, African"),
-    "W873412713005": dict(legal_surname="Mensah-Darby", legal_forename="Kofi",
-                          date_of_birth="2011-06-14", sex="M", year_group=11, reg_group="11PQ",
-                          sen_provision="N", pupil_premium=1, eal=0,
-                          ethnicity="Mixed, White and Black African"),
-    "K873412713006": dict(legal_surname="Haddad", legal_forename="Zaïd",
-                          date_of_birth="2014-12-03", sex="M", year_group=7, reg_group="7AB",
-                          sen_provision="K", primary_need="SEMH", pupil_premium=1, eal=1,
-                          ethnicity="Any other ethnic group"),
+    "P873412713001": dict(
+        legal_surname="Halloran",
+        legal_forename="Renée",
+        date_of_birth="2013-10-02",
+        sex="F",
+        year_group=8,
+        reg_group="8HN",
+        sen_provision="K",
+        primary_need="SEMH",
+        pupil_premium=1,
+        eal=0,
+        ethnicity="White, Irish",
+    ),
+    "D873412713002": dict(
+        legal_surname="O’Donnell",
+        legal_forename="Chloë",
+        preferred_forename="Clo",
+        date_of_birth="2015-01-19",
+        sex="F",
+        year_group=7,
+        reg_group="7RT",
+        sen_provision="N",
+        primary_need=None,
+        pupil_premium=0,
+        eal=0,
+        ethnicity="White, British",
+    ),
+    "T873412713003": dict(
+        legal_surname="Fenlowe",
+        legal_forename="Tobias",
+        preferred_forename="Toby",
+        date_of_birth="2012-04-27",
+        sex="M",
+        year_group=10,
+        reg_group="10MK",
+        sen_provision="E",
+        primary_need="ASD",
+        pupil_premium=1,
+        eal=0,
+    ),
+    "G873412713004": dict(
+        legal_surname="Nwachukwu-Bell",
+        legal_forename="Amara",
+        date_of_birth="2013-01-30",
+        sex="F",
+        year_group=9,
+        reg_group="9LS",
+        sen_provision="K",
+        primary_need="SLCN",
+        pupil_premium=0,
+        eal=1,
+        ethnicity="Black, African",
+    ),
+    "W873412713005": dict(
+        legal_surname="Mensah-Darby",
+        legal_forename="Kofi",
+        date_of_birth="2011-06-14",
+        sex="M",
+        year_group=11,
+        reg_group="11PQ",
+        sen_provision="N",
+        pupil_premium=1,
+        eal=0,
+        ethnicity="Mixed, White and Black African",
+    ),
+    "K873412713006": dict(
+        legal_surname="Haddad",
+        legal_forename="Zaïd",
+        date_of_birth="2014-12-03",
+        sex="M",
+        year_group=7,
+        reg_group="7AB",
+        sen_provision="K",
+        primary_need="SEMH",
+        pupil_premium=1,
+        eal=1,
+        ethnicity="Any other ethnic group",
+    ),
 }
 
 
@@ -62,8 +116,9 @@ def test_sims_style_cp1252_imports_expected_rows(store: Store) -> None:
     result = import_file(store, SIMS)
     assert (result.created, result.updated, result.error_rows) == (6, 0, 0)
     # SIMS carries "Surname"/"Forename" beside the legal names: they are the preferred ones.
-    _assert_expected(store, {"P873412713001": {"preferred_forename": "Renée",
-                                               "preferred_surname": "Halloran"}})
+    _assert_expected(
+        store, {"P873412713001": {"preferred_forename": "Renée", "preferred_surname": "Halloran"}}
+    )
 
 
 def test_arbor_style_utf8_bom_imports_expected_rows(store: Store) -> None:
@@ -71,8 +126,13 @@ def test_arbor_style_utf8_bom_imports_expected_rows(store: Store) -> None:
     assert table.encoding == "UTF-8 with BOM"
     assert table.headers[0] == "First Name"  # the BOM is not part of the first header
     import_file(store, ARBOR)
-    _assert_expected(store, {"T873412713003": {"social_care": "CLA"},
-                             "P873412713001": {"preferred_forename": None, "social_care": ""}})
+    _assert_expected(
+        store,
+        {
+            "T873412713003": {"social_care": "CLA"},
+            "P873412713001": {"preferred_forename": None, "social_care": ""},
+        },
+    )
 
 
 def test_bromcom_style_semicolons_imports_expected_rows(store: Store) -> None:
@@ -86,23 +146,69 @@ def test_bromcom_style_semicolons_imports_expected_rows(store: Store) -> None:
 def test_guessed_mappings_for_the_three_styles() -> None:
     sims = read_csv(SIMS.read_bytes())
     assert dict(zip(sims.headers, guess_mapping(sims.headers), strict=True)) == {
-        "Adno": "", "UPN": "upn", "Legal Surname": "legal_surname",
-        "Legal Forename": "legal_forename", "Surname": "preferred_surname",
-        "Forename": "preferred_forename", "DOB": "date_of_birth", "Gender": "sex",
-        "Year": "year_group", "Reg Group": "reg_group", "SEN Status": "sen_provision",
-        "Primary Need": "primary_need", "Pupil Premium": "pupil_premium", "EAL": "eal",
-        "Ethnicity": "ethnicity"}
-    assert guess_mapping(["Last Name", "First Name", "Date of Birth", "Year Group", "Form",
-                          "FSM Ever 6", "CLA", "Student UPN", "D.O.B."]) == (
-        "legal_surname", "legal_forename", "", "year_group", "reg_group",
-        "pupil_premium", "looked_after", "upn", "date_of_birth")  # DOB outranks Date of Birth
+        "Adno": "",
+        "UPN": "upn",
+        "Legal Surname": "legal_surname",
+        "Legal Forename": "legal_forename",
+        "Surname": "preferred_surname",
+        "Forename": "preferred_forename",
+        "DOB": "date_of_birth",
+        "Gender": "sex",
+        "Year": "year_group",
+        "Reg Group": "reg_group",
+        "SEN Status": "sen_provision",
+        "Primary Need": "primary_need",
+        "Pupil Premium": "pupil_premium",
+        "EAL": "eal",
+        "Ethnicity": "ethnicity",
+    }
+    assert guess_mapping(
+        [
+            "Last Name",
+            "First Name",
+            "Date of Birth",
+            "Year Group",
+            "Form",
+            "FSM Ever 6",
+            "CLA",
+            "Student UPN",
+            "D.O.B.",
+        ]
+    ) == (
+        "legal_surname",
+        "legal_forename",
+        "",
+        "year_group",
+        "reg_group",
+        "pupil_premium",
+        "looked_after",
+        "upn",
+        "date_of_birth",
+    )  # DOB outranks Date of Birth
     assert guess_mapping(["Surname", "Forename", "NC Year Actual", "Year"]) == (
-        "legal_surname", "legal_forename", "year_group", "")
+        "legal_surname",
+        "legal_forename",
+        "year_group",
+        "",
+    )
 
 
-@pytest.mark.parametrize("text, year", [
-    ("Year 8", 8), ("8", 8), ("Y8", 8), ("Yr 10", 10), ("R", 0), ("Reception", 0),
-    ("Year R", 0), ("N1", -2), ("N2", -1), ("14", 14), ("0", 0)])
+@pytest.mark.parametrize(
+    "text, year",
+    [
+        ("Year 8", 8),
+        ("8", 8),
+        ("Y8", 8),
+        ("Yr 10", 10),
+        ("R", 0),
+        ("Reception", 0),
+        ("Year R", 0),
+        ("N1", -2),
+        ("N2", -1),
+        ("14", 14),
+        ("0", 0),
+    ],
+)
 def test_year_groups_as_schools_write_them(text: str, year: int) -> None:
     assert read_value("year_group", text) == year
 
@@ -114,8 +220,18 @@ def test_unknown_year_groups_are_refused(text: str) -> None:
     assert caught.value.field == "year_group"
 
 
-@pytest.mark.parametrize("text", ["14/05/2013", "2013-05-14", "14-05-2013", "14.05.2013",
-                                  "14/5/2013", "2013-05-14T00:00:00", "14/05/2013 00:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "14/05/2013",
+        "2013-05-14",
+        "14-05-2013",
+        "14.05.2013",
+        "14/5/2013",
+        "2013-05-14T00:00:00",
+        "14/05/2013 00:00",
+    ],
+)
 def test_dates_in_uk_and_iso_forms(text: str) -> None:
     assert read_value("date_of_birth", text) == dt.date(2013, 5, 14)
 
@@ -177,10 +293,11 @@ def test_mapping_is_remembered_on_import_not_on_preview(store: Store) -> None:
 def test_mapping_file_overrides_named_columns(tmp_path: Path) -> None:
     table = read_csv(SIMS.read_bytes())
     mapping_file = tmp_path / "mapping.json"
-    mapping_file.write_text(json.dumps({"Adno": "ignore", "surname": None, "Ethnicity": "EAL",
-                                        "EAL": "ignore"}), encoding="utf-8")
-    fields = csv_pupils.load_mapping_file(mapping_file, table.headers,
-                                          guess_mapping(table.headers))
+    mapping_file.write_text(
+        json.dumps({"Adno": "ignore", "surname": None, "Ethnicity": "EAL", "EAL": "ignore"}),
+        encoding="utf-8",
+    )
+    fields = csv_pupils.load_mapping_file(mapping_file, table.headers, guess_mapping(table.headers))
     by_header = dict(zip(table.headers, fields, strict=True))
     assert by_header["Surname"] == "" and by_header["Ethnicity"] == "eal"
     assert by_header["UPN"] == "upn"  # not named: keeps the guess

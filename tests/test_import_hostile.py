@@ -24,17 +24,27 @@ from semh_desktop.register import pupils, staff
 from .conftest import TODAY, sample_details
 from .import_helpers import CTF, pupil_rows
 
-FUZZ = settings(max_examples=120, deadline=dt.timedelta(milliseconds=1500),
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120,
+    deadline=dt.timedelta(milliseconds=1500),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _fresh_store() -> Store:
     """A store with one pupil already in it, so a file can also match and update."""
     store = open_memory_store(FixedClock(TODAY))
     store.staff_id = staff.add_staff(store, "Fuzz SENCO", "senco").id
-    pupils.add_pupil(store, sample_details(upn="P873412713001", legal_surname="Halloran",
-                                           legal_forename="Renée",
-                                           date_of_birth=dt.date(2013, 10, 2), year_group=8))
+    pupils.add_pupil(
+        store,
+        sample_details(
+            upn="P873412713001",
+            legal_surname="Halloran",
+            legal_forename="Renée",
+            date_of_birth=dt.date(2013, 10, 2),
+            year_group=8,
+        ),
+    )
     return store
 
 
@@ -72,8 +82,10 @@ def _check_import(store: Store, data: bytes, name: str) -> None:
         event("file refused")
         assert pupil_rows(store) == before
         return
-    event(f"previewed: new {bool(preview.new)}, updated {bool(preview.updated)}, "
-          f"errors {bool(preview.errors)}")
+    event(
+        f"previewed: new {bool(preview.new)}, updated {bool(preview.updated)}, "
+        f"errors {bool(preview.errors)}"
+    )
     result = pupil_import.apply_import(store, preview)  # a preview that exists must apply
     reported = {p.upn: p for p in (*preview.new, *preview.updated)}
     assert (result.created, result.updated) == (len(preview.new), len(preview.updated))
@@ -86,22 +98,50 @@ def _check_import(store: Store, data: bytes, name: str) -> None:
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=3000),
-                 st.binary(max_size=3000).map(lambda b: b"UPN,Surname,Forename,DOB,Year\r\n" + b)))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.binary(max_size=3000).map(lambda b: b"UPN,Surname,Forename,DOB,Year\r\n" + b),
+    )
+)
 def test_arbitrary_bytes_as_csv(data: bytes) -> None:
     _import_reports_everything(data, "export.csv")
 
 
 HOSTILE_CELLS = st.one_of(
-    st.sampled_from(["", " ", '"', '""', ",", ";", "\n", "\r\n", "\x00", "\ufeff", "X",
-                     "31/02/2013", "A873412713003", "E - EHC plan", "maybe"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            '"',
+            '""',
+            ",",
+            ";",
+            "\n",
+            "\r\n",
+            "\x00",
+            "\ufeff",
+            "X",
+            "31/02/2013",
+            "A873412713003",
+            "E - EHC plan",
+            "maybe",
+        ]
+    ),
     st.text(max_size=15),
 )
 # Plausible values per column, so that many rows are valid and get imported (or update the
 # stored pupil), with up to two hostile cells per file.
 POOLS = {
-    "upn": ["P873412713001", "D873412713002", "T873412713003", "G873412713004", "W873412713005",
-            "K873412713006", "E87320461900A"],
+    "upn": [
+        "P873412713001",
+        "D873412713002",
+        "T873412713003",
+        "G873412713004",
+        "W873412713005",
+        "K873412713006",
+        "E87320461900A",
+    ],
     "surname": ["Halloran", "O’Donnell", "Fenlowe", "Nwachukwu-Bell"],
     "forename": ["Renée", "Chloë", "Tobias", "Amara"],
     "dob": ["02/10/2013", "2013-10-02", "19/01/2015", "2012-04-27"],
@@ -114,12 +154,33 @@ POOLS = {
     "sex": ["F", "M", "Female", "X"],
 }
 HEADERS = [
-    (",", [("UPN", "upn"), ("Surname", "surname"), ("Forename", "forename"), ("DOB", "dob"),
-           ("Year", "year"), ("Reg Group", "reg"), ("SEN Status", "sen"), ("Primary Need", "need"),
-           ("Pupil Premium", "flag"), ("Looked After", "flag")]),
-    (";", [("Legal Surname", "surname"), ("Legal Forename", "forename"), ("UPN", "upn"),
-           ("Date of Birth", "dob"), ("NC Year", "year"), ("First Language", "language"),
-           ("Sex", "sex")]),
+    (
+        ",",
+        [
+            ("UPN", "upn"),
+            ("Surname", "surname"),
+            ("Forename", "forename"),
+            ("DOB", "dob"),
+            ("Year", "year"),
+            ("Reg Group", "reg"),
+            ("SEN Status", "sen"),
+            ("Primary Need", "need"),
+            ("Pupil Premium", "flag"),
+            ("Looked After", "flag"),
+        ],
+    ),
+    (
+        ";",
+        [
+            ("Legal Surname", "surname"),
+            ("Legal Forename", "forename"),
+            ("UPN", "upn"),
+            ("Date of Birth", "dob"),
+            ("NC Year", "year"),
+            ("First Language", "language"),
+            ("Sex", "sex"),
+        ],
+    ),
     (",", [("UPN", "upn"), ("Year", "year")]),
 ]
 
@@ -128,10 +189,13 @@ HEADERS = [
 def plausible_csv(draw: st.DrawFn) -> bytes:
     separator, columns = draw(st.sampled_from(HEADERS))
     count = draw(st.integers(0, 5))
-    upns = draw(st.lists(st.sampled_from(POOLS["upn"]), min_size=count, max_size=count,
-                         unique=True))
-    rows = [[upns[r] if pool == "upn" else draw(st.sampled_from(POOLS[pool]))
-             for _, pool in columns] for r in range(count)]
+    upns = draw(
+        st.lists(st.sampled_from(POOLS["upn"]), min_size=count, max_size=count, unique=True)
+    )
+    rows = [
+        [upns[r] if pool == "upn" else draw(st.sampled_from(POOLS[pool])) for _, pool in columns]
+        for r in range(count)
+    ]
     for _ in range(draw(st.integers(0, 2)) if rows else 0):
         row = rows[draw(st.integers(0, len(rows) - 1))]
         column = draw(st.integers(0, len(columns)))
@@ -154,16 +218,34 @@ def test_plausible_csv_with_hostile_cells(data: bytes) -> None:
 
 
 TAG_POOLS = {
-    "UPN": POOLS["upn"] + ["U873204619001", "H873204619002"], "FormerUPN": POOLS["upn"],
-    "Surname": POOLS["surname"], "Forename": POOLS["forename"],
-    "PreferredForename": ["Lula", "Clo"], "DOB": ["2013-10-02", "2015-03-12", "2015-02-29"],
-    "Sex": ["F", "M", "Q"], "Gender": ["F", "M"], "NCyearActual": ["7", "8", "R", "X"],
-    "Ethnicity": ["WBRI", "MWBA", "REFU"], "StartDate": ["2021-09-06", "2024-01-15", "junk"],
-    "SENprovision": ["N", "K", "E", "Z"], "SENtypeRank": ["1", "2", "-3", "99999"],
-    "SENtype": ["SEMH", "SPLD", "ZZZ"], "LEA": ["873", "999", "12", ""],
+    "UPN": POOLS["upn"] + ["U873204619001", "H873204619002"],
+    "FormerUPN": POOLS["upn"],
+    "Surname": POOLS["surname"],
+    "Forename": POOLS["forename"],
+    "PreferredForename": ["Lula", "Clo"],
+    "DOB": ["2013-10-02", "2015-03-12", "2015-02-29"],
+    "Sex": ["F", "M", "Q"],
+    "Gender": ["F", "M"],
+    "NCyearActual": ["7", "8", "R", "X"],
+    "Ethnicity": ["WBRI", "MWBA", "REFU"],
+    "StartDate": ["2021-09-06", "2024-01-15", "junk"],
+    "SENprovision": ["N", "K", "E", "Z"],
+    "SENtypeRank": ["1", "2", "-3", "99999"],
+    "SENtype": ["SEMH", "SPLD", "ZZZ"],
+    "LEA": ["873", "999", "12", ""],
 }
-PUPIL_TAGS = ("UPN", "FormerUPN", "Surname", "Forename", "PreferredForename", "DOB", "Sex",
-              "Gender", "NCyearActual", "Ethnicity")
+PUPIL_TAGS = (
+    "UPN",
+    "FormerUPN",
+    "Surname",
+    "Forename",
+    "PreferredForename",
+    "DOB",
+    "Sex",
+    "Gender",
+    "NCyearActual",
+    "Ethnicity",
+)
 ANY_TEXT = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=12),
     st.text(max_size=4),  # may hold characters XML forbids
@@ -183,20 +265,31 @@ def ctf_documents(draw: st.DrawFn) -> bytes:
         return f"<{name}>{escape(text)}</{name}>"
 
     count = draw(st.integers(0, 4))
-    upns = draw(st.lists(st.sampled_from(TAG_POOLS["UPN"]), min_size=count, max_size=count,
-                         unique=True))
+    upns = draw(
+        st.lists(st.sampled_from(TAG_POOLS["UPN"]), min_size=count, max_size=count, unique=True)
+    )
     pupils_xml = []
     for upn in upns:
         left_out = draw(st.sets(st.sampled_from(PUPIL_TAGS[1:]), max_size=2))
         inner = tag("UPN", upn) + "".join(tag(t) for t in PUPIL_TAGS[1:] if t not in left_out)
         if draw(st.booleans()):
-            inner += ("<SENhistory><SEN>" + tag("StartDate") + tag("SENprovision")
-                      + "</SEN><SENneeds><SENneed>" + tag("SENtypeRank") + tag("SENtype")
-                      + "</SENneed></SENneeds></SENhistory>")
+            inner += (
+                "<SENhistory><SEN>"
+                + tag("StartDate")
+                + tag("SENprovision")
+                + "</SEN><SENneeds><SENneed>"
+                + tag("SENtypeRank")
+                + tag("SENtype")
+                + "</SENneed></SENneeds></SENhistory>"
+            )
         pupils_xml.append(f"<Pupil>{inner}</Pupil>")
-    document = ('<?xml version="1.0" encoding="UTF-8"?><CTfile><Header><SourceSchool>'
-                + tag("LEA") + "</SourceSchool></Header><CTFpupilData>"
-                + "".join(pupils_xml) + "</CTFpupilData></CTfile>").encode("utf-8", "replace")
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><CTfile><Header><SourceSchool>'
+        + tag("LEA")
+        + "</SourceSchool></Header><CTFpupilData>"
+        + "".join(pupils_xml)
+        + "</CTFpupilData></CTfile>"
+    ).encode("utf-8", "replace")
     cut = draw(st.one_of(st.none(), st.integers(0, len(document))))
     return document if cut is None else document[:cut]
 
@@ -228,8 +321,13 @@ BODIES = [
 
 
 @FUZZ
-@given(st.sampled_from(HOSTILE_PROLOGS), st.sampled_from(BODIES), st.integers(0, 80),
-       st.one_of(st.none(), st.integers(0, 4000)), st.binary(max_size=20))
+@given(
+    st.sampled_from(HOSTILE_PROLOGS),
+    st.sampled_from(BODIES),
+    st.integers(0, 80),
+    st.one_of(st.none(), st.integers(0, 4000)),
+    st.binary(max_size=20),
+)
 def test_hostile_and_broken_xml(
     prolog: str, body: str, depth: int, cut: int | None, noise: bytes
 ) -> None:

@@ -81,29 +81,39 @@ def identifying(store: Store, pupil_id: str) -> list[str]:
     pupil = pupils.get_pupil(store, pupil_id)
     d = pupil.details
     assert d.date_of_birth is not None
-    return [v for v in (d.legal_forename, d.legal_surname, d.preferred_forename,
-                        d.preferred_surname, d.upn, d.date_of_birth.isoformat(),
-                        format_date(d.date_of_birth)) if v]
+    return [
+        v
+        for v in (
+            d.legal_forename,
+            d.legal_surname,
+            d.preferred_forename,
+            d.preferred_surname,
+            d.upn,
+            d.date_of_birth.isoformat(),
+            format_date(d.date_of_birth),
+        )
+        if v
+    ]
 
 
 FREE_TEXT_SQL = {
     "referral": "SELECT reason FROM cases WHERE pupil_id = :p UNION ALL "
-                "SELECT consent_by FROM cases WHERE pupil_id = :p",
+    "SELECT consent_by FROM cases WHERE pupil_id = :p",
     "phase_reasons": "SELECT reason FROM gr_phase_changes WHERE pupil_id = :p",
     "checklist_evidence": "SELECT evidence FROM gr_item_answers WHERE pupil_id = :p",
     "apdr_notes": "SELECT r.assess_notes FROM apdr_cycle_revisions r JOIN apdr_cycles c "
-                  "ON c.id = r.cycle_id WHERE c.pupil_id = :p UNION ALL SELECT r.outcome "
-                  "FROM apdr_cycle_revisions r JOIN apdr_cycles c ON c.id = r.cycle_id "
-                  "WHERE c.pupil_id = :p",
+    "ON c.id = r.cycle_id WHERE c.pupil_id = :p UNION ALL SELECT r.outcome "
+    "FROM apdr_cycle_revisions r JOIN apdr_cycles c ON c.id = r.cycle_id "
+    "WHERE c.pupil_id = :p",
     "targets": "SELECT v.target_text FROM target_versions v JOIN targets t ON t.id = v.target_id "
-               "JOIN cases c ON c.id = t.case_id WHERE c.pupil_id = :p UNION ALL "
-               "SELECT v.school_actions FROM target_versions v JOIN targets t "
-               "ON t.id = v.target_id JOIN cases c ON c.id = t.case_id WHERE c.pupil_id = :p",
+    "JOIN cases c ON c.id = t.case_id WHERE c.pupil_id = :p UNION ALL "
+    "SELECT v.school_actions FROM target_versions v JOIN targets t "
+    "ON t.id = v.target_id JOIN cases c ON c.id = t.case_id WHERE c.pupil_id = :p",
     "network": "SELECT n.name FROM case_network n JOIN cases c ON c.id = n.case_id "
-               "WHERE c.pupil_id = :p",
+    "WHERE c.pupil_id = :p",
     "closure": "SELECT closing_attendees FROM cases WHERE pupil_id = :p",
     "sustainability": "SELECT a.action FROM sustainability_actions a JOIN cases c "
-                      "ON c.id = a.case_id WHERE c.pupil_id = :p",
+    "ON c.id = a.case_id WHERE c.pupil_id = :p",
     "suspension_notes": "SELECT note FROM suspensions WHERE pupil_id = :p",
 }
 
@@ -112,8 +122,11 @@ def free_texts(store: Store, pupil_id: str) -> dict[str, set[str]]:
     """The pupil's free-text notes long enough to be unmistakable, by field."""
     found: dict[str, set[str]] = {}
     for name, sql in FREE_TEXT_SQL.items():
-        values = {str(r[0]) for r in store.conn.execute(sql, {"p": pupil_id}).fetchall()
-                  if r[0] and len(str(r[0]).strip()) >= 12}
+        values = {
+            str(r[0])
+            for r in store.conn.execute(sql, {"p": pupil_id}).fetchall()
+            if r[0] and len(str(r[0]).strip()) >= 12
+        }
         found[name] = values
     return found
 
@@ -121,8 +134,11 @@ def free_texts(store: Store, pupil_id: str) -> dict[str, set[str]]:
 def test_json_validates_against_the_schema_file_named_and_pseudonymised(school, tmp_path):
     check = validator()
     for pupil_id in rich_pupils(school, 6) + [rich_pupils(school, 40)[-1]]:
-        for options in (SummaryOptions(), PSEUDONYMISED,
-                        SummaryOptions(pseudonymise=True, include_notes=frozenset({"targets"}))):
+        for options in (
+            SummaryOptions(),
+            PSEUDONYMISED,
+            SummaryOptions(pseudonymise=True, include_notes=frozenset({"targets"})),
+        ):
             path = write_summary(school, pupil_id, tmp_path / "summary.json", options)
             document = json.loads(path.read_text("utf-8"))
             errors = [f"{list(e.absolute_path)}: {e.message}" for e in check.iter_errors(document)]
@@ -153,8 +169,7 @@ def test_the_summary_holds_every_section_the_outreach_team_needs(school):
     assert document["attendance"]["snapshots"]
     assert document["suspensions"]["academic_year"] == "2026/27"
     assert document["sustainability_plan"] is not None
-    assert document["school_contact"] == {"name": "Farah Okonjo", "role": "SENCO",
-                                          "details": None}
+    assert document["school_contact"] == {"name": "Farah Okonjo", "role": "SENCO", "details": None}
     assert "ethnicity" not in json.dumps(document)
 
 
@@ -165,7 +180,8 @@ def test_pseudonymised_pdf_and_json_name_no_one_and_hold_no_free_text(school, tm
         text = pdf_text(pdf)
         packed = flat(text)
         as_json = write_summary(school, pupil_id, tmp_path / "p.json", PSEUDONYMISED).read_text(
-            "utf-8")
+            "utf-8"
+        )
         for value in identifying(school, pupil_id):
             assert not re.search(rf"\b{re.escape(value)}\b", text), value
             assert not re.search(rf"\b{re.escape(value)}\b", as_json), value
@@ -211,8 +227,10 @@ def test_summary_pdf_page_one_renders(school, tmp_path):
         pytest.skip("pdftoppm is not installed")
     pupil_id = rich_pupils(school, 1)[0]
     pdf = write_summary(school, pupil_id, tmp_path / "summary.pdf", SummaryOptions())
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
     png = tmp_path / "page-1.png"
     assert png.exists() and png.stat().st_size > 10_000
     first = pypdf.PdfReader(pdf).pages[0].extract_text()
@@ -259,8 +277,14 @@ def test_every_summary_written_is_audited_without_names(school, tmp_path):
 def test_a_cohort_is_written_one_file_per_pupil(school, tmp_path):
     chosen = rich_pupils(school, 3)
     seen = []
-    result = write_summaries(school, chosen, tmp_path, ".json", default_options(3),
-                             progress_callback=lambda done, total: seen.append((done, total)))
+    result = write_summaries(
+        school,
+        chosen,
+        tmp_path,
+        ".json",
+        default_options(3),
+        progress_callback=lambda done, total: seen.append((done, total)),
+    )
     assert len(result.written) == 3 and result.failed == []
     assert seen == [(1, 3), (2, 3), (3, 3)]
     for path in result.written:
@@ -282,26 +306,55 @@ def test_a_pupil_with_a_plan_only_is_summarised(tmp_path):
 # Last: opening a SQLCipher file turns on its memory security for the whole process.
 def test_the_summary_command(tmp_path, monkeypatch, capsys):
     path = tmp_path / "school.db"
-    created = create_database(path, staff_name="Farah Okonjo",
-                              passphrase=Passphrase("tea and biscuits"),
-                              clock=FixedClock(dt.datetime(2026, 11, 23, 10)))
+    created = create_database(
+        path,
+        staff_name="Farah Okonjo",
+        passphrase=Passphrase("tea and biscuits"),
+        clock=FixedClock(dt.datetime(2026, 11, 23, 10)),
+    )
     case = make_case(created.store)
     add_targets(created.store, case)
     upn = pupils.get_pupil(created.store, case.pupil_id).upn
     created.store.close()
     monkeypatch.setenv("SCHOOL_PW", "tea and biscuits")
     out = tmp_path / "summary.pdf"
-    code = cli.main(["summary", "--db", str(path), "--passphrase-env", "SCHOOL_PW",
-                     "--pupil", upn, "--out", str(out), "--pseudonymise",
-                     "--include-notes", "targets,referral"])
+    code = cli.main(
+        [
+            "summary",
+            "--db",
+            str(path),
+            "--passphrase-env",
+            "SCHOOL_PW",
+            "--pupil",
+            upn,
+            "--out",
+            str(out),
+            "--pseudonymise",
+            "--include-notes",
+            "targets,referral",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "Wrote the pseudonymised outreach summary" in capsys.readouterr().out
     text = pdf_text(out)
     assert flat("I can stay in class for the whole lesson") in flat(text)  # chosen
     assert "Siân" not in text and upn not in text
-    code = cli.main(["summary", "--db", str(path), "--passphrase-env", "SCHOOL_PW",
-                     "--pupil", upn, "--out", str(tmp_path / "x.pdf"), "--pseudonymise",
-                     "--include-notes", "diary"])
+    code = cli.main(
+        [
+            "summary",
+            "--db",
+            str(path),
+            "--passphrase-env",
+            "SCHOOL_PW",
+            "--pupil",
+            upn,
+            "--out",
+            str(tmp_path / "x.pdf"),
+            "--pseudonymise",
+            "--include-notes",
+            "diary",
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("semh-desktop: There is no free-text field called diary.")

@@ -34,8 +34,9 @@ from .psp_fixtures import START, add_aims, add_targets, make_case, wording
         (16, dt.date(2026, 11, 30), dt.date(2027, 1, 25)),
     ],
 )
-def test_review_dates_for_8_12_and_16_weeks(store: Store, weeks: int, mid: dt.date,
-                                            final: dt.date) -> None:
+def test_review_dates_for_8_12_and_16_weeks(
+    store: Store, weeks: int, mid: dt.date, final: dt.date
+) -> None:
     case = make_case(store, weeks=weeks)
     assert (case.mid_review, case.final_review) == (mid, final)
     stored = next(iter(store.db.query("SELECT length_weeks, start_date FROM cases")))
@@ -90,11 +91,24 @@ def test_case_records_the_referral_consent_worker_and_plan(store: Store) -> None
 
 
 def test_case_validation_names_every_bad_field(store: Store) -> None:
-    errors = cases.validate(store, CaseDetails(
-        referral_date=dt.date(2027, 1, 1), consent_by="Dad", plan_type="psp",
-        start_date=None, length_weeks=60))
-    assert set(errors) == {"referral_date", "referred_by", "reason", "consent_date",
-                           "start_date", "length_weeks"}
+    errors = cases.validate(
+        store,
+        CaseDetails(
+            referral_date=dt.date(2027, 1, 1),
+            consent_by="Dad",
+            plan_type="psp",
+            start_date=None,
+            length_weeks=60,
+        ),
+    )
+    assert set(errors) == {
+        "referral_date",
+        "referred_by",
+        "reason",
+        "consent_date",
+        "start_date",
+        "length_weeks",
+    }
 
 
 def test_one_open_case_per_pupil(store: Store) -> None:
@@ -154,11 +168,17 @@ def test_target_kind_and_text_are_checked(store: Store) -> None:
 def test_text_edits_after_baseline_keep_the_old_text(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
-    scaling.record_score(store, case.id, BASELINE, 3, target_id=target.id,
-                         held_on=dt.date(2026, 10, 5))
-    edited = targets.edit_target(store, target.id, wording(
-        "I can stay in class for the whole lesson, using my calm card",
-        school_actions="Calm card and a quiet corner in every lesson."))
+    scaling.record_score(
+        store, case.id, BASELINE, 3, target_id=target.id, held_on=dt.date(2026, 10, 5)
+    )
+    edited = targets.edit_target(
+        store,
+        target.id,
+        wording(
+            "I can stay in class for the whole lesson, using my calm card",
+            school_actions="Calm card and a quiet corner in every lesson.",
+        ),
+    )
     assert edited.version == 2
     assert edited.text.endswith("using my calm card")
     history = targets.target_history(store, target.id)
@@ -221,8 +241,12 @@ def test_case_aims_are_scored_1_to_10_even_on_a_family_plan(store: Store) -> Non
 def test_independent_scores_are_checked_against_the_scale(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
-    entry = ReviewEntry(BASELINE, dt.date(2026, 10, 5), [Person("pupil")],
-                        [ItemScoring(target.id, agreed=5, independent={0: 12})])
+    entry = ReviewEntry(
+        BASELINE,
+        dt.date(2026, 10, 5),
+        [Person("pupil")],
+        [ItemScoring(target.id, agreed=5, independent={0: 12})],
+    )
     with pytest.raises(ValidationError, match="Pupil's score of 12"):
         scaling.record_review(store, case.id, entry)
     assert list(store.db.query("SELECT id FROM review_people")) == []
@@ -234,19 +258,22 @@ def test_independent_scores_are_checked_against_the_scale(store: Store) -> None:
 def test_review_scores_append_and_the_latest_counts(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
-    scaling.record_score(store, case.id, BASELINE, 3, target_id=target.id,
-                         held_on=dt.date(2026, 10, 5))
-    scaling.record_score(store, case.id, MID, 5, target_id=target.id,
-                         held_on=dt.date(2026, 11, 2))
+    scaling.record_score(
+        store, case.id, BASELINE, 3, target_id=target.id, held_on=dt.date(2026, 10, 5)
+    )
+    scaling.record_score(store, case.id, MID, 5, target_id=target.id, held_on=dt.date(2026, 11, 2))
     # The mid-point entered again (a correction): a new row, the old one kept.
-    scaling.record_score(store, case.id, MID, 6, target_id=target.id,
-                         held_on=dt.date(2026, 11, 2))
+    scaling.record_score(store, case.id, MID, 6, target_id=target.id, held_on=dt.date(2026, 11, 2))
     scaling.record_score(store, case.id, FINAL, 8, target_id=target.id)
     rows = [r["score"] for r in store.db.query("SELECT score FROM scores ORDER BY seq")]
     assert rows == [3, 5, 6, 8]
     history = scaling.score_history(store, target_id=target.id)
     assert [(h.point.point, h.score, h.counts) for h in history] == [
-        ("baseline", 3, True), ("mid", 5, False), ("mid", 6, True), ("final", 8, True)]
+        ("baseline", 3, True),
+        ("mid", 5, False),
+        ("mid", 6, True),
+        ("final", 8, True),
+    ]
     item = progress.case_progress(store, case.id)[0]
     assert (item.baseline, item.mid, item.final, item.change) == (3, 6, 8, 5)
     assert len(list(store.db.query("SELECT id FROM case_reviews"))) == 3
@@ -259,10 +286,12 @@ def test_review_scores_append_and_the_latest_counts(store: Store) -> None:
 def test_extra_reviews_are_numbered(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
-    scaling.record_score(store, case.id, BASELINE, 2, target_id=target.id,
-                         held_on=dt.date(2026, 10, 5))
-    first = scaling.record_score(store, case.id, scaling.extra(), 4, target_id=target.id,
-                                 held_on=dt.date(2026, 10, 19))
+    scaling.record_score(
+        store, case.id, BASELINE, 2, target_id=target.id, held_on=dt.date(2026, 10, 5)
+    )
+    first = scaling.record_score(
+        store, case.id, scaling.extra(), 4, target_id=target.id, held_on=dt.date(2026, 10, 19)
+    )
     second = scaling.record_score(store, case.id, scaling.extra(), 5, target_id=target.id)
     assert (first.point.label, second.point.label) == ("Extra review 1", "Extra review 2")
     item = progress.case_progress(store, case.id)[0]
@@ -282,8 +311,9 @@ def test_future_meeting_and_closed_case_are_refused(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
     with pytest.raises(ValidationError, match="future"):
-        scaling.record_score(store, case.id, BASELINE, 5, target_id=target.id,
-                             held_on=dt.date(2026, 11, 24))
+        scaling.record_score(
+            store, case.id, BASELINE, 5, target_id=target.id, held_on=dt.date(2026, 11, 24)
+        )
     store.db["cases"].update(case.id, {"status": "closed"})
     with pytest.raises(ValidationError, match="closed"):
         scaling.record_score(store, case.id, BASELINE, 5, target_id=target.id)
@@ -298,20 +328,35 @@ def test_independent_scores_spread_and_disagreement(store: Store) -> None:
     case = make_case(store)
     first, second = add_targets(store, case)
     aim = add_aims(store, case)[0]
-    people = [Person("pupil", "Zoë"), Person("parent_carer", "Ms Ellwood"),
-              Person("class_teacher", "Mrs Okafor")]
-    entry = ReviewEntry(BASELINE, dt.date(2026, 10, 5), people, [
-        ItemScoring(first.id, agreed=4, independent={0: 6, 1: 4, 2: 3}, note="Agreed 4."),
-        ItemScoring(second.id, agreed=5, independent={0: 5, 1: 6}),
-        ItemScoring(aim_id=aim.id, agreed=3, independent={1: 2, 2: 8}),
-    ], notes="Contracting meeting in the library.")
+    people = [
+        Person("pupil", "Zoë"),
+        Person("parent_carer", "Ms Ellwood"),
+        Person("class_teacher", "Mrs Okafor"),
+    ]
+    entry = ReviewEntry(
+        BASELINE,
+        dt.date(2026, 10, 5),
+        people,
+        [
+            ItemScoring(first.id, agreed=4, independent={0: 6, 1: 4, 2: 3}, note="Agreed 4."),
+            ItemScoring(second.id, agreed=5, independent={0: 5, 1: 6}),
+            ItemScoring(aim_id=aim.id, agreed=3, independent={1: 2, 2: 8}),
+        ],
+        notes="Contracting meeting in the library.",
+    )
     review = scaling.record_review(store, case.id, entry)
     assert [p.label for p in review.people] == [
-        "Pupil (Zoë)", "Parent/carer (Ms Ellwood)", "Class teacher (Mrs Okafor)"]
+        "Pupil (Zoë)",
+        "Parent/carer (Ms Ellwood)",
+        "Class teacher (Mrs Okafor)",
+    ]
     assert scaling.agreed_score(store, review.id, target_id=first.id) == 4
     mine = scaling.independent_scores(store, review.id, target_id=first.id)
     assert [(s.person.role, s.score) for s in mine] == [
-        ("pupil", 6), ("parent_carer", 4), ("class_teacher", 3)]
+        ("pupil", 6),
+        ("parent_carer", 4),
+        ("class_teacher", 3),
+    ]
     first_spread = scaling.item_spread(store, review.id, target_id=first.id)
     assert first_spread is not None
     assert (first_spread.low, first_spread.high, first_spread.range) == (3, 6, 3)
@@ -340,11 +385,17 @@ def test_spread_edges() -> None:
 def test_adjusted_actions_at_a_review_become_a_new_version(store: Store) -> None:
     case = make_case(store)
     target = add_targets(store, case)[0]
-    scaling.record_score(store, case.id, BASELINE, 3, target_id=target.id,
-                         held_on=dt.date(2026, 10, 5))
+    scaling.record_score(
+        store, case.id, BASELINE, 3, target_id=target.id, held_on=dt.date(2026, 10, 5)
+    )
     adjusted = wording(target.text, school_actions="Meet me at the gate on Mondays too.")
-    review = scaling.record_review(store, case.id, ReviewEntry(
-        MID, dt.date(2026, 11, 2), [], [ItemScoring(target.id, agreed=6, adjusted=adjusted)]))
+    review = scaling.record_review(
+        store,
+        case.id,
+        ReviewEntry(
+            MID, dt.date(2026, 11, 2), [], [ItemScoring(target.id, agreed=6, adjusted=adjusted)]
+        ),
+    )
     history = targets.target_history(store, target.id)
     assert history[-1].review_id == review.id
     assert history[-1].wording.school_actions == "Meet me at the gate on Mondays too."

@@ -35,10 +35,12 @@ def pupil_id(store: Store) -> str:
     return pupils.add_pupil(store, sample_details()).id
 
 
-def suspend(store: Store, pupil_id: str, start: dt.date, half_days: int,
-            reason: str = "disruption") -> suspensions.Suspension:
-    return suspensions.record_suspension(store, pupil_id,
-                                         SuspensionDetails(start, half_days, reason))
+def suspend(
+    store: Store, pupil_id: str, start: dt.date, half_days: int, reason: str = "disruption"
+) -> suspensions.Suspension:
+    return suspensions.record_suspension(
+        store, pupil_id, SuspensionDetails(start, half_days, reason)
+    )
 
 
 def count(store: Store, table: str) -> int:
@@ -48,10 +50,22 @@ def count(store: Store, table: str) -> int:
 # School-day arithmetic ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "halves"), [
-    ("1", 2), ("0.5", 1), (".5", 1), ("1.5", 3), ("1½", 3), ("½", 1), ("2,5", 5),
-    ("lunchtime", 1), ("3 days", 6), ("45", 90), ("1.50", 3),
-])
+@pytest.mark.parametrize(
+    ("text", "halves"),
+    [
+        ("1", 2),
+        ("0.5", 1),
+        (".5", 1),
+        ("1.5", 3),
+        ("1½", 3),
+        ("½", 1),
+        ("2,5", 5),
+        ("lunchtime", 1),
+        ("3 days", 6),
+        ("45", 90),
+        ("1.50", 3),
+    ],
+)
 def test_length_is_read_in_half_days(text: str, halves: int) -> None:
     assert suspensions.parse_length(text) == halves
 
@@ -65,7 +79,10 @@ def test_odd_lengths_are_refused(text: str) -> None:
 def test_covered_days_skip_the_weekend_and_end_on_a_half() -> None:
     # Thursday 29/10/2026 for 2.5 days: Thu (whole), Fri (whole), Mon (half).
     assert suspensions.covered_days(D(2026, 10, 29), 5) == [
-        (D(2026, 10, 29), 2), (D(2026, 10, 30), 2), (D(2026, 11, 2), 1)]
+        (D(2026, 10, 29), 2),
+        (D(2026, 10, 30), 2),
+        (D(2026, 11, 2), 1),
+    ]
 
 
 def test_a_suspension_over_31_august_is_split_between_school_years() -> None:
@@ -102,13 +119,17 @@ def test_a_weekend_start_is_refused(store: Store, pupil_id: str) -> None:
     assert count(store, "suspensions") == 0
 
 
-@pytest.mark.parametrize(("start", "halves", "words"), [
-    (D(2026, 11, 4), 2, "overlaps"),  # Wednesday: the third day of the first one
-    (D(2026, 10, 30), 4, "overlaps"),  # Friday + Monday 02/11
-    (D(2026, 11, 2), 6, "already recorded"),  # the same suspension entered twice
-])
-def test_overlapping_suspensions_are_refused(store: Store, pupil_id: str, start: dt.date,
-                                             halves: int, words: str) -> None:
+@pytest.mark.parametrize(
+    ("start", "halves", "words"),
+    [
+        (D(2026, 11, 4), 2, "overlaps"),  # Wednesday: the third day of the first one
+        (D(2026, 10, 30), 4, "overlaps"),  # Friday + Monday 02/11
+        (D(2026, 11, 2), 6, "already recorded"),  # the same suspension entered twice
+    ],
+)
+def test_overlapping_suspensions_are_refused(
+    store: Store, pupil_id: str, start: dt.date, halves: int, words: str
+) -> None:
     suspend(store, pupil_id, D(2026, 11, 2), 6)  # Mon 02/11 to Wed 04/11/2026
     with pytest.raises(ValidationError, match=words) as caught:
         suspend(store, pupil_id, start, halves)
@@ -155,7 +176,8 @@ def test_a_withdrawn_suspension_no_longer_counts(store: Store, pupil_id: str) ->
     suspensions.withdraw_suspension(store, first.id, "Entered on the wrong pupil.")
     suspend(store, pupil_id, D(2026, 11, 3), 2)  # would have overlapped the withdrawn one
     assert [s.start_date for s in suspensions.suspensions_for_pupil(store, pupil_id)] == [
-        D(2026, 11, 3)]
+        D(2026, 11, 3)
+    ]
     assert len(suspensions.suspensions_for_pupil(store, pupil_id, include_withdrawn=True)) == 2
     assert [e.action for e in audit.entries(store, first.id)] == ["create", "archive"]
     with pytest.raises(ValidationError, match="already"):
@@ -166,19 +188,22 @@ def test_a_withdrawn_suspension_no_longer_counts(store: Store, pupil_id: str) ->
 
 
 def test_an_exclusion_keeps_every_decision(store: Store, pupil_id: str) -> None:
-    excluded = suspensions.record_exclusion(store, pupil_id, ExclusionDetails(
-        exclusion_date=D(2026, 10, 1), reason="assault_adult"))
+    excluded = suspensions.record_exclusion(
+        store, pupil_id, ExclusionDetails(exclusion_date=D(2026, 10, 1), reason="assault_adult")
+    )
     assert excluded.outcome == "pending" and excluded.decided_on is None
     with pytest.raises(ValidationError, match="before the exclusion") as caught:
         suspensions.decide_exclusion(store, excluded.id, "upheld", D(2026, 9, 30))
     assert caught.value.field == "decided_on"
     upheld = suspensions.decide_exclusion(store, excluded.id, "upheld", D(2026, 10, 12))
     assert upheld.outcome == "upheld"
-    rescinded = suspensions.decide_exclusion(store, excluded.id, "rescinded", D(2026, 11, 9),
-                                             "Independent review panel.")
+    rescinded = suspensions.decide_exclusion(
+        store, excluded.id, "rescinded", D(2026, 11, 9), "Independent review panel."
+    )
     assert rescinded.outcome == "rescinded" and rescinded.decided_on == D(2026, 11, 9)
-    outcomes = [r["outcome"] for r in store.db.query(
-        "SELECT outcome FROM exclusion_decisions ORDER BY seq")]
+    outcomes = [
+        r["outcome"] for r in store.db.query("SELECT outcome FROM exclusion_decisions ORDER BY seq")
+    ]
     assert outcomes == ["pending", "upheld", "rescinded"]
     with pytest.raises(SemhError):
         with store.atomic():
@@ -187,8 +212,9 @@ def test_an_exclusion_keeps_every_decision(store: Store, pupil_id: str) -> None:
 
 
 def test_an_exclusion_needs_a_date_reason_and_past_dates(store: Store, pupil_id: str) -> None:
-    errors = suspensions.validate_exclusion(store, ExclusionDetails(
-        exclusion_date=D(2026, 12, 1), reason="", outcome="upheld"))
+    errors = suspensions.validate_exclusion(
+        store, ExclusionDetails(exclusion_date=D(2026, 12, 1), reason="", outcome="upheld")
+    )
     assert set(errors) == {"exclusion_date", "reason", "decided_on"}
 
 
@@ -196,25 +222,38 @@ def test_an_exclusion_needs_a_date_reason_and_past_dates(store: Store, pupil_id:
 
 
 def test_attendance_from_sessions_is_worked_out(store: Store, pupil_id: str) -> None:
-    figure = attendance.record_attendance(store, pupil_id, AttendanceDetails(
-        as_of=D(2026, 11, 20), sessions_possible=120, sessions_attended=107))
+    figure = attendance.record_attendance(
+        store,
+        pupil_id,
+        AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=120, sessions_attended=107),
+    )
     assert figure.percent == 89.2 and figure.persistent_absence  # 107/120 = 89.17%
     row = next(iter(store.db.query("SELECT * FROM attendance_snapshots")))
     assert (row["percent"], row["sessions_possible"], row["sessions_attended"]) == (89.2, 120, 107)
 
 
-@pytest.mark.parametrize(("details", "field"), [
-    (AttendanceDetails(as_of=D(2026, 11, 24), percent=90), "as_of"),  # tomorrow
-    (AttendanceDetails(as_of=D(2026, 11, 20)), "percent"),
-    (AttendanceDetails(as_of=D(2026, 11, 20), percent=101), "percent"),
-    (AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=100), "sessions_attended"),
-    (AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=100, sessions_attended=101),
-     "sessions_attended"),
-    (AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=100, sessions_attended=90,
-                       percent=95), "percent"),
-])
-def test_bad_attendance_is_refused(store: Store, pupil_id: str, details: AttendanceDetails,
-                                   field: str) -> None:
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        (AttendanceDetails(as_of=D(2026, 11, 24), percent=90), "as_of"),  # tomorrow
+        (AttendanceDetails(as_of=D(2026, 11, 20)), "percent"),
+        (AttendanceDetails(as_of=D(2026, 11, 20), percent=101), "percent"),
+        (AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=100), "sessions_attended"),
+        (
+            AttendanceDetails(as_of=D(2026, 11, 20), sessions_possible=100, sessions_attended=101),
+            "sessions_attended",
+        ),
+        (
+            AttendanceDetails(
+                as_of=D(2026, 11, 20), sessions_possible=100, sessions_attended=90, percent=95
+            ),
+            "percent",
+        ),
+    ],
+)
+def test_bad_attendance_is_refused(
+    store: Store, pupil_id: str, details: AttendanceDetails, field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         attendance.record_attendance(store, pupil_id, details)
     assert caught.value.field == field
@@ -222,14 +261,17 @@ def test_bad_attendance_is_refused(store: Store, pupil_id: str, details: Attenda
 
 
 def test_one_attendance_figure_per_day(store: Store, pupil_id: str) -> None:
-    first = attendance.record_attendance(store, pupil_id, AttendanceDetails(
-        as_of=D(2026, 11, 20), percent=91))
+    first = attendance.record_attendance(
+        store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 20), percent=91)
+    )
     with pytest.raises(ValidationError, match="already an attendance figure"):
-        attendance.record_attendance(store, pupil_id, AttendanceDetails(
-            as_of=D(2026, 11, 20), percent=92))
+        attendance.record_attendance(
+            store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 20), percent=92)
+        )
     attendance.withdraw_attendance(store, first.id, "Typed the wrong figure.")
-    attendance.record_attendance(store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 20),
-                                                                    percent=92))
+    attendance.record_attendance(
+        store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 20), percent=92)
+    )
     assert [s.percent for s in attendance.attendance_for_pupil(store, pupil_id)] == [92.0]
 
 
@@ -237,13 +279,22 @@ def test_one_attendance_figure_per_day(store: Store, pupil_id: str) -> None:
 
 
 def _case(store: Store, pupil_id: str, plan_type: str) -> str:
-    return cases.open_case(store, pupil_id, CaseDetails(
-        referral_date=D(2026, 9, 21), referred_by="SENCO", reason="Test.",
-        plan_type=plan_type, start_date=D(2026, 10, 5))).id
+    return cases.open_case(
+        store,
+        pupil_id,
+        CaseDetails(
+            referral_date=D(2026, 9, 21),
+            referred_by="SENCO",
+            reason="Test.",
+            plan_type=plan_type,
+            start_date=D(2026, 10, 5),
+        ),
+    ).id
 
 
-@pytest.mark.parametrize(("percent", "band"), [(0, "0-9%"), (9, "0-9%"), (10, "10-19%"),
-                                               (99, "90-99%"), (100, "100%")])
+@pytest.mark.parametrize(
+    ("percent", "band"), [(0, "0-9%"), (9, "0-9%"), (10, "10-19%"), (99, "90-99%"), (100, "100%")]
+)
 def test_bands_of_ten(percent: int, band: str) -> None:
     assert impact_areas.band_label(percent) == band
 
@@ -264,7 +315,9 @@ def test_impact_areas_belong_to_family_plans(store: Store, pupil_id: str) -> Non
     impact_areas.record_impact_area(store, family, "parenting", 80)
     found = impact_areas.impact_areas_for_case(store, family)
     assert [(a.area, a.percent, a.band) for a in found] == [
-        ("parenting", 80, "80-89%"), ("attendance", 100, "100%")]
+        ("parenting", 80, "80-89%"),
+        ("attendance", 100, "100%"),
+    ]
     assert count(store, "impact_areas") == 3  # history kept
 
 
@@ -294,16 +347,19 @@ def test_windows_of_an_open_case_and_of_a_late_closure() -> None:
     assert recent["after"].last == D(2026, 11, 23) and recent["after"].complete
     assert "rest_of_year" not in recent
     # 29 February: the year before starts on 28 February.
-    assert case_windows(D(2028, 2, 29), D(2028, 3, 6), None, D(2028, 3, 20))[
-        "before"].first == D(2027, 2, 28)
+    assert case_windows(D(2028, 2, 29), D(2028, 3, 6), None, D(2028, 3, 20))["before"].first == D(
+        2027, 2, 28
+    )
 
 
 def test_attendance_at_the_start_and_end_of_a_window() -> None:
     window = Window("during", D(2026, 3, 9), D(2026, 5, 4), True)
-    points = [AttendancePoint(D(2026, 1, 26), 70.0),  # 42 days before: too early
-              AttendancePoint(D(2026, 2, 9), 71.0),  # 28 days before: the start figure
-              AttendancePoint(D(2026, 4, 27), 75.0),  # the last inside: the end figure
-              AttendancePoint(D(2026, 5, 11), 80.0)]  # after the window
+    points = [
+        AttendancePoint(D(2026, 1, 26), 70.0),  # 42 days before: too early
+        AttendancePoint(D(2026, 2, 9), 71.0),  # 28 days before: the start figure
+        AttendancePoint(D(2026, 4, 27), 75.0),  # the last inside: the end figure
+        AttendancePoint(D(2026, 5, 11), 80.0),
+    ]  # after the window
     start, end = attendance_at(window, points)
     assert (start, end) == (points[1], points[2])
     # Only one figure inside and none before: it is the start; there is no end.
@@ -324,11 +380,19 @@ def test_windows_for_a_case_count_days_inside_each_window(store: Store, pupil_id
 def test_the_timeline_shows_every_record(store: Store, pupil_id: str) -> None:
     _case(store, pupil_id, "psp")
     suspend(store, pupil_id, D(2026, 11, 9), 1)
-    attendance.record_attendance(store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 6),
-                                                                    percent=88))
-    suspensions.record_exclusion(store, pupil_id, ExclusionDetails(
-        exclusion_date=D(2026, 11, 16), reason="other", outcome="rescinded",
-        decided_on=D(2026, 11, 20)))
+    attendance.record_attendance(
+        store, pupil_id, AttendanceDetails(as_of=D(2026, 11, 6), percent=88)
+    )
+    suspensions.record_exclusion(
+        store,
+        pupil_id,
+        ExclusionDetails(
+            exclusion_date=D(2026, 11, 16),
+            reason="other",
+            outcome="rescinded",
+            decided_on=D(2026, 11, 20),
+        ),
+    )
     timeline = pupil_timeline(store, pupil_id)
     assert [i.start for i in timeline.interventions] == [D(2026, 10, 5)]
     assert timeline.interventions[0].end is None

@@ -29,21 +29,45 @@ UPN = "B801200005001"
 def build_plan(store: Store, *, reason: str = "stepped_up_csc") -> str:
     """A pupil (CIN, ethnicity recorded) whose case closed on 26/10/2026 with a full plan."""
     case = ready_to_close(store, final_on=D(2026, 10, 26), social_care="CIN", ethnicity="WIRI")
-    closure.close_case(store, case.id, ClosureDetails(
-        D(2026, 10, 26), "Mum, Mr Whitlock (class teacher), worker", reason))
+    closure.close_case(
+        store,
+        case.id,
+        ClosureDetails(D(2026, 10, 26), "Mum, Mr Whitlock (class teacher), worker", reason),
+    )
     target = next(iter(case_progress(store, case.id)))
-    first = sustainability.add_action(store, case.id, ActionDetails(
-        "Morning check-in with a key adult", "Mr Whitlock", "Every morning", D(2027, 2, 12),
-        target.item_id))
-    second = sustainability.add_action(store, case.id, ActionDetails(
-        "Lunch club place with a named adult", "Learning mentor", "Twice a week"))
-    sustainability.add_signpost(store, case.id, SignpostDetails(
-        "Seaview Family Hub parenting group", "01632 960 418", "Tuesday evenings"))
+    first = sustainability.add_action(
+        store,
+        case.id,
+        ActionDetails(
+            "Morning check-in with a key adult",
+            "Mr Whitlock",
+            "Every morning",
+            D(2027, 2, 12),
+            target.item_id,
+        ),
+    )
+    second = sustainability.add_action(
+        store,
+        case.id,
+        ActionDetails("Lunch club place with a named adult", "Learning mentor", "Twice a week"),
+    )
+    sustainability.add_signpost(
+        store,
+        case.id,
+        SignpostDetails("Seaview Family Hub parenting group", "01632 960 418", "Tuesday evenings"),
+    )
     follow_up = sustainability.follow_ups_for_case(store, case.id)[0]
-    sustainability.complete_follow_up(store, follow_up.id, FollowUpResult(
-        held_on=D(2026, 11, 16), observed_on=D(2026, 11, 10),
-        observation_note="Shouted at a peer once but calmed quickly.",
-        checks={first.id: "yes", second.id: "partly"}, outcome="Keep going until February."))
+    sustainability.complete_follow_up(
+        store,
+        follow_up.id,
+        FollowUpResult(
+            held_on=D(2026, 11, 16),
+            observed_on=D(2026, 11, 10),
+            observation_note="Shouted at a peer once but calmed quickly.",
+            checks={first.id: "yes", second.id: "partly"},
+            outcome="Keep going until February.",
+        ),
+    )
     entry = questionnaires.blank_entry(store, "school")
     entry.completed_on = D(2026, 10, 26)
     entry.answers = [(text, 4) for text, _ in entry.answers]
@@ -62,25 +86,47 @@ def flat(text: str) -> str:
 
 def render_first_page(pdf: Path, png_stem: Path) -> Path:
     """Page 1 as a PNG, kept for a person to look at."""
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf),
-                    str(png_stem)], check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(png_stem)],
+        check=True,
+        timeout=60,
+    )
     found = sorted(png_stem.parent.glob(png_stem.name + "*.png"))
     assert found and found[0].stat().st_size > 2000
     return found[0]
 
 
-def test_staff_plan_lists_actions_follow_ups_and_questionnaires(store: Store,
-                                                                tmp_path: Path) -> None:
+def test_staff_plan_lists_actions_follow_ups_and_questionnaires(
+    store: Store, tmp_path: Path
+) -> None:
     pupil_id = build_plan(store)
     out = plan_documents.write_sustainability_plan(store, pupil_id, tmp_path / "staff.pdf")
     text = flat(text_of(out))
-    for expected in ("Sustainability plan", UPN, "Morning check-in with a key adult",
-                     "Lunch club place with a named adult", "Every morning", "12/02/2027",
-                     "No end date", "Seaview Family Hub parenting group", "01632 960 418",
-                     "Follow-up 1", "16/11/2026", "Follow-up 2", "07/12/2026",
-                     "30/11/2026", "Keep going until February.", "Partly",
-                     "Stepped up to Children's Social Care", "Closing meeting", "26/10/2026",
-                     "Mean agreement", "4.0", "Improved", "CONFIDENTIAL"):
+    for expected in (
+        "Sustainability plan",
+        UPN,
+        "Morning check-in with a key adult",
+        "Lunch club place with a named adult",
+        "Every morning",
+        "12/02/2027",
+        "No end date",
+        "Seaview Family Hub parenting group",
+        "01632 960 418",
+        "Follow-up 1",
+        "16/11/2026",
+        "Follow-up 2",
+        "07/12/2026",
+        "30/11/2026",
+        "Keep going until February.",
+        "Partly",
+        "Stepped up to Children's Social Care",
+        "Closing meeting",
+        "26/10/2026",
+        "Mean agreement",
+        "4.0",
+        "Improved",
+        "CONFIDENTIAL",
+    ):
         assert expected in text, expected
     # Follow-up 2 is booked 6 weeks after closure (26/10 + 42 days), observation a week before.
     assert "07/12/2026" in text and "30/11/2026" in text
@@ -89,20 +135,39 @@ def test_staff_plan_lists_actions_follow_ups_and_questionnaires(store: Store,
     render_first_page(out, tmp_path / "staff")  # looked at while writing this feature
 
 
-def test_parent_version_has_plain_words_and_no_sensitive_flags(store: Store,
-                                                               tmp_path: Path) -> None:
+def test_parent_version_has_plain_words_and_no_sensitive_flags(
+    store: Store, tmp_path: Path
+) -> None:
     pupil_id = build_plan(store)
-    out = plan_documents.write_sustainability_plan(store, pupil_id, tmp_path / "parent.pdf",
-                                                   kind="parent")
+    out = plan_documents.write_sustainability_plan(
+        store, pupil_id, tmp_path / "parent.pdf", kind="parent"
+    )
     text = flat(text_of(out))
-    for expected in ("Keeping things going for Zoë", "Morning check-in with a key adult",
-                     "Lunch club place with a named adult", "until 12/02/2027",
-                     "Seaview Family Hub parenting group", "01632 960 418",
-                     "Meeting 1: we met on 16/11/2026", "Meeting 2: Monday 07/12/2026"):
+    for expected in (
+        "Keeping things going for Zoë",
+        "Morning check-in with a key adult",
+        "Lunch club place with a named adult",
+        "until 12/02/2027",
+        "Seaview Family Hub parenting group",
+        "01632 960 418",
+        "Meeting 1: we met on 16/11/2026",
+        "Meeting 2: Monday 07/12/2026",
+    ):
         assert expected in text, expected
-    for sensitive in (UPN, "CIN", "Child in need", "Social Care", "WIRI", "Shouted",
-                      "Pupil Premium", "Social, emotional", "SEMH", "CONFIDENTIAL",
-                      "14/05/2013", "Reason"):
+    for sensitive in (
+        UPN,
+        "CIN",
+        "Child in need",
+        "Social Care",
+        "WIRI",
+        "Shouted",
+        "Pupil Premium",
+        "Social, emotional",
+        "SEMH",
+        "CONFIDENTIAL",
+        "14/05/2013",
+        "Reason",
+    ):
         assert sensitive not in text, sensitive
     entries = [e for e in audit.entries(store, pupil_id) if e.action == "export"]
     assert entries[-1].detail.startswith("sustainability plan for family")
@@ -126,24 +191,49 @@ def test_a_pupil_without_a_plan_is_refused(store: Store, tmp_path: Path) -> None
     assert not (tmp_path / "x.pdf").exists()
 
 
-def test_the_command_writes_and_audits(encrypted_store: Store, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_writes_and_audits(
+    encrypted_store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     pupil_id = build_plan(encrypted_store)
     assert encrypted_store.path is not None
     monkeypatch.setenv("SCHOOL_PW", "correct horse")
     out = tmp_path / "family.pdf"
-    code = cli.main(["sustainability-plan", "--db", str(encrypted_store.path),
-                     "--passphrase-env", "SCHOOL_PW", "--pupil", UPN.lower(), "--out", str(out),
-                     "--kind", "parent"])
+    code = cli.main(
+        [
+            "sustainability-plan",
+            "--db",
+            str(encrypted_store.path),
+            "--passphrase-env",
+            "SCHOOL_PW",
+            "--pupil",
+            UPN.lower(),
+            "--out",
+            str(out),
+            "--kind",
+            "parent",
+        ]
+    )
     assert code == 0
     assert "Wrote the sustainability plan for family" in capsys.readouterr().out
     assert "Morning check-in with a key adult" in flat(text_of(out))
     exports = [e for e in audit.entries(encrypted_store, pupil_id) if e.action == "export"]
     assert [e.detail.split(",")[0] for e in exports] == ["sustainability plan for family"]
 
-    code = cli.main(["sustainability-plan", "--db", str(encrypted_store.path),
-                     "--passphrase-env", "SCHOOL_PW", "--pupil", "Q801200005002",
-                     "--out", str(tmp_path / "none.pdf")])
+    code = cli.main(
+        [
+            "sustainability-plan",
+            "--db",
+            str(encrypted_store.path),
+            "--passphrase-env",
+            "SCHOOL_PW",
+            "--pupil",
+            "Q801200005002",
+            "--out",
+            str(tmp_path / "none.pdf"),
+        ]
+    )
     assert code == 1
     assert capsys.readouterr().err.strip().count("\n") == 0

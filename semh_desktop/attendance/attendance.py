@@ -55,8 +55,11 @@ class AttendanceSnapshot:
 
     @property
     def label(self) -> str:
-        sessions = (f" ({self.sessions_attended} of {self.sessions_possible} sessions)"
-                    if self.sessions_possible else "")
+        sessions = (
+            f" ({self.sessions_attended} of {self.sessions_possible} sessions)"
+            if self.sessions_possible
+            else ""
+        )
         return f"{format_date(self.as_of)}: {self.percent:.1f}%{sessions}"
 
 
@@ -66,7 +69,8 @@ def parse_percent(text: str, *, field: str = "percent") -> float:
         value = float(cleaned)
     except ValueError:
         raise ValidationError(
-            f"'{text.strip()}' is not a percentage. Write it like 93.5.", field=field) from None
+            f"'{text.strip()}' is not a percentage. Write it like 93.5.", field=field
+        ) from None
     if value != value or not 0 <= value <= 100:  # NaN fails both comparisons
         raise ValidationError("Attendance is a percentage from 0 to 100.", field=field)
     return value
@@ -75,13 +79,19 @@ def parse_percent(text: str, *, field: str = "percent") -> float:
 def parse_sessions(text: str, *, field: str) -> int:
     cleaned = text.strip()
     if not re.fullmatch(r"[0-9]{1,6}", cleaned):
-        raise ValidationError(f"'{cleaned}' is not a number of sessions (a whole number).",
-                              field=field)
+        raise ValidationError(
+            f"'{cleaned}' is not a number of sessions (a whole number).", field=field
+        )
     return int(cleaned)
 
 
-def validate_attendance(store: Store, pupil_id: str | None, details: AttendanceDetails, *,
-                        taken_dates: set[dt.date] | None = None) -> dict[str, str]:
+def validate_attendance(
+    store: Store,
+    pupil_id: str | None,
+    details: AttendanceDetails,
+    *,
+    taken_dates: set[dt.date] | None = None,
+) -> dict[str, str]:
     """Every problem at once, keyed by field (as_of, percent, sessions_possible, ...)."""
     errors: dict[str, str] = {}
     if details.as_of is None:
@@ -99,15 +109,20 @@ def validate_attendance(store: Store, pupil_id: str | None, details: AttendanceD
             errors["sessions_possible"] = "Sessions possible must be more than 0."
         elif attended < 0 or attended > possible:
             errors["sessions_attended"] = (
-                "Sessions attended must be from 0 to the sessions possible.")
-        elif details.percent is not None and abs(
-                100 * attended / possible - details.percent) > AGREEMENT_TOLERANCE:
+                "Sessions attended must be from 0 to the sessions possible."
+            )
+        elif (
+            details.percent is not None
+            and abs(100 * attended / possible - details.percent) > AGREEMENT_TOLERANCE
+        ):
             errors["percent"] = (
                 f"The sessions give {100 * attended / possible:.1f}%, not "
-                f"{details.percent:g}%. Check the figures, or leave the % empty.")
+                f"{details.percent:g}%. Check the figures, or leave the % empty."
+            )
     elif details.percent is None:
         errors["percent"] = (
-            "Enter the % of sessions attended, or the sessions possible and attended.")
+            "Enter the % of sessions attended, or the sessions possible and attended."
+        )
     if details.percent is not None and not 0 <= details.percent <= 100:
         errors["percent"] = "Attendance is a percentage from 0 to 100."
     if len(details.note) > 500:
@@ -118,23 +133,31 @@ def validate_attendance(store: Store, pupil_id: str | None, details: AttendanceD
         if details.as_of in (taken_dates or set()):
             errors["as_of"] = (
                 f"There is already an attendance figure for {format_date(details.as_of)}. "
-                "Remove that one first if it is wrong.")
+                "Remove that one first if it is wrong."
+            )
     return errors
 
 
 def _snapshot(row: dict[str, Any]) -> AttendanceSnapshot:
     return AttendanceSnapshot(
-        id=row["id"], pupil_id=row["pupil_id"], as_of=dt.date.fromisoformat(row["as_of"]),
-        percent=float(row["percent"]), sessions_possible=row["sessions_possible"],
-        sessions_attended=row["sessions_attended"], note=row["note"],
-        import_batch=row["import_batch"])
+        id=row["id"],
+        pupil_id=row["pupil_id"],
+        as_of=dt.date.fromisoformat(row["as_of"]),
+        percent=float(row["percent"]),
+        sessions_possible=row["sessions_possible"],
+        sessions_attended=row["sessions_attended"],
+        note=row["note"],
+        import_batch=row["import_batch"],
+    )
 
 
 def attendance_for_pupil(store: Store, pupil_id: str) -> list[AttendanceSnapshot]:
     """The pupil's attendance figures in date order (withdrawn ones left out)."""
     rows = store.db.query(
         "SELECT * FROM attendance_snapshots WHERE pupil_id = ? AND withdrawn_at IS NULL "
-        "ORDER BY as_of", [pupil_id])
+        "ORDER BY as_of",
+        [pupil_id],
+    )
     return [_snapshot(row) for row in rows]
 
 
@@ -145,28 +168,39 @@ def get_attendance(store: Store, snapshot_id: str) -> AttendanceSnapshot:
     return _snapshot(rows[0])
 
 
-def attendance_row(store: Store, pupil_id: str, details: AttendanceDetails,
-                   import_batch: str | None = None) -> dict[str, Any]:
+def attendance_row(
+    store: Store, pupil_id: str, details: AttendanceDetails, import_batch: str | None = None
+) -> dict[str, Any]:
     assert details.as_of is not None
     return {
-        "id": new_id(), "pupil_id": pupil_id, "as_of": details.as_of.isoformat(),
+        "id": new_id(),
+        "pupil_id": pupil_id,
+        "as_of": details.as_of.isoformat(),
         "percent": details.resolved_percent(),
         "sessions_possible": details.sessions_possible,
         "sessions_attended": details.sessions_attended,
-        "note": details.note.strip(), "import_batch": import_batch,
-        "created_at": now_text(store), "created_by": store.staff_id,
+        "note": details.note.strip(),
+        "import_batch": import_batch,
+        "created_at": now_text(store),
+        "created_by": store.staff_id,
     }
 
 
-def record_attendance(store: Store, pupil_id: str, details: AttendanceDetails
-                      ) -> AttendanceSnapshot:
+def record_attendance(
+    store: Store, pupil_id: str, details: AttendanceDetails
+) -> AttendanceSnapshot:
     require_pupil(store, pupil_id)
     with store.atomic():
         raise_first(validate_attendance(store, pupil_id, details))
         row = attendance_row(store, pupil_id, details)
         store.db.table("attendance_snapshots").insert(row)
-        audit.record(store, "create", "attendance", row["id"],
-                     f"pupil {pupil_id}; {'sessions' if details.sessions_possible else 'percent'}")
+        audit.record(
+            store,
+            "create",
+            "attendance",
+            row["id"],
+            f"pupil {pupil_id}; {'sessions' if details.sessions_possible else 'percent'}",
+        )
     return get_attendance(store, row["id"])
 
 

@@ -64,8 +64,9 @@ def year_earlier(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def case_windows(referral: dt.date, start: dt.date, closed_on: dt.date | None,
-                 today: dt.date) -> dict[str, Window]:
+def case_windows(
+    referral: dt.date, start: dt.date, closed_on: dt.date | None, today: dt.date
+) -> dict[str, Window]:
     """The windows of one case that have begun by `today`, keyed as in WINDOWS."""
     nominal: list[tuple[str, dt.date, dt.date]] = [
         ("before", year_earlier(referral), referral - dt.timedelta(days=1)),
@@ -123,13 +124,15 @@ def suspensions_in(window: Window, spans: Iterable[SuspensionSpan]) -> tuple[int
     for span in spans:
         if window.contains(span.start_date):
             incidents += 1
-        halves += sum(h for day, h in covered_days(span.start_date, span.half_days)
-                      if window.contains(day))
+        halves += sum(
+            h for day, h in covered_days(span.start_date, span.half_days) if window.contains(day)
+        )
     return incidents, halves
 
 
-def attendance_at(window: Window, points: Sequence[AttendancePoint]
-                  ) -> tuple[AttendancePoint | None, AttendancePoint | None]:
+def attendance_at(
+    window: Window, points: Sequence[AttendancePoint]
+) -> tuple[AttendancePoint | None, AttendancePoint | None]:
     """Attendance at the window's start and end (see the module note); points in date order."""
     lookback = window.first - dt.timedelta(days=START_LOOKBACK_DAYS)
     before = [p for p in points if lookback <= p.as_of <= window.first]
@@ -141,8 +144,9 @@ def attendance_at(window: Window, points: Sequence[AttendancePoint]
     return start, end
 
 
-def figures(windows: dict[str, Window], spans: Sequence[SuspensionSpan],
-            points: Sequence[AttendancePoint]) -> dict[str, WindowFigures]:
+def figures(
+    windows: dict[str, Window], spans: Sequence[SuspensionSpan], points: Sequence[AttendancePoint]
+) -> dict[str, WindowFigures]:
     result = {}
     for key, window in windows.items():
         incidents, halves = suspensions_in(window, spans)
@@ -155,30 +159,45 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def pupil_records(store: Store, pupil_id: str
-                  ) -> tuple[list[SuspensionSpan], list[AttendancePoint]]:
-    spans = [SuspensionSpan(dt.date.fromisoformat(r["start_date"]), int(r["half_days"]))
-             for r in store.db.query(
-                 "SELECT start_date, half_days FROM suspensions WHERE pupil_id = ? "
-                 "AND withdrawn_at IS NULL ORDER BY start_date", [pupil_id])]
-    points = [AttendancePoint(dt.date.fromisoformat(r["as_of"]), float(r["percent"]))
-              for r in store.db.query(
-                  "SELECT as_of, percent FROM attendance_snapshots WHERE pupil_id = ? "
-                  "AND withdrawn_at IS NULL ORDER BY as_of", [pupil_id])]
+def pupil_records(
+    store: Store, pupil_id: str
+) -> tuple[list[SuspensionSpan], list[AttendancePoint]]:
+    spans = [
+        SuspensionSpan(dt.date.fromisoformat(r["start_date"]), int(r["half_days"]))
+        for r in store.db.query(
+            "SELECT start_date, half_days FROM suspensions WHERE pupil_id = ? "
+            "AND withdrawn_at IS NULL ORDER BY start_date",
+            [pupil_id],
+        )
+    ]
+    points = [
+        AttendancePoint(dt.date.fromisoformat(r["as_of"]), float(r["percent"]))
+        for r in store.db.query(
+            "SELECT as_of, percent FROM attendance_snapshots WHERE pupil_id = ? "
+            "AND withdrawn_at IS NULL ORDER BY as_of",
+            [pupil_id],
+        )
+    ]
     return spans, points
 
 
 def windows_for_case(store: Store, case_id: str) -> dict[str, WindowFigures]:
     """Suspensions and attendance in each window of one case (for the pupil's tab)."""
-    rows = list(store.db.query(
-        "SELECT pupil_id, referral_date, start_date, closed_on FROM cases WHERE id = ?",
-        [case_id]))
+    rows = list(
+        store.db.query(
+            "SELECT pupil_id, referral_date, start_date, closed_on FROM cases WHERE id = ?",
+            [case_id],
+        )
+    )
     if not rows:
         raise NotFound("That case is not in this database.")
     row = rows[0]
-    windows = case_windows(dt.date.fromisoformat(row["referral_date"]),
-                           dt.date.fromisoformat(row["start_date"]), _date(row["closed_on"]),
-                           store.clock.today())
+    windows = case_windows(
+        dt.date.fromisoformat(row["referral_date"]),
+        dt.date.fromisoformat(row["start_date"]),
+        _date(row["closed_on"]),
+        store.clock.today(),
+    )
     spans, points = pupil_records(store, row["pupil_id"])
     return figures(windows, spans, points)
 
@@ -227,12 +246,22 @@ def pupil_timeline(store: Store, pupil_id: str) -> Timeline:
             "SELECT e.exclusion_date, d.outcome FROM permanent_exclusions e "
             "JOIN exclusion_decisions d ON d.seq = (SELECT max(seq) FROM exclusion_decisions "
             "WHERE exclusion_id = e.id) WHERE e.pupil_id = ? AND e.withdrawn_at IS NULL "
-            "ORDER BY e.exclusion_date", [pupil_id]))
+            "ORDER BY e.exclusion_date",
+            [pupil_id],
+        )
+    )
     labels = {"psp": "PSP", "family": "Family plan"}
     interventions = tuple(
-        Intervention(r["id"], labels.get(r["plan_type"], r["plan_type"]),
-                     dt.date.fromisoformat(r["start_date"]), _date(r["closed_on"]))
+        Intervention(
+            r["id"],
+            labels.get(r["plan_type"], r["plan_type"]),
+            dt.date.fromisoformat(r["start_date"]),
+            _date(r["closed_on"]),
+        )
         for r in store.db.query(
             "SELECT id, plan_type, start_date, closed_on FROM cases WHERE pupil_id = ? "
-            "ORDER BY start_date", [pupil_id]))
+            "ORDER BY start_date",
+            [pupil_id],
+        )
+    )
     return Timeline(tuple(points), tuple(spans), exclusions, interventions, store.clock.today())

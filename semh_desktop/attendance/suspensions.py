@@ -50,13 +50,28 @@ REASONS = {
 }
 # The two-letter codes school MIS exports use for the same categories (accepted on import).
 MIS_REASON_CODES = {
-    "PP": "assault_pupil", "PA": "assault_adult", "VP": "verbal_pupil", "VA": "verbal_adult",
-    "OW": "weapon", "BU": "bullying", "RA": "racist", "LG": "sexuality_gender",
-    "DS": "disability", "SM": "sexual_misconduct", "DA": "drugs_alcohol", "DM": "damage",
-    "TH": "theft", "DB": "disruption", "MT": "online", "OT": "other",
+    "PP": "assault_pupil",
+    "PA": "assault_adult",
+    "VP": "verbal_pupil",
+    "VA": "verbal_adult",
+    "OW": "weapon",
+    "BU": "bullying",
+    "RA": "racist",
+    "LG": "sexuality_gender",
+    "DS": "disability",
+    "SM": "sexual_misconduct",
+    "DA": "drugs_alcohol",
+    "DM": "damage",
+    "TH": "theft",
+    "DB": "disruption",
+    "MT": "online",
+    "OT": "other",
 }
-OUTCOMES = {"pending": "Awaiting governors' decision", "upheld": "Upheld",
-            "rescinded": "Rescinded (withdrawn; the pupil stays)"}
+OUTCOMES = {
+    "pending": "Awaiting governors' decision",
+    "upheld": "Upheld",
+    "rescinded": "Rescinded (withdrawn; the pupil stays)",
+}
 
 MAX_DAYS_PER_YEAR = 45
 MAX_HALF_DAYS_PER_YEAR = 2 * MAX_DAYS_PER_YEAR
@@ -81,7 +96,9 @@ def parse_reason(text: str, *, field: str = "reason") -> str:
         return code
     raise ValidationError(
         f"'{text.strip()}' is not a reason category. Use one of the listed categories "
-        "(or its two-letter MIS code, such as VA or DB).", field=field)
+        "(or its two-letter MIS code, such as VA or DB).",
+        field=field,
+    )
 
 
 def parse_length(text: str, *, field: str = "length") -> int:
@@ -96,13 +113,15 @@ def parse_length(text: str, *, field: str = "length") -> int:
     if match is None:
         raise ValidationError(
             f"'{text.strip()}' is not a length in school days. Write it like 1, 2.5 or 0.5 "
-            "(a lunchtime suspension is half a day).", field=field)
+            "(a lunchtime suspension is half a day).",
+            field=field,
+        )
     whole = int(match.group(1))
     fraction = (match.group(2) or "0").rstrip("0")
     if fraction not in ("", "5"):
         raise ValidationError(
-            "A suspension is counted in whole or half school days (for example 1.5).",
-            field=field)
+            "A suspension is counted in whole or half school days (for example 1.5).", field=field
+        )
     return whole * 2 + (1 if fraction == "5" else 0)
 
 
@@ -204,20 +223,27 @@ class Suspension:
 
 def _suspension(row: dict[str, Any]) -> Suspension:
     return Suspension(
-        id=row["id"], pupil_id=row["pupil_id"],
-        start_date=dt.date.fromisoformat(row["start_date"]), half_days=int(row["half_days"]),
-        reason=row["reason"], note=row["note"], import_batch=row["import_batch"],
-        created_at=row["created_at"], withdrawn_at=row["withdrawn_at"],
+        id=row["id"],
+        pupil_id=row["pupil_id"],
+        start_date=dt.date.fromisoformat(row["start_date"]),
+        half_days=int(row["half_days"]),
+        reason=row["reason"],
+        note=row["note"],
+        import_batch=row["import_batch"],
+        created_at=row["created_at"],
+        withdrawn_at=row["withdrawn_at"],
     )
 
 
-def suspensions_for_pupil(store: Store, pupil_id: str, *,
-                          include_withdrawn: bool = False) -> list[Suspension]:
+def suspensions_for_pupil(
+    store: Store, pupil_id: str, *, include_withdrawn: bool = False
+) -> list[Suspension]:
     """The pupil's suspensions, oldest first."""
     where = "" if include_withdrawn else "AND withdrawn_at IS NULL"
     rows = store.db.query(
         f"SELECT * FROM suspensions WHERE pupil_id = ? {where} ORDER BY start_date, created_at",
-        [pupil_id])
+        [pupil_id],
+    )
     return [_suspension(row) for row in rows]
 
 
@@ -228,8 +254,10 @@ def get_suspension(store: Store, suspension_id: str) -> Suspension:
     return _suspension(rows[0])
 
 
-def check_against(details: SuspensionDetails, existing: Iterable[Suspension | SuspensionDetails],
-                  ) -> dict[str, str]:
+def check_against(
+    details: SuspensionDetails,
+    existing: Iterable[Suspension | SuspensionDetails],
+) -> dict[str, str]:
     """The overlap and 45-day rules against the pupil's other suspensions (store or file)."""
     errors: dict[str, str] = {}
     if details.start_date is None or details.half_days is None:
@@ -243,27 +271,40 @@ def check_against(details: SuspensionDetails, existing: Iterable[Suspension | Su
         if my_days & {day for day, _ in theirs}:
             same = other.start_date == details.start_date and other.half_days == details.half_days
             what = "is already recorded" if same else "overlaps another suspension"
-            errors.setdefault("start_date", (
-                f"This suspension {what}: {format_date(other.start_date)} for "
-                f"{format_days(other.half_days)} school day(s), to {format_date(theirs[-1][0])}. "
-                "Check the dates."))
+            errors.setdefault(
+                "start_date",
+                (
+                    f"This suspension {what}: {format_date(other.start_date)} for "
+                    f"{format_days(other.half_days)} school day(s), "
+                    f"to {format_date(theirs[-1][0])}. "
+                    "Check the dates."
+                ),
+            )
         for year, halves in half_days_by_year(other.start_date, other.half_days).items():
             if year in per_year:
                 per_year[year] += halves
     for year, halves in sorted(per_year.items()):
         if halves > MAX_HALF_DAYS_PER_YEAR:
             already = halves - half_days_by_year(details.start_date, details.half_days)[year]
-            errors.setdefault("length", (
-                f"This would make {format_days(halves)} school days of suspension in {year}; "
-                f"a pupil can be suspended for at most {MAX_DAYS_PER_YEAR} school days in a "
-                f"school year ({format_days(already)} already recorded). Check the length, "
-                "or record a permanent exclusion instead."))
+            errors.setdefault(
+                "length",
+                (
+                    f"This would make {format_days(halves)} school days of suspension in {year}; "
+                    f"a pupil can be suspended for at most {MAX_DAYS_PER_YEAR} school days in a "
+                    f"school year ({format_days(already)} already recorded). Check the length, "
+                    "or record a permanent exclusion instead."
+                ),
+            )
     return errors
 
 
-def validate_suspension(store: Store, pupil_id: str, details: SuspensionDetails, *,
-                        others: Iterable[Suspension | SuspensionDetails] | None = None,
-                        ) -> dict[str, str]:
+def validate_suspension(
+    store: Store,
+    pupil_id: str,
+    details: SuspensionDetails,
+    *,
+    others: Iterable[Suspension | SuspensionDetails] | None = None,
+) -> dict[str, str]:
     """Every problem at once, keyed by field (start_date, length, reason, note)."""
     errors: dict[str, str] = {}
     today = store.clock.today()
@@ -272,7 +313,8 @@ def validate_suspension(store: Store, pupil_id: str, details: SuspensionDetails,
     elif details.start_date.weekday() >= 5:
         errors["start_date"] = (
             f"{format_date(details.start_date)} is a {details.start_date.strftime('%A')}; "
-            "a suspension starts on a school day.")
+            "a suspension starts on a school day."
+        )
     elif details.start_date > today + dt.timedelta(days=DAYS_AHEAD):
         errors["start_date"] = "A suspension cannot be entered more than a month ahead."
     elif details.start_date.year < 2000:
@@ -282,8 +324,7 @@ def validate_suspension(store: Store, pupil_id: str, details: SuspensionDetails,
     elif details.half_days < 1:
         errors["length"] = "A suspension lasts at least half a day (a lunchtime)."
     elif details.half_days > MAX_HALF_DAYS_PER_YEAR:
-        errors["length"] = (
-            f"A suspension cannot be longer than {MAX_DAYS_PER_YEAR} school days.")
+        errors["length"] = f"A suspension cannot be longer than {MAX_DAYS_PER_YEAR} school days."
     if details.reason not in REASONS:
         errors["reason"] = "Choose the reason for the suspension."
     if len(details.note) > MAX_NOTE:
@@ -309,14 +350,20 @@ def now_text(store: Store) -> str:
     return store.clock.now().isoformat(timespec="seconds")
 
 
-def suspension_row(store: Store, pupil_id: str, details: SuspensionDetails,
-                   import_batch: str | None = None) -> dict[str, Any]:
+def suspension_row(
+    store: Store, pupil_id: str, details: SuspensionDetails, import_batch: str | None = None
+) -> dict[str, Any]:
     assert details.start_date is not None and details.half_days is not None
     return {
-        "id": new_id(), "pupil_id": pupil_id, "start_date": details.start_date.isoformat(),
-        "half_days": details.half_days, "reason": details.reason,
-        "note": details.note.strip(), "import_batch": import_batch,
-        "created_at": now_text(store), "created_by": store.staff_id,
+        "id": new_id(),
+        "pupil_id": pupil_id,
+        "start_date": details.start_date.isoformat(),
+        "half_days": details.half_days,
+        "reason": details.reason,
+        "note": details.note.strip(),
+        "import_batch": import_batch,
+        "created_at": now_text(store),
+        "created_by": store.staff_id,
     }
 
 
@@ -327,8 +374,9 @@ def record_suspension(store: Store, pupil_id: str, details: SuspensionDetails) -
         raise_first(validate_suspension(store, pupil_id, details))
         row = suspension_row(store, pupil_id, details)
         store.db.table("suspensions").insert(row)
-        audit.record(store, "create", "suspension", row["id"],
-                     f"pupil {pupil_id}; half-days, reason")
+        audit.record(
+            store, "create", "suspension", row["id"], f"pupil {pupil_id}; half-days, reason"
+        )
     return get_suspension(store, row["id"])
 
 
@@ -339,12 +387,19 @@ def withdraw_row(store: Store, table: str, record_type: str, record_id: str, rea
     if rows[0]["withdrawn_at"]:
         raise ValidationError("That record was already removed.")
     if not reason.strip():
-        raise ValidationError("Say why the record is being removed (for example 'entered "
-                              "twice').", field="withdrawn_reason")
+        raise ValidationError(
+            "Say why the record is being removed (for example 'entered twice').",
+            field="withdrawn_reason",
+        )
     with store.atomic():
-        store.db.table(table).update(record_id, {
-            "withdrawn_at": now_text(store), "withdrawn_by": store.staff_id,
-            "withdrawn_reason": " ".join(reason.split())[:500]})
+        store.db.table(table).update(
+            record_id,
+            {
+                "withdrawn_at": now_text(store),
+                "withdrawn_by": store.staff_id,
+                "withdrawn_reason": " ".join(reason.split())[:500],
+            },
+        )
         audit.record(store, "archive", record_type, record_id, "withdrawn (entered in error)")
 
 
@@ -355,8 +410,10 @@ def withdraw_suspension(store: Store, suspension_id: str, reason: str) -> None:
 
 def days_in_year(store: Store, pupil_id: str, year: str) -> float:
     """School days of suspension the pupil has in an academic year ('2025/26')."""
-    halves = sum(half_days_by_year(s.start_date, s.half_days).get(year, 0)
-                 for s in suspensions_for_pupil(store, pupil_id))
+    halves = sum(
+        half_days_by_year(s.start_date, s.half_days).get(year, 0)
+        for s in suspensions_for_pupil(store, pupil_id)
+    )
     return halves / 2
 
 
@@ -392,8 +449,9 @@ class PermanentExclusion:
         return OUTCOMES[self.outcome]
 
 
-def validate_decision(store: Store, outcome: str, decided_on: dt.date | None,
-                      exclusion_date: dt.date | None) -> dict[str, str]:
+def validate_decision(
+    store: Store, outcome: str, decided_on: dt.date | None, exclusion_date: dt.date | None
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if outcome not in OUTCOMES:
         errors["outcome"] = "Choose the outcome: awaiting decision, upheld or rescinded."
@@ -419,8 +477,9 @@ def validate_exclusion(store: Store, details: ExclusionDetails) -> dict[str, str
         errors["reason"] = "Choose the reason for the exclusion."
     if len(details.note) > MAX_NOTE:
         errors["note"] = f"Keep the note under {MAX_NOTE} characters."
-    errors.update(validate_decision(store, details.outcome, details.decided_on,
-                                    details.exclusion_date))
+    errors.update(
+        validate_decision(store, details.outcome, details.decided_on, details.exclusion_date)
+    )
     return errors
 
 
@@ -434,11 +493,15 @@ JOIN exclusion_decisions d ON d.seq = (
 
 def _exclusion(row: dict[str, Any]) -> PermanentExclusion:
     return PermanentExclusion(
-        id=row["id"], pupil_id=row["pupil_id"],
-        exclusion_date=dt.date.fromisoformat(row["exclusion_date"]), reason=row["reason"],
-        note=row["note"], outcome=row["outcome"],
+        id=row["id"],
+        pupil_id=row["pupil_id"],
+        exclusion_date=dt.date.fromisoformat(row["exclusion_date"]),
+        reason=row["reason"],
+        note=row["note"],
+        outcome=row["outcome"],
         decided_on=dt.date.fromisoformat(row["decided_on"]) if row["decided_on"] else None,
-        withdrawn_at=row["withdrawn_at"])
+        withdrawn_at=row["withdrawn_at"],
+    )
 
 
 def get_exclusion(store: Store, exclusion_id: str) -> PermanentExclusion:
@@ -448,19 +511,28 @@ def get_exclusion(store: Store, exclusion_id: str) -> PermanentExclusion:
     return _exclusion(rows[0])
 
 
-def exclusions_for_pupil(store: Store, pupil_id: str, *,
-                         include_withdrawn: bool = False) -> list[PermanentExclusion]:
+def exclusions_for_pupil(
+    store: Store, pupil_id: str, *, include_withdrawn: bool = False
+) -> list[PermanentExclusion]:
     where = "" if include_withdrawn else "AND e.withdrawn_at IS NULL"
-    rows = store.db.query(_EXCLUSIONS + f" WHERE e.pupil_id = ? {where} "
-                          "ORDER BY e.exclusion_date", [pupil_id])
+    rows = store.db.query(
+        _EXCLUSIONS + f" WHERE e.pupil_id = ? {where} ORDER BY e.exclusion_date", [pupil_id]
+    )
     return [_exclusion(row) for row in rows]
 
 
-def _decision_row(store: Store, exclusion_id: str, outcome: str,
-                  decided_on: dt.date | None, note: str) -> dict[str, Any]:
-    return {"id": new_id(), "exclusion_id": exclusion_id, "outcome": outcome,
-            "decided_on": decided_on.isoformat() if decided_on else None,
-            "note": note.strip(), "recorded_at": now_text(store), "recorded_by": store.staff_id}
+def _decision_row(
+    store: Store, exclusion_id: str, outcome: str, decided_on: dt.date | None, note: str
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "exclusion_id": exclusion_id,
+        "outcome": outcome,
+        "decided_on": decided_on.isoformat() if decided_on else None,
+        "note": note.strip(),
+        "recorded_at": now_text(store),
+        "recorded_by": store.staff_id,
+    }
 
 
 def record_exclusion(store: Store, pupil_id: str, details: ExclusionDetails) -> PermanentExclusion:
@@ -470,20 +542,33 @@ def record_exclusion(store: Store, pupil_id: str, details: ExclusionDetails) -> 
     assert details.exclusion_date is not None
     exclusion_id = new_id()
     with store.atomic():
-        store.db.table("permanent_exclusions").insert({
-            "id": exclusion_id, "pupil_id": pupil_id,
-            "exclusion_date": details.exclusion_date.isoformat(), "reason": details.reason,
-            "note": details.note.strip(), "created_at": now_text(store),
-            "created_by": store.staff_id})
+        store.db.table("permanent_exclusions").insert(
+            {
+                "id": exclusion_id,
+                "pupil_id": pupil_id,
+                "exclusion_date": details.exclusion_date.isoformat(),
+                "reason": details.reason,
+                "note": details.note.strip(),
+                "created_at": now_text(store),
+                "created_by": store.staff_id,
+            }
+        )
         store.db.table("exclusion_decisions").insert(
-            _decision_row(store, exclusion_id, details.outcome, details.decided_on, ""))
-        audit.record(store, "create", "permanent_exclusion", exclusion_id,
-                     f"pupil {pupil_id}; outcome {details.outcome}")
+            _decision_row(store, exclusion_id, details.outcome, details.decided_on, "")
+        )
+        audit.record(
+            store,
+            "create",
+            "permanent_exclusion",
+            exclusion_id,
+            f"pupil {pupil_id}; outcome {details.outcome}",
+        )
     return get_exclusion(store, exclusion_id)
 
 
-def decide_exclusion(store: Store, exclusion_id: str, outcome: str,
-                     decided_on: dt.date | None, note: str = "") -> PermanentExclusion:
+def decide_exclusion(
+    store: Store, exclusion_id: str, outcome: str, decided_on: dt.date | None, note: str = ""
+) -> PermanentExclusion:
     """Record the governors' (or a review panel's) decision; earlier decisions are kept."""
     current = get_exclusion(store, exclusion_id)
     raise_first(validate_decision(store, outcome, decided_on, current.exclusion_date))
@@ -491,7 +576,8 @@ def decide_exclusion(store: Store, exclusion_id: str, outcome: str,
         return current
     with store.atomic():
         store.db.table("exclusion_decisions").insert(
-            _decision_row(store, exclusion_id, outcome, decided_on, note))
+            _decision_row(store, exclusion_id, outcome, decided_on, note)
+        )
         audit.record(store, "change", "permanent_exclusion", exclusion_id, f"outcome {outcome}")
     return get_exclusion(store, exclusion_id)
 

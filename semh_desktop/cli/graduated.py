@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from semh_desktop.cli.options import add_pupil_document_options, open_from_args
 from semh_desktop.documents import evidence_pack
 from semh_desktop.graduated import templates as gr_templates
 from semh_desktop.register import pupils
 
 
 def evidence_pack_options(parser: argparse.ArgumentParser) -> None:
-    from semh_desktop.cli.main import add_pupil_document_options  # noqa: PLC0415 - cli imports this module
-
     add_pupil_document_options(parser)
 
 
 def cmd_evidence_pack(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
     store = open_from_args(args)
     try:
         pupil = pupils.find_by_upn(store, args.pupil)
@@ -30,13 +27,16 @@ def cmd_evidence_pack(args: argparse.Namespace) -> int:
 
 
 def template_export_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
-                        help="the .json file to write the school's template to")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the .json file to write the school's template to",
+    )
 
 
 def cmd_template_export(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
     store = open_from_args(args)
     try:
         written = gr_templates.export_template(store, args.out)
@@ -48,19 +48,23 @@ def cmd_template_export(args: argparse.Namespace) -> int:
 
 
 def template_import_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, metavar="FILE",
-                        help="a graduated-response template (.json) to adopt as the school's")
+    parser.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="a graduated-response template (.json) to adopt as the school's",
+    )
 
 
 def cmd_template_import(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
     store = open_from_args(args)
     try:
         installed = gr_templates.import_template(store, args.file)
     finally:
         store.close()
     template = installed.template
-    print(f"Imported '{template.name}': {len(template.phases)} phases, "
-          f"{template.item_count} checklist items. It is now the school's template.")
+    print(
+        f"Imported '{template.name}': {len(template.phases)} phases, "
+        f"{template.item_count} checklist items. It is now the school's template."
+    )
     return 0

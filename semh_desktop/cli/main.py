@@ -7,74 +7,23 @@ one plain line and exit non-zero; no personal data is printed beyond what was as
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from semh_desktop import __version__
+from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
-from semh_desktop.core.database import create_database, open_database
+from semh_desktop.cli.options import add_database_options
+from semh_desktop.core.database import create_database
 from semh_desktop.core.errors import SemhError
-from semh_desktop.core.keystore import KeyStore, parse_recovery_key, passphrase_from_env
+from semh_desktop.core.keystore import KeyStore, passphrase_from_env
 from semh_desktop.core.locations import default_database
 from semh_desktop.core.store import Store
 from semh_desktop.demo import school as demo
-from semh_desktop.documents import psp as handouts
-from semh_desktop.documents import sustainability_plan
-from semh_desktop.exchange import outreach_summary
-from semh_desktop.register import staff
-from semh_desktop.reporting import impact_report
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def add_database_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    parser.add_argument(
-        "--db", type=Path, required=required, metavar="PATH", help="the database file"
-    )
-    parser.add_argument(
-        "--passphrase-env",
-        metavar="VAR",
-        help="read the passphrase from this environment variable (passphrase mode)",
-    )
-    parser.add_argument(
-        "--recovery-key-env",
-        metavar="VAR",
-        help="open with the recovery key held in this environment variable",
-    )
-    parser.add_argument(
-        "--staff", metavar="NAME", help="the staff profile to act as (default: the first SENCO)"
-    )
-
-
-def open_from_args(args: argparse.Namespace) -> Store:
-    """Open the database named on the command line and choose the acting staff profile."""
-    passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
-    recovery = None
-    if getattr(args, "recovery_key_env", None):
-        recovery = parse_recovery_key(os.environ.get(args.recovery_key_env, ""))
-    store = open_database(args.db, passphrase=passphrase, recovery=recovery)
-    profiles = staff.list_staff(store)
-    if args.staff:
-        chosen = staff.find_staff(store, args.staff)
-    else:
-        chosen = next((p for p in profiles if p.role == "senco"), profiles[0])
-    staff.act_as(store, chosen)
-    return store
-
-
-def add_pupil_document_options(parser: argparse.ArgumentParser) -> None:
-    """The options every per-pupil document command shares: --pupil UPN --out FILE."""
-    parser.add_argument("--pupil", required=True, metavar="UPN", help="the pupil's UPN")
-    parser.add_argument(
-        "--out",
-        required=True,
-        type=Path,
-        metavar="FILE",
-        help="where to write it; the format follows the extension",
-    )
 
 
 def _new_database(args: argparse.Namespace, staff_name: str) -> tuple[Store, str | None]:
@@ -114,12 +63,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # The window lives in the `ui` package, which the domain never imports: the launcher
-# (ui/launcher.py, the console script) hands its starter in here.
+# (ui/app/launcher.py, the console script) hands its starter in here.
 WindowStarter = Callable[[Path | None, str | None, bool], int]
 
 
 def _no_window(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
-    raise SemhError("The application window is not installed; run `python -m ui.launcher`.")
+    raise SemhError("The application window is not installed; run `python -m ui.app.launcher`.")
 
 
 _start_window: WindowStarter = _no_window
@@ -154,8 +103,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     (
         "handout",
         "write a pupil's PSP document (--kind staff) or child handout (--kind child) as PDF",
-        handouts.handout_options,
-        handouts.cmd_handout,
+        documents.handout_options,
+        documents.cmd_handout,
     ),
     (
         "import",
@@ -166,20 +115,20 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     (
         "sustainability-plan",
         "write a pupil's sustainability plan as PDF (--kind staff|parent)",
-        sustainability_plan.command_options,
-        sustainability_plan.cmd_sustainability_plan,
+        documents.sustainability_plan_options,
+        documents.cmd_sustainability_plan,
     ),
     (
         "report",
         "write the cohort impact report for an academic year (.pdf or .csv; figures only)",
-        impact_report.report_options,
-        impact_report.cmd_report,
+        reporting.report_options,
+        reporting.cmd_report,
     ),
     (
         "summary",
         "write a pupil's outreach summary (.pdf or .json; --pseudonymise)",
-        outreach_summary.summary_options,
-        outreach_summary.cmd_summary,
+        documents.summary_options,
+        documents.cmd_summary,
     ),
 ]
 

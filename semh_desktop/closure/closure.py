@@ -51,7 +51,9 @@ class CannotClose(ValidationError):
         lines = "\n".join(f"• {item}" for item in missing)
         super().__init__(
             "The case cannot be closed yet: record the final score of each of these first.\n"
-            + lines, field="final_scores")
+            + lines,
+            field="final_scores",
+        )
         self.missing = missing
 
 
@@ -65,7 +67,7 @@ def missing_final_scores(store: Store, case_id: str) -> list[str]:
     missing = []
     for item in case_progress(store, case_id):
         if item.final is None:
-            missing.append(f"{item.label} ({item.kind_label.lower()}): \"{_short(item.text)}\"")
+            missing.append(f'{item.label} ({item.kind_label.lower()}): "{_short(item.text)}"')
     return missing
 
 
@@ -82,8 +84,9 @@ class ClosureDetails:
 
 def earliest_closing_date(store: Store, case: Case) -> dt.date:
     """Closing cannot come before the plan starts or before the final review was held."""
-    rows = list(store.db.query(
-        "SELECT max(held_on) AS last FROM case_reviews WHERE case_id = ?", [case.id]))
+    rows = list(
+        store.db.query("SELECT max(held_on) AS last FROM case_reviews WHERE case_id = ?", [case.id])
+    )
     last = rows[0]["last"] if rows else None
     held = dt.date.fromisoformat(last) if last else case.start_date
     return max(case.start_date, held)
@@ -97,8 +100,10 @@ def check_closure(details: ClosureDetails, *, today: dt.date, earliest: dt.date)
     elif details.closed_on > today:
         errors["closed_on"] = "The closing meeting date cannot be in the future."
     elif details.closed_on < earliest:
-        errors["closed_on"] = (f"The closing meeting cannot be before {format_date(earliest)} "
-                               "(the plan's start or its last review).")
+        errors["closed_on"] = (
+            f"The closing meeting cannot be before {format_date(earliest)} "
+            "(the plan's start or its last review)."
+        )
     attendees = clean_block(details.attendees)
     if not attendees:
         errors["attendees"] = "Enter who attended the closing meeting."
@@ -112,7 +117,8 @@ def check_closure(details: ClosureDetails, *, today: dt.date, earliest: dt.date)
         for number, meeting in enumerate(details.follow_ups, start=1):
             if meeting is not None and meeting <= details.closed_on:
                 errors[f"follow_up_{number}"] = (
-                    f"Follow-up {number} must come after the closing meeting.")
+                    f"Follow-up {number} must come after the closing meeting."
+                )
         given = [d for d in details.follow_ups if d is not None]
         if len(given) == 2 and given[1] <= given[0] and "follow_up_2" not in errors:
             errors["follow_up_2"] = "The second follow-up comes after the first."
@@ -142,22 +148,34 @@ def close_case(store: Store, case_id: str, details: ClosureDetails) -> Closure:
     missing = missing_final_scores(store, case_id)
     if missing:
         raise CannotClose(missing)
-    errors = check_closure(details, today=store.clock.today(),
-                           earliest=earliest_closing_date(store, case))
+    errors = check_closure(
+        details, today=store.clock.today(), earliest=earliest_closing_date(store, case)
+    )
     if errors:
         name, message = next(iter(errors.items()))
         raise ValidationError(message, field=name)
     assert details.closed_on is not None
     with store.atomic():
-        store.db.table("cases").update(case_id, {
-            "status": "closed", "closed_on": details.closed_on.isoformat(),
-            "closure_reason": details.reason,
-            "closure_reason_other": (clean_line(details.reason_other)
-                                     if details.reason == "other" else None),
-            "closing_attendees": clean_block(details.attendees),
-            "updated_at": timestamp(store)})
-        audit.record(store, "change", "case", case_id,
-                     "closed; fields: status, closed_on, closure_reason, closing_attendees")
+        store.db.table("cases").update(
+            case_id,
+            {
+                "status": "closed",
+                "closed_on": details.closed_on.isoformat(),
+                "closure_reason": details.reason,
+                "closure_reason_other": (
+                    clean_line(details.reason_other) if details.reason == "other" else None
+                ),
+                "closing_attendees": clean_block(details.attendees),
+                "updated_at": timestamp(store),
+            },
+        )
+        audit.record(
+            store,
+            "change",
+            "case",
+            case_id,
+            "closed; fields: status, closed_on, closure_reason, closing_attendees",
+        )
         schedule_follow_ups(store, case_id, details.closed_on, details.follow_ups)
     closure = get_closure(store, case_id)
     assert closure is not None
@@ -165,17 +183,25 @@ def close_case(store: Store, case_id: str, details: ClosureDetails) -> Closure:
 
 
 def get_closure(store: Store, case_id: str) -> Closure | None:
-    rows = list(store.db.query(
-        "SELECT id, closed_on, closure_reason, closure_reason_other, closing_attendees "
-        "FROM cases WHERE id = ?", [case_id]))
+    rows = list(
+        store.db.query(
+            "SELECT id, closed_on, closure_reason, closure_reason_other, closing_attendees "
+            "FROM cases WHERE id = ?",
+            [case_id],
+        )
+    )
     if not rows:
         raise NotFound("That case is not in this database.")
     row = rows[0]
     if not row["closed_on"]:
         return None
-    return Closure(case_id, dt.date.fromisoformat(row["closed_on"]),
-                   row["closing_attendees"] or "", row["closure_reason"] or "",
-                   row["closure_reason_other"] or "")
+    return Closure(
+        case_id,
+        dt.date.fromisoformat(row["closed_on"]),
+        row["closing_attendees"] or "",
+        row["closure_reason"] or "",
+        row["closure_reason_other"] or "",
+    )
 
 
 # Re-referral and the pupil's history --------------------------------------------------------
@@ -207,28 +233,41 @@ def is_re_referral(previous_closed_on: dt.date, referral_date: dt.date) -> bool:
 
 def case_history(store: Store, pupil_id: str) -> list[CaseHistoryEntry]:
     """All the pupil's cases in referral order, with closures and re-referral links."""
-    links = {row["id"]: row for row in store.db.query(
-        "SELECT c.id, c.previous_case_id, c.is_re_referral, p.closed_on AS previous_closed_on "
-        "FROM cases c LEFT JOIN cases p ON p.id = c.previous_case_id WHERE c.pupil_id = ?",
-        [pupil_id])}
+    links = {
+        row["id"]: row
+        for row in store.db.query(
+            "SELECT c.id, c.previous_case_id, c.is_re_referral, p.closed_on AS previous_closed_on "
+            "FROM cases c LEFT JOIN cases p ON p.id = c.previous_case_id WHERE c.pupil_id = ?",
+            [pupil_id],
+        )
+    }
     result = []
     for case in cases_for_pupil(store, pupil_id):
         link = links[case.id]
         days = None
         if link["previous_closed_on"] and case.details.referral_date:
-            days = (case.details.referral_date
-                    - dt.date.fromisoformat(link["previous_closed_on"])).days
-        result.append(CaseHistoryEntry(
-            case=case, closure=get_closure(store, case.id),
-            previous_case_id=link["previous_case_id"],
-            is_re_referral=bool(link["is_re_referral"]), days_since_previous=days,
-            follow_ups=tuple(follow_ups_for_case(store, case.id))))
+            days = (
+                case.details.referral_date - dt.date.fromisoformat(link["previous_closed_on"])
+            ).days
+        result.append(
+            CaseHistoryEntry(
+                case=case,
+                closure=get_closure(store, case.id),
+                previous_case_id=link["previous_case_id"],
+                is_re_referral=bool(link["is_re_referral"]),
+                days_since_previous=days,
+                follow_ups=tuple(follow_ups_for_case(store, case.id)),
+            )
+        )
     return result
 
 
 def latest_closed_case(store: Store, pupil_id: str) -> Case | None:
-    rows = list(store.db.query(
-        "SELECT id FROM cases WHERE pupil_id = ? AND status = 'closed' "
-        "ORDER BY closed_on DESC, referral_date DESC LIMIT 1", [pupil_id]))
+    rows = list(
+        store.db.query(
+            "SELECT id FROM cases WHERE pupil_id = ? AND status = 'closed' "
+            "ORDER BY closed_on DESC, referral_date DESC LIMIT 1",
+            [pupil_id],
+        )
+    )
     return get_case(store, rows[0]["id"]) if rows else None
-

@@ -72,24 +72,39 @@ def validate_impact(area: str, percent: object) -> dict[str, str]:
     return errors
 
 
-def record_impact_area(store: Store, case_id: str, area: str, percent: int,
-                       note: str = "") -> ImpactArea:
+def record_impact_area(
+    store: Store, case_id: str, area: str, percent: int, note: str = ""
+) -> ImpactArea:
     """Record (or re-record) how far a family-plan case reached one impact area."""
     case = get_case(store, case_id)
     if case.details.plan_type != "family":
-        raise ValidationError("Impact areas belong to family plans; this case is a PSP.",
-                              field="area")
+        raise ValidationError(
+            "Impact areas belong to family plans; this case is a PSP.", field="area"
+        )
     errors = validate_impact(area, percent)
     if errors:
         name, message = next(iter(errors.items()))
         raise ValidationError(message, field=name)
-    impact = ImpactArea(new_id(), case_id, area, percent, " ".join(note.split())[:500],
-                        store.clock.now().isoformat(timespec="seconds"))
+    impact = ImpactArea(
+        new_id(),
+        case_id,
+        area,
+        percent,
+        " ".join(note.split())[:500],
+        store.clock.now().isoformat(timespec="seconds"),
+    )
     with store.atomic():
-        store.db.table("impact_areas").insert({
-            "id": impact.id, "case_id": case_id, "area": area, "percent": percent,
-            "note": impact.note, "recorded_at": impact.recorded_at,
-            "recorded_by": store.staff_id})
+        store.db.table("impact_areas").insert(
+            {
+                "id": impact.id,
+                "case_id": case_id,
+                "area": area,
+                "percent": percent,
+                "note": impact.note,
+                "recorded_at": impact.recorded_at,
+                "recorded_by": store.staff_id,
+            }
+        )
         audit.record(store, "create", "impact_area", impact.id, f"case {case_id}; area {area}")
     return impact
 
@@ -99,7 +114,9 @@ def impact_areas_for_case(store: Store, case_id: str) -> list[ImpactArea]:
     rows = store.db.query(
         "SELECT id, case_id, area, percent, note, recorded_at FROM impact_areas i "
         "WHERE case_id = ? AND seq = (SELECT max(seq) FROM impact_areas "
-        "WHERE case_id = i.case_id AND area = i.area)", [case_id])
+        "WHERE case_id = i.case_id AND area = i.area)",
+        [case_id],
+    )
     found = [ImpactArea(**row) for row in rows]
     order = list(IMPACT_AREAS)
     return sorted(found, key=lambda a: order.index(a.area) if a.area in order else len(order))

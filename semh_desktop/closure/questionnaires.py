@@ -22,8 +22,7 @@ from semh_desktop.register import audit
 
 RESPONDENTS = {"school": "School", "parent": "Parent or carer"}
 PARTNERSHIP = {"improved": "Improved", "same": "Stayed the same", "worse": "Got worse"}
-AGREEMENT = {1: "Strongly disagree", 2: "Disagree", 3: "Not sure", 4: "Agree",
-             5: "Strongly agree"}
+AGREEMENT = {1: "Strongly disagree", 2: "Disagree", 3: "Not sure", 4: "Agree", 5: "Strongly agree"}
 PARTNERSHIP_QUESTION = "The partnership between school and family has…"
 DEFAULT_ITEMS = {
     "parent": [
@@ -52,15 +51,17 @@ def _setting_key(respondent: str) -> str:
 
 def _check_respondent(respondent: str) -> None:
     if respondent not in RESPONDENTS:
-        raise ValidationError("Choose who filled in the questionnaire: school or parent/carer.",
-                              field="respondent")
+        raise ValidationError(
+            "Choose who filled in the questionnaire: school or parent/carer.", field="respondent"
+        )
 
 
 def item_list(store: Store, respondent: str) -> list[str]:
     """The items asked of this respondent now: the school's edited list, or the defaults."""
     _check_respondent(respondent)
-    rows = list(store.db.query("SELECT value FROM settings WHERE key = ?",
-                               [_setting_key(respondent)]))
+    rows = list(
+        store.db.query("SELECT value FROM settings WHERE key = ?", [_setting_key(respondent)])
+    )
     if rows:
         try:
             stored = json.loads(rows[0]["value"])
@@ -80,17 +81,22 @@ def set_item_list(store: Store, respondent: str, items: list[str]) -> list[str]:
     if len(cleaned) > MAX_ITEMS:
         raise ValidationError(f"A questionnaire has at most {MAX_ITEMS} items.", field="items")
     if any(len(item) > MAX_ITEM_LENGTH for item in cleaned):
-        raise ValidationError(f"Keep each item under {MAX_ITEM_LENGTH} characters.",
-                              field="items")
+        raise ValidationError(f"Keep each item under {MAX_ITEM_LENGTH} characters.", field="items")
     if len({item.casefold() for item in cleaned}) != len(cleaned):
         raise ValidationError("The same item is in the list twice.", field="items")
     with store.atomic():
         store.db.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [_setting_key(respondent), json.dumps(cleaned)])
-        audit.record(store, "change", "settings", _setting_key(respondent),
-                     f"questionnaire items: {len(cleaned)}")
+            [_setting_key(respondent), json.dumps(cleaned)],
+        )
+        audit.record(
+            store,
+            "change",
+            "settings",
+            _setting_key(respondent),
+            f"questionnaire items: {len(cleaned)}",
+        )
     return cleaned
 
 
@@ -108,8 +114,9 @@ class QuestionnaireEntry:
     partnership: str | None = None
 
 
-def check_entry(entry: QuestionnaireEntry, *, today: dt.date,
-                earliest: dt.date | None) -> dict[str, str]:
+def check_entry(
+    entry: QuestionnaireEntry, *, today: dt.date, earliest: dt.date | None
+) -> dict[str, str]:
     """Every problem at once, keyed by field (pure: the questionnaire dialog uses it)."""
     errors: dict[str, str] = {}
     if entry.respondent not in RESPONDENTS:
@@ -127,8 +134,11 @@ def check_entry(entry: QuestionnaireEntry, *, today: dt.date,
             errors["answers"] = "Every item needs its words."
         elif score is not None and (isinstance(score, bool) or score not in AGREEMENT):
             errors["answers"] = "Each answer is a whole number from 1 to 5 (or left blank)."
-    if entry.answers and all(score is None for _, score in entry.answers) \
-            and entry.partnership is None:
+    if (
+        entry.answers
+        and all(score is None for _, score in entry.answers)
+        and entry.partnership is None
+    ):
         errors["answers"] = "Nothing was answered: enter at least one answer."
     if entry.partnership is not None and entry.partnership not in PARTNERSHIP:
         errors["partnership"] = "Choose improved, stayed the same, or got worse (or leave blank)."
@@ -177,38 +187,71 @@ def record_questionnaire(store: Store, case_id: str, entry: QuestionnaireEntry) 
     if errors:
         name, message = next(iter(errors.items()))
         raise ValidationError(message, field=name)
-    existing = list(store.db.query(
-        "SELECT 1 FROM questionnaires WHERE case_id = ? AND respondent = ?",
-        [case_id, entry.respondent]))
+    existing = list(
+        store.db.query(
+            "SELECT 1 FROM questionnaires WHERE case_id = ? AND respondent = ?",
+            [case_id, entry.respondent],
+        )
+    )
     if existing:
         raise ValidationError(
             f"This case already has a {RESPONDENTS[entry.respondent].lower()} questionnaire.",
-            field="respondent")
+            field="respondent",
+        )
     assert entry.completed_on is not None
     questionnaire_id = new_id()
     with store.atomic():
-        store.db.table("questionnaires").insert({
-            "id": questionnaire_id, "case_id": case_id, "respondent": entry.respondent,
-            "completed_on": entry.completed_on.isoformat(), "partnership": entry.partnership,
-            "entered_at": timestamp(store), "entered_by": store.staff_id})
+        store.db.table("questionnaires").insert(
+            {
+                "id": questionnaire_id,
+                "case_id": case_id,
+                "respondent": entry.respondent,
+                "completed_on": entry.completed_on.isoformat(),
+                "partnership": entry.partnership,
+                "entered_at": timestamp(store),
+                "entered_by": store.staff_id,
+            }
+        )
         store.db.table("questionnaire_answers").insert_all(
-            {"id": new_id(), "questionnaire_id": questionnaire_id, "position": position,
-             "item_text": clean_line(text), "score": score}
-            for position, (text, score) in enumerate(entry.answers, start=1))
+            {
+                "id": new_id(),
+                "questionnaire_id": questionnaire_id,
+                "position": position,
+                "item_text": clean_line(text),
+                "score": score,
+            }
+            for position, (text, score) in enumerate(entry.answers, start=1)
+        )
         answered = sum(1 for _, score in entry.answers if score is not None)
-        audit.record(store, "create", "questionnaire", questionnaire_id,
-                     f"case {case_id}; respondent: {entry.respondent}; items: "
-                     f"{len(entry.answers)}; answered: {answered}")
+        audit.record(
+            store,
+            "create",
+            "questionnaire",
+            questionnaire_id,
+            f"case {case_id}; respondent: {entry.respondent}; items: "
+            f"{len(entry.answers)}; answered: {answered}",
+        )
     return get_questionnaire(store, questionnaire_id)
 
 
 def _questionnaire(store: Store, row: dict[str, Any]) -> Questionnaire:
-    answers = tuple(Answer(**a) for a in store.db.query(
-        "SELECT position, item_text, score FROM questionnaire_answers "
-        "WHERE questionnaire_id = ? ORDER BY position", [row["id"]]))
-    return Questionnaire(row["id"], row["case_id"], row["respondent"],
-                         dt.date.fromisoformat(row["completed_on"]), row["partnership"],
-                         answers, row["entered_at"])
+    answers = tuple(
+        Answer(**a)
+        for a in store.db.query(
+            "SELECT position, item_text, score FROM questionnaire_answers "
+            "WHERE questionnaire_id = ? ORDER BY position",
+            [row["id"]],
+        )
+    )
+    return Questionnaire(
+        row["id"],
+        row["case_id"],
+        row["respondent"],
+        dt.date.fromisoformat(row["completed_on"]),
+        row["partnership"],
+        answers,
+        row["entered_at"],
+    )
 
 
 def get_questionnaire(store: Store, questionnaire_id: str) -> Questionnaire:
@@ -222,11 +265,14 @@ def questionnaires_for_case(store: Store, case_id: str) -> list[Questionnaire]:
     """School first, then parent."""
     rows = store.db.query(
         "SELECT * FROM questionnaires WHERE case_id = ? "
-        "ORDER BY CASE respondent WHEN 'school' THEN 0 ELSE 1 END", [case_id])
+        "ORDER BY CASE respondent WHEN 'school' THEN 0 ELSE 1 END",
+        [case_id],
+    )
     return [_questionnaire(store, row) for row in rows]
 
 
 def blank_entry(store: Store, respondent: str) -> QuestionnaireEntry:
     """A new entry with the current items and no answers (the dialog starts from this)."""
-    return QuestionnaireEntry(respondent=respondent,
-                              answers=[(item, None) for item in item_list(store, respondent)])
+    return QuestionnaireEntry(
+        respondent=respondent, answers=[(item, None) for item in item_list(store, respondent)]
+    )

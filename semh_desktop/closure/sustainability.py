@@ -47,8 +47,14 @@ def _raise_first(errors: dict[str, str]) -> None:
 
 
 def _next_position(store: Store, table: str, case_id: str) -> int:
-    row = next(iter(store.db.query(
-        f"SELECT coalesce(max(position), 0) AS top FROM {table} WHERE case_id = ?", [case_id])))
+    row = next(
+        iter(
+            store.db.query(
+                f"SELECT coalesce(max(position), 0) AS top FROM {table} WHERE case_id = ?",
+                [case_id],
+            )
+        )
+    )
     return int(row["top"]) + 1
 
 
@@ -84,9 +90,13 @@ class ActionDetails:
         return errors
 
     def as_row(self) -> dict[str, Any]:
-        return {"action": clean_block(self.action), "who": clean_line(self.who),
-                "how_often": clean_line(self.how_often), "until_date": _iso(self.until_date),
-                "target_id": self.target_id}
+        return {
+            "action": clean_block(self.action),
+            "who": clean_line(self.who),
+            "how_often": clean_line(self.how_often),
+            "until_date": _iso(self.until_date),
+            "target_id": self.target_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -109,16 +119,16 @@ class SustainabilityAction:
 def _check_target(store: Store, case: Case, target_id: str | None) -> None:
     if target_id is None:
         return
-    rows = list(store.db.query("SELECT 1 FROM targets WHERE id = ? AND case_id = ?",
-                               [target_id, case.id]))
+    rows = list(
+        store.db.query("SELECT 1 FROM targets WHERE id = ? AND case_id = ?", [target_id, case.id])
+    )
     if not rows:
         raise ValidationError("Choose one of this plan's targets, or none.", field="target_id")
 
 
 def _check_until(case: Case, until: dt.date | None) -> None:
     if until is not None and until < case.start_date:
-        raise ValidationError("The end date cannot be before the plan started.",
-                              field="until_date")
+        raise ValidationError("The end date cannot be before the plan started.", field="until_date")
 
 
 def add_action(store: Store, case_id: str, details: ActionDetails) -> SustainabilityAction:
@@ -130,11 +140,19 @@ def add_action(store: Store, case_id: str, details: ActionDetails) -> Sustainabi
     action_id = new_id()
     now = timestamp(store)
     with store.atomic():
-        store.db.table("sustainability_actions").insert({
-            "id": action_id, "case_id": case_id,
-            "position": _next_position(store, "sustainability_actions", case_id),
-            **details.as_row(), "end_reviewed_on": None, "created_at": now,
-            "created_by": store.staff_id, "updated_at": now, "removed_at": None})
+        store.db.table("sustainability_actions").insert(
+            {
+                "id": action_id,
+                "case_id": case_id,
+                "position": _next_position(store, "sustainability_actions", case_id),
+                **details.as_row(),
+                "end_reviewed_on": None,
+                "created_at": now,
+                "created_by": store.staff_id,
+                "updated_at": now,
+                "removed_at": None,
+            }
+        )
         audit.record(store, "create", "sustainability_action", action_id, f"case {case_id}")
     return get_action(store, action_id)
 
@@ -155,9 +173,11 @@ def update_action(store: Store, action_id: str, details: ActionDetails) -> Susta
         update["end_reviewed_on"] = None
     with store.atomic():
         store.db.table("sustainability_actions").update(
-            action_id, {**update, "updated_at": timestamp(store)})
-        audit.record(store, "change", "sustainability_action", action_id,
-                     "fields: " + ", ".join(changed))
+            action_id, {**update, "updated_at": timestamp(store)}
+        )
+        audit.record(
+            store, "change", "sustainability_action", action_id, "fields: " + ", ".join(changed)
+        )
     return get_action(store, action_id)
 
 
@@ -165,10 +185,11 @@ def mark_end_reviewed(store: Store, action_id: str) -> SustainabilityAction:
     """The passed end date has been looked at (the action stays ended): off the Due list."""
     action = get_action(store, action_id)
     with store.atomic():
-        store.db.table("sustainability_actions").update(action_id, {
-            "end_reviewed_on": store.clock.today().isoformat(), "updated_at": timestamp(store)})
-        audit.record(store, "change", "sustainability_action", action.id,
-                     "fields: end_reviewed_on")
+        store.db.table("sustainability_actions").update(
+            action_id,
+            {"end_reviewed_on": store.clock.today().isoformat(), "updated_at": timestamp(store)},
+        )
+        audit.record(store, "change", "sustainability_action", action.id, "fields: end_reviewed_on")
     return get_action(store, action_id)
 
 
@@ -176,17 +197,22 @@ def remove_action(store: Store, action_id: str) -> None:
     """Take an action off the plan; the row is kept (follow-ups may have checked it)."""
     action = get_action(store, action_id)
     with store.atomic():
-        store.db.table("sustainability_actions").update(action.id, {
-            "removed_at": timestamp(store), "updated_at": timestamp(store)})
+        store.db.table("sustainability_actions").update(
+            action.id, {"removed_at": timestamp(store), "updated_at": timestamp(store)}
+        )
         audit.record(store, "archive", "sustainability_action", action.id)
 
 
 def _action(row: dict[str, Any]) -> SustainabilityAction:
     return SustainabilityAction(
-        id=row["id"], case_id=row["case_id"], position=row["position"],
-        details=ActionDetails(row["action"], row["who"], row["how_often"],
-                              _date(row["until_date"]), row["target_id"]),
-        end_reviewed_on=_date(row["end_reviewed_on"]))
+        id=row["id"],
+        case_id=row["case_id"],
+        position=row["position"],
+        details=ActionDetails(
+            row["action"], row["who"], row["how_often"], _date(row["until_date"]), row["target_id"]
+        ),
+        end_reviewed_on=_date(row["end_reviewed_on"]),
+    )
 
 
 def get_action(store: Store, action_id: str) -> SustainabilityAction:
@@ -199,7 +225,9 @@ def get_action(store: Store, action_id: str) -> SustainabilityAction:
 def actions_for_case(store: Store, case_id: str) -> list[SustainabilityAction]:
     rows = store.db.query(
         "SELECT * FROM sustainability_actions WHERE case_id = ? AND removed_at IS NULL "
-        "ORDER BY position", [case_id])
+        "ORDER BY position",
+        [case_id],
+    )
     return [_action(row) for row in rows]
 
 
@@ -225,8 +253,11 @@ class SignpostDetails:
         return errors
 
     def as_row(self) -> dict[str, str]:
-        return {"service": clean_line(self.service), "contact": clean_line(self.contact),
-                "note": clean_block(self.note)}
+        return {
+            "service": clean_line(self.service),
+            "contact": clean_line(self.contact),
+            "note": clean_block(self.note),
+        }
 
 
 @dataclass(frozen=True)
@@ -243,11 +274,18 @@ def add_signpost(store: Store, case_id: str, details: SignpostDetails) -> Signpo
     signpost_id = new_id()
     now = timestamp(store)
     with store.atomic():
-        store.db.table("signposting").insert({
-            "id": signpost_id, "case_id": case_id,
-            "position": _next_position(store, "signposting", case_id), **details.as_row(),
-            "created_at": now, "created_by": store.staff_id, "updated_at": now,
-            "removed_at": None})
+        store.db.table("signposting").insert(
+            {
+                "id": signpost_id,
+                "case_id": case_id,
+                "position": _next_position(store, "signposting", case_id),
+                **details.as_row(),
+                "created_at": now,
+                "created_by": store.staff_id,
+                "updated_at": now,
+                "removed_at": None,
+            }
+        )
         audit.record(store, "create", "signposting", signpost_id, f"case {case_id}")
     return get_signpost(store, signpost_id)
 
@@ -261,7 +299,8 @@ def update_signpost(store: Store, signpost_id: str, details: SignpostDetails) ->
         return before
     with store.atomic():
         store.db.table("signposting").update(
-            signpost_id, {**{n: new_row[n] for n in changed}, "updated_at": timestamp(store)})
+            signpost_id, {**{n: new_row[n] for n in changed}, "updated_at": timestamp(store)}
+        )
         audit.record(store, "change", "signposting", signpost_id, "fields: " + ", ".join(changed))
     return get_signpost(store, signpost_id)
 
@@ -269,14 +308,19 @@ def update_signpost(store: Store, signpost_id: str, details: SignpostDetails) ->
 def remove_signpost(store: Store, signpost_id: str) -> None:
     get_signpost(store, signpost_id)
     with store.atomic():
-        store.db.table("signposting").update(signpost_id, {
-            "removed_at": timestamp(store), "updated_at": timestamp(store)})
+        store.db.table("signposting").update(
+            signpost_id, {"removed_at": timestamp(store), "updated_at": timestamp(store)}
+        )
         audit.record(store, "archive", "signposting", signpost_id)
 
 
 def _signpost(row: dict[str, Any]) -> Signpost:
-    return Signpost(row["id"], row["case_id"], row["position"],
-                    SignpostDetails(row["service"], row["contact"], row["note"]))
+    return Signpost(
+        row["id"],
+        row["case_id"],
+        row["position"],
+        SignpostDetails(row["service"], row["contact"], row["note"]),
+    )
 
 
 def get_signpost(store: Store, signpost_id: str) -> Signpost:
@@ -287,8 +331,10 @@ def get_signpost(store: Store, signpost_id: str) -> Signpost:
 
 
 def signposts_for_case(store: Store, case_id: str) -> list[Signpost]:
-    rows = store.db.query("SELECT * FROM signposting WHERE case_id = ? AND removed_at IS NULL "
-                          "ORDER BY position", [case_id])
+    rows = store.db.query(
+        "SELECT * FROM signposting WHERE case_id = ? AND removed_at IS NULL ORDER BY position",
+        [case_id],
+    )
     return [_signpost(row) for row in rows]
 
 
@@ -306,7 +352,10 @@ def default_follow_up_dates(closed_on: dt.date) -> list[dt.date]:
 
 
 def check_follow_up_dates(
-    closed_on: dt.date, meeting: dt.date | None, observation: dt.date | None, *,
+    closed_on: dt.date,
+    meeting: dt.date | None,
+    observation: dt.date | None,
+    *,
     field_prefix: str = "",
 ) -> dict[str, str]:
     """A follow-up comes after closure, and its observation between closure and the meeting."""
@@ -316,14 +365,17 @@ def check_follow_up_dates(
         return errors
     if meeting <= closed_on:
         errors[f"{field_prefix}scheduled_on"] = (
-            f"A follow-up meeting comes after the closing meeting ({format_date(closed_on)}).")
+            f"A follow-up meeting comes after the closing meeting ({format_date(closed_on)})."
+        )
     if observation is not None:
         if observation < closed_on:
             errors[f"{field_prefix}observation_on"] = (
-                "The observation cannot be before the closing meeting.")
+                "The observation cannot be before the closing meeting."
+            )
         elif observation > meeting:
             errors[f"{field_prefix}observation_on"] = (
-                "The observation comes before the follow-up meeting, not after it.")
+                "The observation comes before the follow-up meeting, not after it."
+            )
     return errors
 
 
@@ -364,7 +416,10 @@ class FollowUp:
 
 
 def schedule_follow_ups(
-    store: Store, case_id: str, closed_on: dt.date, meetings: list[dt.date | None] | None = None,
+    store: Store,
+    case_id: str,
+    closed_on: dt.date,
+    meetings: list[dt.date | None] | None = None,
 ) -> list[FollowUp]:
     """Book the follow-ups of a case being closed (called inside `closure.close_case`)."""
     wanted = list(meetings or [])
@@ -374,18 +429,31 @@ def schedule_follow_ups(
     ids = []
     for number, (meeting, default) in enumerate(zip(wanted, defaults, strict=True), start=1):
         day = meeting or default
-        _raise_first(check_follow_up_dates(closed_on, day, None,
-                                           field_prefix=f"follow_up_{number}_"))
+        _raise_first(
+            check_follow_up_dates(closed_on, day, None, field_prefix=f"follow_up_{number}_")
+        )
         follow_up_id = new_id()
         ids.append(follow_up_id)
-        store.db.table("follow_ups").insert({
-            "id": follow_up_id, "case_id": case_id, "number": number,
-            "scheduled_on": day.isoformat(),
-            "observation_on": default_observation(day, closed_on).isoformat(),
-            "observed_on": None, "observation_note": None, "held_on": None, "outcome": None,
-            "completed_at": None, "completed_by": None, "created_at": now, "updated_at": now})
-        audit.record(store, "create", "follow_up", follow_up_id,
-                     f"case {case_id}; follow-up {number}")
+        store.db.table("follow_ups").insert(
+            {
+                "id": follow_up_id,
+                "case_id": case_id,
+                "number": number,
+                "scheduled_on": day.isoformat(),
+                "observation_on": default_observation(day, closed_on).isoformat(),
+                "observed_on": None,
+                "observation_note": None,
+                "held_on": None,
+                "outcome": None,
+                "completed_at": None,
+                "completed_by": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        audit.record(
+            store, "create", "follow_up", follow_up_id, f"case {case_id}; follow-up {number}"
+        )
     return [get_follow_up(store, follow_up_id) for follow_up_id in ids]
 
 
@@ -398,7 +466,11 @@ def _closed_on(case: Case, store: Store) -> dt.date:
 
 
 def move_follow_up(
-    store: Store, follow_up_id: str, *, scheduled_on: dt.date, observation_on: dt.date | None,
+    store: Store,
+    follow_up_id: str,
+    *,
+    scheduled_on: dt.date,
+    observation_on: dt.date | None,
 ) -> FollowUp:
     """Move a follow-up meeting (and its observation) that has not been held yet."""
     before = get_follow_up(store, follow_up_id)
@@ -408,8 +480,10 @@ def move_follow_up(
     observation = observation_on or default_observation(scheduled_on, closed_on)
     _raise_first(check_follow_up_dates(closed_on, scheduled_on, observation))
     new = {"scheduled_on": scheduled_on.isoformat(), "observation_on": observation.isoformat()}
-    old = {"scheduled_on": before.scheduled_on.isoformat(),
-           "observation_on": before.observation_on.isoformat()}
+    old = {
+        "scheduled_on": before.scheduled_on.isoformat(),
+        "observation_on": before.observation_on.isoformat(),
+    }
     changed = sorted(name for name in new if new[name] != old[name])
     if not changed:
         return before
@@ -420,7 +494,10 @@ def move_follow_up(
 
 
 def record_observation(
-    store: Store, follow_up_id: str, observed_on: dt.date | None, note: str,
+    store: Store,
+    follow_up_id: str,
+    observed_on: dt.date | None,
+    note: str,
 ) -> FollowUp:
     """The observation of the pupil before a follow-up (also possible at the meeting)."""
     before = get_follow_up(store, follow_up_id)
@@ -431,16 +508,23 @@ def record_observation(
     _raise_first(errors)
     assert observed_on is not None
     with store.atomic():
-        store.db.table("follow_ups").update(follow_up_id, {
-            "observed_on": observed_on.isoformat(), "observation_note": clean_block(note),
-            "updated_at": timestamp(store)})
-        audit.record(store, "change", "follow_up", follow_up_id,
-                     "fields: observed_on, observation_note")
+        store.db.table("follow_ups").update(
+            follow_up_id,
+            {
+                "observed_on": observed_on.isoformat(),
+                "observation_note": clean_block(note),
+                "updated_at": timestamp(store),
+            },
+        )
+        audit.record(
+            store, "change", "follow_up", follow_up_id, "fields: observed_on, observation_note"
+        )
     return get_follow_up(store, follow_up_id)
 
 
-def _check_observation(store: Store, closed_on: dt.date, observed_on: dt.date | None,
-                       note: str) -> dict[str, str]:
+def _check_observation(
+    store: Store, closed_on: dt.date, observed_on: dt.date | None, note: str
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if observed_on is None:
         errors["observed_on"] = "Enter the date of the observation as dd/mm/yyyy."
@@ -467,8 +551,14 @@ class FollowUpResult:
     outcome: str = ""
 
 
-def check_result(result: FollowUpResult, *, closed_on: dt.date, today: dt.date,
-                 action_ids: list[str], observation_recorded: bool) -> dict[str, str]:
+def check_result(
+    result: FollowUpResult,
+    *,
+    closed_on: dt.date,
+    today: dt.date,
+    action_ids: list[str],
+    observation_recorded: bool,
+) -> dict[str, str]:
     """Every problem with a follow-up result at once, keyed by field (pure: dialogs use it)."""
     errors: dict[str, str] = {}
     if result.held_on is None:
@@ -477,7 +567,8 @@ def check_result(result: FollowUpResult, *, closed_on: dt.date, today: dt.date,
         errors["held_on"] = "The meeting date cannot be in the future."
     elif result.held_on <= closed_on:
         errors["held_on"] = (
-            f"A follow-up comes after the closing meeting ({format_date(closed_on)}).")
+            f"A follow-up comes after the closing meeting ({format_date(closed_on)})."
+        )
     if not observation_recorded or clean_block(result.observation_note):
         if not clean_block(result.observation_note):
             errors["observation_note"] = "Write what was seen when the pupil was observed."
@@ -490,8 +581,10 @@ def check_result(result: FollowUpResult, *, closed_on: dt.date, today: dt.date,
             errors["observed_on"] = "The observation cannot be before the closing meeting."
     missing = [a for a in action_ids if result.checks.get(a) not in ACTION_STATUSES]
     if missing:
-        errors["checks"] = (f"Say whether each action is still happening (yes, partly or no); "
-                            f"{len(missing)} not answered.")
+        errors["checks"] = (
+            f"Say whether each action is still happening (yes, partly or no); "
+            f"{len(missing)} not answered."
+        )
     unknown = [a for a in result.checks if a not in action_ids]
     if unknown:
         errors["checks"] = "An answer is given for an action that is not in this plan."
@@ -511,27 +604,49 @@ def complete_follow_up(store: Store, follow_up_id: str, result: FollowUpResult) 
     closed_on = _closed_on(get_case(store, before.case_id), store)
     action_ids = [a.id for a in actions_for_case(store, before.case_id)]
     recorded = before.observed_on is not None
-    _raise_first(check_result(result, closed_on=closed_on, today=store.clock.today(),
-                              action_ids=action_ids, observation_recorded=recorded))
+    _raise_first(
+        check_result(
+            result,
+            closed_on=closed_on,
+            today=store.clock.today(),
+            action_ids=action_ids,
+            observation_recorded=recorded,
+        )
+    )
     assert result.held_on is not None
     now = timestamp(store)
-    row: dict[str, Any] = {"held_on": result.held_on.isoformat(),
-                           "outcome": clean_block(result.outcome), "completed_at": now,
-                           "completed_by": store.staff_id, "updated_at": now}
+    row: dict[str, Any] = {
+        "held_on": result.held_on.isoformat(),
+        "outcome": clean_block(result.outcome),
+        "completed_at": now,
+        "completed_by": store.staff_id,
+        "updated_at": now,
+    }
     if clean_block(result.observation_note):
         row["observation_note"] = clean_block(result.observation_note)
         observed = result.observed_on or before.observed_on or result.held_on
         row["observed_on"] = observed.isoformat()
     with store.atomic():
         for action_id in action_ids:
-            store.db.table("follow_up_action_checks").insert({
-                "id": new_id(), "follow_up_id": follow_up_id, "action_id": action_id,
-                "status": result.checks[action_id],
-                "note": clean_line(result.check_notes.get(action_id, "")), "recorded_at": now})
+            store.db.table("follow_up_action_checks").insert(
+                {
+                    "id": new_id(),
+                    "follow_up_id": follow_up_id,
+                    "action_id": action_id,
+                    "status": result.checks[action_id],
+                    "note": clean_line(result.check_notes.get(action_id, "")),
+                    "recorded_at": now,
+                }
+            )
         store.db.table("follow_ups").update(follow_up_id, row)
-        audit.record(store, "change", "follow_up", follow_up_id,
-                     f"held; actions checked: {len(action_ids)}; fields: "
-                     + ", ".join(sorted(k for k in row if k not in ("updated_at",))))
+        audit.record(
+            store,
+            "change",
+            "follow_up",
+            follow_up_id,
+            f"held; actions checked: {len(action_ids)}; fields: "
+            + ", ".join(sorted(k for k in row if k not in ("updated_at",))),
+        )
     return get_follow_up(store, follow_up_id)
 
 
@@ -539,7 +654,9 @@ def _checks(store: Store, follow_up_id: str) -> tuple[ActionCheck, ...]:
     rows = store.db.query(
         "SELECT c.action_id, c.status, c.note FROM follow_up_action_checks c "
         "JOIN sustainability_actions a ON a.id = c.action_id "
-        "WHERE c.follow_up_id = ? ORDER BY a.position", [follow_up_id])
+        "WHERE c.follow_up_id = ? ORDER BY a.position",
+        [follow_up_id],
+    )
     return tuple(ActionCheck(**row) for row in rows)
 
 
@@ -548,10 +665,17 @@ def _follow_up(store: Store, row: dict[str, Any]) -> FollowUp:
     observation = _date(row["observation_on"])
     assert scheduled is not None and observation is not None
     return FollowUp(
-        id=row["id"], case_id=row["case_id"], number=row["number"], scheduled_on=scheduled,
-        observation_on=observation, observed_on=_date(row["observed_on"]),
-        observation_note=row["observation_note"] or "", held_on=_date(row["held_on"]),
-        outcome=row["outcome"] or "", checks=_checks(store, row["id"]))
+        id=row["id"],
+        case_id=row["case_id"],
+        number=row["number"],
+        scheduled_on=scheduled,
+        observation_on=observation,
+        observed_on=_date(row["observed_on"]),
+        observation_note=row["observation_note"] or "",
+        held_on=_date(row["held_on"]),
+        outcome=row["outcome"] or "",
+        checks=_checks(store, row["id"]),
+    )
 
 
 def get_follow_up(store: Store, follow_up_id: str) -> FollowUp:

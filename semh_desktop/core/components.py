@@ -35,8 +35,12 @@ class Component:
 COMPONENTS: tuple[Component, ...] = (
     Component("Python", "Python Software Foundation License 2.0", key="python"),
     Component("Qt 6", "GNU LGPL v3", ("PySide6-Essentials",), "LGPL-3.0", key="qt"),
-    Component("PySide6 and Shiboken6 (Qt for Python)", "GNU LGPL v3",
-              ("PySide6-Essentials", "PySide6", "shiboken6"), "LGPL-3.0"),
+    Component(
+        "PySide6 and Shiboken6 (Qt for Python)",
+        "GNU LGPL v3",
+        ("PySide6-Essentials", "PySide6", "shiboken6"),
+        "LGPL-3.0",
+    ),
     # SQLCipher's licence is not in the sqlcipher3 wheel's metadata; it is the upstream
     # LICENSE.md (BSD 3-clause, Zetetic LLC), shipped as licenses/SQLCipher-LICENSE.txt.
     Component("SQLCipher (Zetetic LLC)", "BSD 3-clause", key="sqlcipher"),
@@ -47,51 +51,103 @@ COMPONENTS: tuple[Component, ...] = (
     Component("ReportLab", "BSD licence", ("reportlab",), "BSD"),
     Component("keyring", "MIT", ("keyring",), "MIT"),
     Component("python-stdnum", "GNU LGPL v2.1 or later", ("python-stdnum",), "LGPLv2+"),
-    Component("DejaVu fonts", "Bitstream Vera licence, changes in the public domain",
-              key="fonts"),
-    Component("PyInstaller bootloader", "GPL v2 or later, with the bootloader exception",
-              key="bootloader"),
+    Component("DejaVu fonts", "Bitstream Vera licence, changes in the public domain", key="fonts"),
+    Component(
+        "PyInstaller bootloader", "GPL v2 or later, with the bootloader exception", key="bootloader"
+    ),
     # Libraries the components above depend on.
-    Component("defusedxml", "PSF License 2.0", ("defusedxml",), "Python Software Foundation",
-              supporting=True),
+    Component(
+        "defusedxml",
+        "PSF License 2.0",
+        ("defusedxml",),
+        "Python Software Foundation",
+        supporting=True,
+    ),
     Component("Pillow", "MIT-CMU (HPND)", ("pillow",), "MIT-CMU", supporting=True),
     Component("charset-normalizer", "MIT", ("charset-normalizer",), "MIT", supporting=True),
     Component("click", "BSD 3-clause", ("click",), "BSD-3-Clause", supporting=True),
-    Component("python-dateutil", "BSD 3-clause", ("python-dateutil",), "BSD-3-Clause",
-              supporting=True),
+    Component(
+        "python-dateutil", "BSD 3-clause", ("python-dateutil",), "BSD-3-Clause", supporting=True
+    ),
     # Its classifier says public domain, but its LICENSE file (the operative text) is BSD.
-    Component("click-default-group", "BSD 3-clause", ("click-default-group",),
-              "Redistribution and use in source and binary forms", supporting=True),
-    Component("pip (installed with sqlite-utils; not in the installable app)", "MIT", ("pip",),
-              "MIT", supporting=True),
+    Component(
+        "click-default-group",
+        "BSD 3-clause",
+        ("click-default-group",),
+        "Redistribution and use in source and binary forms",
+        supporting=True,
+    ),
+    Component(
+        "pip (installed with sqlite-utils; not in the installable app)",
+        "MIT",
+        ("pip",),
+        "MIT",
+        supporting=True,
+    ),
     Component("tzdata", "Apache License 2.0", ("tzdata",), "Apache-2.0", supporting=True),
-    Component("sqlite-fts4", "Apache License 2.0", ("sqlite-fts4",), "Apache License",
-              supporting=True),
+    Component(
+        "sqlite-fts4", "Apache License 2.0", ("sqlite-fts4",), "Apache License", supporting=True
+    ),
     Component("tabulate", "MIT", ("tabulate",), "MIT", supporting=True),
     Component("pluggy", "MIT", ("pluggy",), "MIT", supporting=True),
-    Component("jaraco.classes, jaraco.context, jaraco.functools", "MIT",
-              ("jaraco.classes", "jaraco.context", "jaraco.functools"), "MIT", supporting=True),
+    Component(
+        "jaraco.classes, jaraco.context, jaraco.functools",
+        "MIT",
+        ("jaraco.classes", "jaraco.context", "jaraco.functools"),
+        "MIT",
+        supporting=True,
+    ),
     Component("more-itertools", "MIT", ("more-itertools",), "MIT", supporting=True),
     Component("backports.tarfile", "MIT", ("backports.tarfile",), "MIT", supporting=True),
-    Component("importlib_metadata", "Apache License 2.0", ("importlib_metadata",),
-              "Apache-2.0", supporting=True),
-    Component("lazy-importer", "Apache License 2.0", ("lazy-importer",), "Apache-2.0",
-              supporting=True),
+    Component(
+        "importlib_metadata",
+        "Apache License 2.0",
+        ("importlib_metadata",),
+        "Apache-2.0",
+        supporting=True,
+    ),
+    Component(
+        "lazy-importer", "Apache License 2.0", ("lazy-importer",), "Apache-2.0", supporting=True
+    ),
     Component("zipp", "MIT", ("zipp",), "MIT", supporting=True),
-    Component("typing_extensions", "PSF License 2.0", ("typing_extensions",), "PSF-2.0",
-              supporting=True),
-    Component("SecretStorage", "BSD 3-clause", ("SecretStorage",), "BSD-3-Clause",
-              platform="linux", supporting=True),
+    Component(
+        "typing_extensions", "PSF License 2.0", ("typing_extensions",), "PSF-2.0", supporting=True
+    ),
+    Component(
+        "SecretStorage",
+        "BSD 3-clause",
+        ("SecretStorage",),
+        "BSD-3-Clause",
+        platform="linux",
+        supporting=True,
+    ),
     Component("jeepney", "MIT", ("jeepney",), "MIT", platform="linux", supporting=True),
-    Component("cryptography", "Apache License 2.0 or BSD 3-clause", ("cryptography",),
-              "Apache-2.0 OR BSD-3-Clause", platform="linux", supporting=True),
-    Component("cffi", "MIT No Attribution", ("cffi",), "MIT-0", platform="linux",
-              supporting=True),
-    Component("pycparser", "BSD 3-clause", ("pycparser",), "BSD-3-Clause", platform="linux",
-              supporting=True),
+    Component(
+        "cryptography",
+        "Apache License 2.0 or BSD 3-clause",
+        ("cryptography",),
+        "Apache-2.0 OR BSD-3-Clause",
+        platform="linux",
+        supporting=True,
+    ),
+    Component("cffi", "MIT No Attribution", ("cffi",), "MIT-0", platform="linux", supporting=True),
+    Component(
+        "pycparser",
+        "BSD 3-clause",
+        ("pycparser",),
+        "BSD-3-Clause",
+        platform="linux",
+        supporting=True,
+    ),
     # Not installed on Linux; read from the pywin32-ctypes 0.2.3 wheel's metadata.
-    Component("pywin32-ctypes", "BSD 3-clause", ("pywin32-ctypes",), "BSD-3-Clause",
-              platform="win32", supporting=True),
+    Component(
+        "pywin32-ctypes",
+        "BSD 3-clause",
+        ("pywin32-ctypes",),
+        "BSD-3-Clause",
+        platform="win32",
+        supporting=True,
+    ),
 )
 
 
@@ -165,8 +221,9 @@ def rows(runtime_versions: Mapping[str, str] | None = None) -> list[ComponentRow
             if not versions:
                 continue
             version = versions[0]
-        listed.append(ComponentRow(component.name, version, component.licence,
-                                   component.supporting))
+        listed.append(
+            ComponentRow(component.name, version, component.licence, component.supporting)
+        )
     return listed
 
 

@@ -42,8 +42,15 @@ FAMILY_GOALS = [
     "Mornings run calmly so that everyone is on time",
     "We talk about school together once a week",
 ]
-REASONS_BEFORE = ["disruption", "verbal_adult", "assault_pupil", "disruption", "damage",
-                  "verbal_pupil", "online"]
+REASONS_BEFORE = [
+    "disruption",
+    "verbal_adult",
+    "assault_pupil",
+    "disruption",
+    "damage",
+    "verbal_pupil",
+    "online",
+]
 
 
 @dataclass(frozen=True)
@@ -61,55 +68,111 @@ def _weekday(day: dt.date) -> dt.date:
 
 
 def _wording(text: str) -> TargetWording:
-    return TargetWording(text, "A key adult checks in each morning.",
-                         "Ask about one good thing each evening.",
-                         "Use my plan card and tell an adult.", "Funny, kind, good at sport.",
-                         "Choosing the Friday activity.", "Learning mentor")
+    return TargetWording(
+        text,
+        "A key adult checks in each morning.",
+        "Ask about one good thing each evening.",
+        "Use my plan card and tell an adult.",
+        "Funny, kind, good at sport.",
+        "Choosing the Friday activity.",
+        "Learning mentor",
+    )
 
 
-def _last_year_case(store: Store, rng: random.Random, pupil_id: str, worker_id: str,
-                    plan_type: str, start: dt.date, today: dt.date) -> None:
+def _last_year_case(
+    store: Store,
+    rng: random.Random,
+    pupil_id: str,
+    worker_id: str,
+    plan_type: str,
+    start: dt.date,
+    today: dt.date,
+) -> None:
     weeks = 12 if plan_type == "family" else rng.choice([8, 8, 12])
     referral = start - dt.timedelta(days=rng.randint(10, 24))
-    case = cases.open_case(store, pupil_id, CaseDetails(
-        referral_date=referral, referral_route=rng.choice(["school", "hub", "parent"]),
-        referred_by=rng.choice(["Head of Year", "SENCO", "Partnership panel"]),
-        reason="Suspensions last year and difficulty managing feelings in class.",
-        consent_date=referral + dt.timedelta(days=2), consent_by=rng.choice(["Mum", "Dad"]),
-        worker_id=worker_id, plan_type=plan_type, start_date=start, length_weeks=weeks))
+    case = cases.open_case(
+        store,
+        pupil_id,
+        CaseDetails(
+            referral_date=referral,
+            referral_route=rng.choice(["school", "hub", "parent"]),
+            referred_by=rng.choice(["Head of Year", "SENCO", "Partnership panel"]),
+            reason="Suspensions last year and difficulty managing feelings in class.",
+            consent_date=referral + dt.timedelta(days=2),
+            consent_by=rng.choice(["Mum", "Dad"]),
+            worker_id=worker_id,
+            plan_type=plan_type,
+            start_date=start,
+            length_weeks=weeks,
+        ),
+    )
     if plan_type == "family":
-        items = [add_target(store, case.id, "family_goal", _wording(text)).id
-                 for text in FAMILY_GOALS]
+        items = [
+            add_target(store, case.id, "family_goal", _wording(text)).id for text in FAMILY_GOALS
+        ]
     else:
         picks = rng.sample(TARGETS, rng.choice([2, 3]))
         items = [add_target(store, case.id, kind, _wording(text)).id for kind, text in picks]
-    aims = [case_aims.add_aim(store, case.id, key).id
-            for key in rng.sample(["emotional_regulation", "relationships", "friendships",
-                                   "self_esteem"], 2)]
+    aims = [
+        case_aims.add_aim(store, case.id, key).id
+        for key in rng.sample(
+            ["emotional_regulation", "relationships", "friendships", "self_esteem"], 2
+        )
+    ]
     low = case.scale.low
     base = {item: rng.randint(low + 1, low + 4) for item in items}
     aim_base = {aim: rng.randint(1, 4) for aim in aims}
-    scaling.record_review(store, case.id, ReviewEntry(
-        BASELINE, start, items=[ItemScoring(target_id=t, agreed=base[t]) for t in items]
-        + [ItemScoring(aim_id=a, agreed=aim_base[a]) for a in aims]))
-    scaling.record_review(store, case.id, ReviewEntry(MID, case.mid_review, items=[
-        ItemScoring(target_id=t, agreed=min(10, base[t] + rng.randint(0, 3))) for t in items]))
-    finals = [ItemScoring(target_id=t, agreed=min(10, max(low, base[t] + rng.randint(-1, 5))))
-              for t in items]
-    finals += [ItemScoring(aim_id=a, agreed=min(10, aim_base[a] + rng.randint(1, 6)))
-               for a in aims]
+    scaling.record_review(
+        store,
+        case.id,
+        ReviewEntry(
+            BASELINE,
+            start,
+            items=[ItemScoring(target_id=t, agreed=base[t]) for t in items]
+            + [ItemScoring(aim_id=a, agreed=aim_base[a]) for a in aims],
+        ),
+    )
+    scaling.record_review(
+        store,
+        case.id,
+        ReviewEntry(
+            MID,
+            case.mid_review,
+            items=[
+                ItemScoring(target_id=t, agreed=min(10, base[t] + rng.randint(0, 3))) for t in items
+            ],
+        ),
+    )
+    finals = [
+        ItemScoring(target_id=t, agreed=min(10, max(low, base[t] + rng.randint(-1, 5))))
+        for t in items
+    ]
+    finals += [ItemScoring(aim_id=a, agreed=min(10, aim_base[a] + rng.randint(1, 6))) for a in aims]
     scaling.record_review(store, case.id, ReviewEntry(FINAL, case.final_review, items=finals))
     closed_on = min(case.final_review + dt.timedelta(days=rng.randint(2, 9)), today)
-    closure.close_case(store, case.id, ClosureDetails(
-        closed_on=closed_on, attendees="Parent, worker, Head of Year",
-        reason=rng.choice(["stepped_down"] * 9 + ["transferred", "disengaged",
-                                                  "stepped_up_csc", "moved_away"])))
+    closure.close_case(
+        store,
+        case.id,
+        ClosureDetails(
+            closed_on=closed_on,
+            attendees="Parent, worker, Head of Year",
+            reason=rng.choice(
+                ["stepped_down"] * 9 + ["transferred", "disengaged", "stepped_up_csc", "moved_away"]
+            ),
+        ),
+    )
     for follow_up in sustainability.follow_ups_for_case(store, case.id):
         if follow_up.scheduled_on <= today:
-            sustainability.complete_follow_up(store, follow_up.id, FollowUpResult(
-                held_on=follow_up.scheduled_on, observed_on=follow_up.observation_on,
-                observation_note="Settled in lessons; used the plan card once.",
-                outcome="Going well; school keeps the morning check-in."))
+            sustainability.complete_follow_up(
+                store,
+                follow_up.id,
+                FollowUpResult(
+                    held_on=follow_up.scheduled_on,
+                    observed_on=follow_up.observation_on,
+                    observation_note="Settled in lessons; used the plan card once.",
+                    outcome="Going well; school keeps the morning check-in.",
+                ),
+            )
     for respondent in ("school", "parent"):
         if respondent == "parent" and rng.random() < 0.25:
             continue  # not every parent sends the form back
@@ -135,16 +198,30 @@ def _add_last_year(store: Store, rng: random.Random, today: dt.date) -> None:
 
 
 def _supported(store: Store) -> list[_Support]:
-    return [_Support(str(r["pupil_id"]), dt.date.fromisoformat(r["referral_date"]),
-                     dt.date.fromisoformat(r["start_date"]),
-                     dt.date.fromisoformat(r["closed_on"]) if r["closed_on"] else None)
-            for r in store.db.query(
-                "SELECT pupil_id, referral_date, start_date, closed_on FROM cases "
-                "ORDER BY referral_date, id")]
+    return [
+        _Support(
+            str(r["pupil_id"]),
+            dt.date.fromisoformat(r["referral_date"]),
+            dt.date.fromisoformat(r["start_date"]),
+            dt.date.fromisoformat(r["closed_on"]) if r["closed_on"] else None,
+        )
+        for r in store.db.query(
+            "SELECT pupil_id, referral_date, start_date, closed_on FROM cases "
+            "ORDER BY referral_date, id"
+        )
+    ]
 
 
-def _suspend(store: Store, rng: random.Random, pupil_id: str, first: dt.date, last: dt.date,
-             today: dt.date, *, lunchtime: bool = False) -> None:
+def _suspend(
+    store: Store,
+    rng: random.Random,
+    pupil_id: str,
+    first: dt.date,
+    last: dt.date,
+    today: dt.date,
+    *,
+    lunchtime: bool = False,
+) -> None:
     if last < first:
         return
     day = _weekday(first + dt.timedelta(days=rng.randint(0, (last - first).days)))
@@ -152,15 +229,23 @@ def _suspend(store: Store, rng: random.Random, pupil_id: str, first: dt.date, la
         return
     half_days = 1 if lunchtime else rng.choice([2, 2, 2, 3, 4, 6])
     try:
-        suspensions.record_suspension(store, pupil_id, suspensions.SuspensionDetails(
-            day, half_days, rng.choice(REASONS_BEFORE), "Letter sent home; reintegration "
-                                                          "meeting held."))
+        suspensions.record_suspension(
+            store,
+            pupil_id,
+            suspensions.SuspensionDetails(
+                day,
+                half_days,
+                rng.choice(REASONS_BEFORE),
+                "Letter sent home; reintegration meeting held.",
+            ),
+        )
     except ValidationError:
         pass  # overlapped one already drawn: fine for demo data
 
 
-def _attendance(store: Store, rng: random.Random, pupil_id: str, support: list[_Support],
-                today: dt.date) -> None:
+def _attendance(
+    store: Store, rng: random.Random, pupil_id: str, support: list[_Support], today: dt.date
+) -> None:
     base = rng.uniform(88, 97)
     day = _weekday(dt.date(academic_year_start(today) - 1, 9, 29))
     while day <= today:
@@ -174,8 +259,9 @@ def _attendance(store: Store, rng: random.Random, pupil_id: str, support: list[_
                 level += min(6.0, weeks * 0.6) - 4
         level = max(55.0, min(99.5, level + rng.uniform(-1.5, 1.5)))
         if day.month != 8:
-            attendance.record_attendance(store, pupil_id, attendance.AttendanceDetails(
-                as_of=day, percent=round(level, 1)))
+            attendance.record_attendance(
+                store, pupil_id, attendance.AttendanceDetails(as_of=day, percent=round(level, 1))
+            )
         day = _weekday(day + dt.timedelta(weeks=4))
 
 
@@ -194,15 +280,26 @@ def add_demo_attendance(store: Store, rng: random.Random) -> int:
     for pupil_id, episodes in by_pupil.items():
         for episode in episodes:
             for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
-                _suspend(store, rng, pupil_id, episode.referral - dt.timedelta(days=330),
-                         episode.referral - dt.timedelta(days=7), today)
+                _suspend(
+                    store,
+                    rng,
+                    pupil_id,
+                    episode.referral - dt.timedelta(days=330),
+                    episode.referral - dt.timedelta(days=7),
+                    today,
+                )
             if rng.random() < 0.3:
-                _suspend(store, rng, pupil_id, episode.start,
-                         episode.closed_on or today, today)
+                _suspend(store, rng, pupil_id, episode.start, episode.closed_on or today, today)
             if episode.closed_on is not None and rng.random() < 0.3:
-                _suspend(store, rng, pupil_id, episode.closed_on + dt.timedelta(days=3),
-                         episode.closed_on + dt.timedelta(days=120), today,
-                         lunchtime=not lunchtime_given)
+                _suspend(
+                    store,
+                    rng,
+                    pupil_id,
+                    episode.closed_on + dt.timedelta(days=3),
+                    episode.closed_on + dt.timedelta(days=120),
+                    today,
+                    lunchtime=not lunchtime_given,
+                )
                 lunchtime_given = True
     without_case = [p for p in register if p not in by_pupil]
     for pupil_id in rng.sample(without_case, min(4, len(without_case))):
@@ -210,15 +307,25 @@ def add_demo_attendance(store: Store, rng: random.Random) -> int:
     if supported:
         excluded = supported[0]
         day = _weekday(excluded.referral - dt.timedelta(days=60))
-        exclusion = suspensions.record_exclusion(store, excluded.pupil_id,
-                                                 suspensions.ExclusionDetails(
-            exclusion_date=day, reason="assault_adult",
-            note="Governors' meeting arranged; alternative provision from day six."))
-        suspensions.decide_exclusion(store, exclusion.id, "rescinded",
-                                     min(today, day + dt.timedelta(days=12)),
-                                     "Governors rescinded: the plan of support was agreed.")
+        exclusion = suspensions.record_exclusion(
+            store,
+            excluded.pupil_id,
+            suspensions.ExclusionDetails(
+                exclusion_date=day,
+                reason="assault_adult",
+                note="Governors' meeting arranged; alternative provision from day six.",
+            ),
+        )
+        suspensions.decide_exclusion(
+            store,
+            exclusion.id,
+            "rescinded",
+            min(today, day + dt.timedelta(days=12)),
+            "Governors rescinded: the plan of support was agreed.",
+        )
     for row in store.db.query("SELECT id FROM cases WHERE plan_type = 'family' ORDER BY id"):
         for area in rng.sample(list(impact_areas.IMPACT_AREAS), 5):
-            impact_areas.record_impact_area(store, str(row["id"]), area,
-                                            rng.choice(range(20, 101, 5)))
+            impact_areas.record_impact_area(
+                store, str(row["id"]), area, rng.choice(range(20, 101, 5))
+            )
     return len(by_pupil)

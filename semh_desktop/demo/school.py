@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from semh_desktop.core.store import Store
 from semh_desktop.demo import attendance as attendance_demo
 from semh_desktop.demo import closure as closure_demo
+from semh_desktop.demo import graduated as demo_graduated
 from semh_desktop.demo import psp as psp_demo
-from semh_desktop.graduated import response as graduated_response
 from semh_desktop.register import pupils, staff
 from semh_desktop.register.pupils import PupilDetails
 from semh_desktop.register.upn import make_upn
@@ -262,7 +262,7 @@ def build_demo(
             pupils.add_pupil(store, details)
             if progress and index % 50 == 0:
                 progress(index, pupil_count)
-        graduated_response.add_demo_graduated_response(store, rng)
+        demo_graduated.add_demo_graduated_response(store, rng)
         psp_demo.add_demo_psp(store, rng)
         closure_demo.add_demo_closure(store, rng)
         attendance_demo.add_demo_attendance(store, rng)

@@ -62,16 +62,25 @@ def _phase_section(record: GraduatedResponse, progress: PhaseProgress) -> list[F
         if answer is not None:
             then = record.answered_wording(answer)
             if then:
-                text += (f"\n(Answered against template version "
-                         f"{record.version_number(answer)}: \u201c{then}\u201d)")
+                text += (
+                    f"\n(Answered against template version "
+                    f"{record.version_number(answer)}: \u201c{then}\u201d)"
+                )
         if answer is None:
             rows.append([text, "Not yet", "", "", ""])
             continue
         evidence = answer.evidence
         if graduated_response.missing_evidence(item, answer):
             evidence = "Evidence missing (required for this item)"
-        rows.append([text, answer.status_label, format_date(answer.answered_on),
-                     answer.staff_name, evidence])
+        rows.append(
+            [
+                text,
+                answer.status_label,
+                format_date(answer.answered_on),
+                answer.staff_name,
+                evidence,
+            ]
+        )
     story.append(table(rows, _CHECKLIST_WIDTHS))
     return story
 
@@ -85,10 +94,12 @@ def _cycle_block(number: int, cycle: apdr.ApdrCycle) -> Flowable:
         rows.append([label, format_date(d.date_of(name)), d.notes_of(name)])
     rows.append(["Outcome", "", d.outcome or "Not reviewed yet"])
     heading = f"Cycle {number}: {cycle.stage}"
-    return KeepTogether([
-        Paragraph(escape(heading), st["h3"]),
-        table(rows, [width * 0.14, width * 0.14, width * 0.72]),
-    ])
+    return KeepTogether(
+        [
+            Paragraph(escape(heading), st["h3"]),
+            table(rows, [width * 0.14, width * 0.14, width * 0.72]),
+        ]
+    )
 
 
 def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
@@ -99,8 +110,13 @@ def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
     today = store.clock.today()
     story: list[Flowable] = [
         Paragraph(TITLE, st["title"]),
-        Paragraph(escape(f"{pupil.display_name} · produced {format_date(today)} · "
-                         f"checklist: {template.label}"), st["body"]),
+        Paragraph(
+            escape(
+                f"{pupil.display_name} · produced {format_date(today)} · "
+                f"checklist: {template.label}"
+            ),
+            st["body"],
+        ),
         Paragraph("Pupil profile", st["h2"]),
         key_values(pupils.profile_lines(pupil)),
         Paragraph("Current phase", st["h2"]),
@@ -121,8 +137,12 @@ def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
             if readiness.not_done:
                 pairs.append(("Not yet done", "\n".join(f"• {i.text}" for i in readiness.not_done)))
             if readiness.missing_evidence:
-                pairs.append(("Done, evidence missing",
-                              "\n".join(f"• {i.text}" for i in readiness.missing_evidence)))
+                pairs.append(
+                    (
+                        "Done, evidence missing",
+                        "\n".join(f"• {i.text}" for i in readiness.missing_evidence),
+                    )
+                )
         story.append(key_values(pairs))
 
     story.append(Paragraph("Summary by phase", st["h2"]))
@@ -137,10 +157,18 @@ def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
     if record.history:
         rows = [["Date", "From", "To", "Decided by", "Reason"]]
         for change in record.history:
-            rows.append([format_date(change.changed_on), change.from_phase_name or "—",
-                         change.to_phase_name, change.decided_by_label, change.reason])
-        story.append(table(rows, [width * 0.14, width * 0.17, width * 0.17, width * 0.16,
-                                  width * 0.36]))
+            rows.append(
+                [
+                    format_date(change.changed_on),
+                    change.from_phase_name or "—",
+                    change.to_phase_name,
+                    change.decided_by_label,
+                    change.reason,
+                ]
+            )
+        story.append(
+            table(rows, [width * 0.14, width * 0.17, width * 0.17, width * 0.16, width * 0.36])
+        )
     else:
         story.append(Paragraph("No phase changes recorded.", st["body"]))
 
@@ -154,8 +182,15 @@ def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
         for answer in retired:
             pinned = record.pinned.get(answer.template_version_id)
             item = pinned.template.item(answer.item_id) if pinned else None
-            rows.append([item.text if item else answer.item_id, answer.status_label,
-                         format_date(answer.answered_on), answer.staff_name, answer.evidence])
+            rows.append(
+                [
+                    item.text if item else answer.item_id,
+                    answer.status_label,
+                    format_date(answer.answered_on),
+                    answer.staff_name,
+                    answer.evidence,
+                ]
+            )
         story.append(table(rows, _CHECKLIST_WIDTHS))
 
     story.append(Paragraph("Assess, plan, do, review cycles", st["h2"]))
@@ -172,10 +207,12 @@ def write_evidence_pack(store: Store, pupil_id: str, path: Path) -> Path:
     pupil = pupils.get_pupil(store, pupil_id)
     story = build_evidence_pack(store, pupil)
     try:
-        written = documents.write_pdf(Path(path), story, title=TITLE, initials=pupil.initials,
-                                      produced_on=store.clock.today())
+        written = documents.write_pdf(
+            Path(path), story, title=TITLE, initials=pupil.initials, produced_on=store.clock.today()
+        )
     except OSError as exc:
-        raise ValidationError(f"The evidence pack could not be written: {exc.strerror or exc}.",
-                              field="out") from None
+        raise ValidationError(
+            f"The evidence pack could not be written: {exc.strerror or exc}.", field="out"
+        ) from None
     documents.record_export(store, "pupil", pupil_id, "graduated response evidence pack", written)
     return written

@@ -8,7 +8,6 @@ care status, ethnicity or referral reason; only first name, targets, helpers and
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 from dataclasses import dataclass
@@ -102,10 +101,16 @@ def _score_lines(store: Store, target_id: str | None, aim_id: str | None) -> tup
         if not record.counts:
             continue
         mine = independent_scores(store, record.review_id, target_id=target_id, aim_id=aim_id)
-        lines.append(ScoreLine(
-            point=record.point.label, held_on=record.held_on, agreed=record.score,
-            independent=tuple((s.person.label, s.score) for s in mine),
-            spread=spread(s.score for s in mine), note=record.note))
+        lines.append(
+            ScoreLine(
+                point=record.point.label,
+                held_on=record.held_on,
+                agreed=record.score,
+                independent=tuple((s.person.label, s.score) for s in mine),
+                spread=spread(s.score for s in mine),
+                note=record.note,
+            )
+        )
     return tuple(lines)
 
 
@@ -123,13 +128,20 @@ def plan_snapshot(store: Store, pupil_id: str, case_id: str | None = None) -> Pl
     scores = {t.id: _score_lines(store, t.id, None) for t in plan_targets}
     scores.update({a.id: _score_lines(store, None, a.id) for a in plan_aims})
     return PlanSnapshot(
-        pupil=pupil, case=case, worker_name=worker, network=tuple(network(store, case.id)),
-        targets=plan_targets, aims=plan_aims,
-        progress={p.item_id: p for p in case_progress(store, case.id)}, scores=scores,
-        today=store.clock.today())
+        pupil=pupil,
+        case=case,
+        worker_name=worker,
+        network=tuple(network(store, case.id)),
+        targets=plan_targets,
+        aims=plan_aims,
+        progress={p.item_id: p for p in case_progress(store, case.id)},
+        scores=scores,
+        today=store.clock.today(),
+    )
 
 
 # --- shared words ----------------------------------------------------------------------------
+
 
 def _score(value: int | None) -> str:
     return "—" if value is None else str(value)
@@ -159,33 +171,47 @@ def _ladder_ends(scale: Scale) -> tuple[str, str]:
 def _child_lines(w: TargetWording, *, family: bool) -> list[tuple[str, str]]:
     """The actions around a target in the child's (or family's) own voice; empty ones left out."""
     if family:
-        said = [("We will", w.family_actions), ("The child will", w.pupil_actions),
-                ("School will help by", w.school_actions), ("What is going well", w.strengths),
-                ("Rewards", w.rewards)]
+        said = [
+            ("We will", w.family_actions),
+            ("The child will", w.pupil_actions),
+            ("School will help by", w.school_actions),
+            ("What is going well", w.strengths),
+            ("Rewards", w.rewards),
+        ]
     else:
-        said = [("I will", w.pupil_actions), ("School will help me by", w.school_actions),
-                ("At home", w.family_actions), ("I am good at", w.strengths),
-                ("My reward", w.rewards)]
+        said = [
+            ("I will", w.pupil_actions),
+            ("School will help me by", w.school_actions),
+            ("At home", w.family_actions),
+            ("I am good at", w.strengths),
+            ("My reward", w.rewards),
+        ]
     return [(label, text) for label, text in said if text]
 
 
 def _child_intro(snap: PlanSnapshot) -> str:
     case = snap.case
     started = "started" if case.start_date <= snap.today else "will start"
-    purpose = (f"This plan is to help our family and {snap.pupil.forename} with the things "
-               "that matter to us." if case.plan.key == "family"
-               else "This plan is to help me feel good and do well at school.")
+    purpose = (
+        f"This plan is to help our family and {snap.pupil.forename} with the things "
+        "that matter to us."
+        if case.plan.key == "family"
+        else "This plan is to help me feel good and do well at school."
+    )
     text = f"{purpose} We {started} on {format_date(case.start_date)}. "
     future = [d for d in (case.mid_review, case.final_review) if d >= snap.today]
     if len(future) == 2:
-        text += (f"We will meet to see how it is going on {format_date(future[0])} "
-                 f"and again on {format_date(future[1])}.")
+        text += (
+            f"We will meet to see how it is going on {format_date(future[0])} "
+            f"and again on {format_date(future[1])}."
+        )
     elif future:
         text += f"We will meet to see how it is going on {format_date(future[0])}."
     return text
 
 
 # --- staff document --------------------------------------------------------------------------
+
 
 def staff_story(snap: PlanSnapshot) -> list[Flowable]:
     st = documents.styles()
@@ -195,36 +221,57 @@ def staff_story(snap: PlanSnapshot) -> list[Flowable]:
     story: list[Flowable] = [
         Paragraph(documents.escape(f"{plan.label}: {pupil.display_name}"), st["title"]),
     ]
-    consent = (f"{format_date(details.consent_date)} by {details.consent_by}"
-               if details.consent_date else "Not recorded yet")
+    consent = (
+        f"{format_date(details.consent_date)} by {details.consent_by}"
+        if details.consent_date
+        else "Not recorded yet"
+    )
     legal = f"{pupil.details.legal_forename} {pupil.details.legal_surname}"
     year = pupils.year_group_label(pupil.details.year_group)
     if pupil.details.reg_group:
         year += f" ({pupil.details.reg_group})"
-    story.append(documents.key_values([
-        ("Pupil", legal + (f" (known as {pupil.display_name})"
-                           if pupil.display_name != legal else "")),
-        ("Date of birth", format_date(pupil.details.date_of_birth)),
-        ("Year group", year),
-        ("UPN", pupil.upn),
-        ("Worker", snap.worker_name or "Not named"),
-        ("Referral", f"{format_date(details.referral_date)} by {details.referred_by} "
-                     f"({REFERRAL_ROUTES[details.referral_route].lower()})"),
-        ("Reason for referral", details.reason),
-        ("Parent consent", consent),
-        ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
-        ("Start date", format_date(case.start_date)),
-        ("Mid-point review", format_date(case.mid_review)
-         + (" (moved)" if case.mid_review_moved_to else "")),
-        ("Final review", format_date(case.final_review)
-         + (" (moved)" if case.final_review_moved_to else "")),
-    ]))
+    story.append(
+        documents.key_values(
+            [
+                (
+                    "Pupil",
+                    legal
+                    + (f" (known as {pupil.display_name})" if pupil.display_name != legal else ""),
+                ),
+                ("Date of birth", format_date(pupil.details.date_of_birth)),
+                ("Year group", year),
+                ("UPN", pupil.upn),
+                ("Worker", snap.worker_name or "Not named"),
+                (
+                    "Referral",
+                    f"{format_date(details.referral_date)} by {details.referred_by} "
+                    f"({REFERRAL_ROUTES[details.referral_route].lower()})",
+                ),
+                ("Reason for referral", details.reason),
+                ("Parent consent", consent),
+                ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
+                ("Start date", format_date(case.start_date)),
+                (
+                    "Mid-point review",
+                    format_date(case.mid_review) + (" (moved)" if case.mid_review_moved_to else ""),
+                ),
+                (
+                    "Final review",
+                    format_date(case.final_review)
+                    + (" (moved)" if case.final_review_moved_to else ""),
+                ),
+            ]
+        )
+    )
     story.append(Paragraph("Network around the child", st["h2"]))
     if snap.network:
-        story.append(documents.table(
-            [["Role", "Name", "How they help"]]
-            + [[m.role, m.name or "—", m.note or "—"] for m in snap.network],
-            [width * 0.25, width * 0.3, width * 0.45]))
+        story.append(
+            documents.table(
+                [["Role", "Name", "How they help"]]
+                + [[m.role, m.name or "—", m.note or "—"] for m in snap.network],
+                [width * 0.25, width * 0.3, width * 0.45],
+            )
+        )
     else:
         story.append(Paragraph("No one recorded yet.", st["body"]))
 
@@ -233,10 +280,17 @@ def staff_story(snap: PlanSnapshot) -> list[Flowable]:
         rows = [["Aim", "Baseline", "Final", "Change"]]
         for aim in snap.aims:
             p = snap.progress[aim.id]
-            rows.append([f"{aim.position}. {aim.aim}", _score(p.baseline), _score(p.final),
-                         _change(p.change)])
-        story.append(documents.table(rows, [width * 0.61, width * 0.13, width * 0.13,
-                                            width * 0.13]))
+            rows.append(
+                [
+                    f"{aim.position}. {aim.aim}",
+                    _score(p.baseline),
+                    _score(p.final),
+                    _change(p.change),
+                ]
+            )
+        story.append(
+            documents.table(rows, [width * 0.61, width * 0.13, width * 0.13, width * 0.13])
+        )
 
     word = plan.target_word.capitalize()
     story.append(Paragraph(f"{word}s", st["h2"]))
@@ -244,38 +298,69 @@ def staff_story(snap: PlanSnapshot) -> list[Flowable]:
         story.append(Paragraph(f"No {plan.target_word_plural} agreed yet.", st["body"]))
     for target in snap.targets:
         p = snap.progress[target.id]
-        block: list[Flowable] = [Paragraph(documents.escape(
-            f"{word} {target.position} ({target.kind_label.lower()}): {target.text}"), st["h3"])]
+        block: list[Flowable] = [
+            Paragraph(
+                documents.escape(
+                    f"{word} {target.position} ({target.kind_label.lower()}): {target.text}"
+                ),
+                st["h3"],
+            )
+        ]
         w = target.wording
-        block.append(documents.key_values([
-            ("What school will do", w.school_actions or "—"),
-            ("What the family will do", w.family_actions or "—"),
-            ("What the pupil will do", w.pupil_actions or "—"),
-            ("Strengths and motivators", w.strengths or "—"),
-            ("Rewards", w.rewards or "—"),
-            ("Who is responsible", w.responsible or "—"),
-        ]))
+        block.append(
+            documents.key_values(
+                [
+                    ("What school will do", w.school_actions or "—"),
+                    ("What the family will do", w.family_actions or "—"),
+                    ("What the pupil will do", w.pupil_actions or "—"),
+                    ("Strengths and motivators", w.strengths or "—"),
+                    ("Rewards", w.rewards or "—"),
+                    ("Who is responsible", w.responsible or "—"),
+                ]
+            )
+        )
         block.append(Spacer(1, 2 * mm))
         lines = snap.scores[target.id]
         if lines:
             rows = [["Scoring point", "Date", "Agreed", "Each person's own score", "Note"]]
-            rows += [[line.point, format_date(line.held_on), str(line.agreed),
-                      _independent_text(line), line.note or "—"] for line in lines]
-            block.append(documents.table(rows, [width * 0.18, width * 0.14, width * 0.1,
-                                                width * 0.38, width * 0.2]))
-            block.append(Paragraph(documents.escape(
-                f"Baseline {_score(p.baseline)}, mid-point {_score(p.mid)}, final "
-                f"{_score(p.final)}; change {_change(p.change)}."), st["small"]))
+            rows += [
+                [
+                    line.point,
+                    format_date(line.held_on),
+                    str(line.agreed),
+                    _independent_text(line),
+                    line.note or "—",
+                ]
+                for line in lines
+            ]
+            block.append(
+                documents.table(
+                    rows, [width * 0.18, width * 0.14, width * 0.1, width * 0.38, width * 0.2]
+                )
+            )
+            block.append(
+                Paragraph(
+                    documents.escape(
+                        f"Baseline {_score(p.baseline)}, mid-point {_score(p.mid)}, final "
+                        f"{_score(p.final)}; change {_change(p.change)}."
+                    ),
+                    st["small"],
+                )
+            )
         else:
             block.append(Paragraph("Not scored yet.", st["body"]))
         story.append(KeepTogether(block))
 
-    story.append(KeepTogether([
-        Paragraph("Agreed by", st["h2"]),
-        Paragraph("We agree to this plan and to review it on the dates above.", st["body"]),
-        Spacer(1, 2 * mm),
-        _signatures(width),
-    ]))
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("Agreed by", st["h2"]),
+                Paragraph("We agree to this plan and to review it on the dates above.", st["body"]),
+                Spacer(1, 2 * mm),
+                _signatures(width),
+            ]
+        )
+    )
     return story
 
 
@@ -284,20 +369,34 @@ def _signatures(width: float) -> Table:
     rows = [[Paragraph(h, st["cell_bold"]) for h in ("", "Name", "Signature", "Date")]]
     for role in ("Pupil", "Parent/carer", "School", "Worker"):
         rows.append([Paragraph(role, st["cell"]), "", "", ""])
-    result = Table(rows, colWidths=[width * 0.18, width * 0.32, width * 0.32, width * 0.18],
-                   rowHeights=[None] + [12 * mm] * 4)
-    result.setStyle(TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.5, INK),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8")),
-    ]))
+    result = Table(
+        rows,
+        colWidths=[width * 0.18, width * 0.32, width * 0.32, width * 0.18],
+        rowHeights=[None] + [12 * mm] * 4,
+    )
+    result.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, INK),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8")),
+            ]
+        )
+    )
     return result
 
 
 # --- child-friendly handout ------------------------------------------------------------------
 
-def ladder(scale: Scale, today: int | None, start: int | None, width: float,
-           *, font_scale: float = CHILD_SCALE) -> Drawing:
+
+def ladder(
+    scale: Scale,
+    today: int | None,
+    start: int | None,
+    width: float,
+    *,
+    font_scale: float = CHILD_SCALE,
+) -> Drawing:
     """The scale drawn as steps rising from the lowest score to the highest.
 
     Today's step is filled dark and labelled 'Today', the starting step grey and labelled
@@ -324,9 +423,17 @@ def ladder(scale: Scale, today: int | None, start: int | None, width: float,
         elif value == start:
             fill = START_FILL
         drawing.add(Rect(x, 0, step_w, h, fillColor=fill, strokeColor=INK, strokeWidth=1.2))
-        drawing.add(String(x + step_w / 2, h - number_size - 3, str(value),
-                           fontName=bold, fontSize=number_size, fillColor=text_colour,
-                           textAnchor="middle"))
+        drawing.add(
+            String(
+                x + step_w / 2,
+                h - number_size - 3,
+                str(value),
+                fontName=bold,
+                fontSize=number_size,
+                fillColor=text_colour,
+                textAnchor="middle",
+            )
+        )
         marks = []
         if value == today:
             marks.append("Today")
@@ -336,11 +443,25 @@ def ladder(scale: Scale, today: int | None, start: int | None, width: float,
             marks = ["Start and today"] if step_w > 40 * mm else ["Today"]
         if marks:
             centre = x + step_w / 2
-            drawing.add(Polygon([centre - 5, h + 3, centre + 5, h + 3, centre, h + 3 + arrow_h],
-                                fillColor=INK, strokeColor=INK))
+            drawing.add(
+                Polygon(
+                    [centre - 5, h + 3, centre + 5, h + 3, centre, h + 3 + arrow_h],
+                    fillColor=INK,
+                    strokeColor=INK,
+                )
+            )
             raised = lift if marks[0] == "Today" else 0
-            drawing.add(String(centre, h + arrow_h + 5 + raised, marks[0], fontName=bold,
-                               fontSize=9 * font_scale, fillColor=INK, textAnchor="middle"))
+            drawing.add(
+                String(
+                    centre,
+                    h + arrow_h + 5 + raised,
+                    marks[0],
+                    fontName=bold,
+                    fontSize=9 * font_scale,
+                    fillColor=INK,
+                    textAnchor="middle",
+                )
+            )
     return drawing
 
 
@@ -351,8 +472,10 @@ def child_story(snap: PlanSnapshot) -> list[Flowable]:
     family = plan.key == "family"
     name = snap.pupil.forename
     story: list[Flowable] = [
-        Paragraph(documents.escape(f"Our family plan with {name}" if family
-                                   else f"My plan: {name}"), st["title"]),
+        Paragraph(
+            documents.escape(f"Our family plan with {name}" if family else f"My plan: {name}"),
+            st["title"],
+        ),
         Paragraph(documents.escape(_child_intro(snap)), st["body"]),
         Paragraph("Our goals" if family else "My targets", st["h2"]),
     ]
@@ -367,8 +490,9 @@ def child_story(snap: PlanSnapshot) -> list[Flowable]:
             Paragraph(documents.escape(f"{heading}: {target.text}"), st["h3"]),
         ]
         for label, text in _child_lines(w, family=family):
-            block.append(Paragraph(
-                f"<b>{documents.escape(label)}:</b> {documents.escape(text)}", st["body"]))
+            block.append(
+                Paragraph(f"<b>{documents.escape(label)}:</b> {documents.escape(text)}", st["body"])
+            )
         block.append(Spacer(1, 3 * mm))
         if p.latest is not None:
             caption = f"Where I am on my ladder today: {p.latest} out of {plan.scale.high}."
@@ -379,24 +503,30 @@ def child_story(snap: PlanSnapshot) -> list[Flowable]:
         block.append(Paragraph(documents.escape(caption), st["body"]))
         block.append(Spacer(1, 2 * mm))
         block.append(ladder(plan.scale, p.latest, p.baseline, width))
-        block.append(Table([[Paragraph(documents.escape(low_words), st["small"]),
-                             Paragraph(documents.escape(high_words),
-                                       _right(st["small"]))]],
-                           colWidths=[width / 2, width / 2],
-                           style=[("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        block.append(
+            Table(
+                [
+                    [
+                        Paragraph(documents.escape(low_words), st["small"]),
+                        Paragraph(documents.escape(high_words), _right(st["small"])),
+                    ]
+                ],
+                colWidths=[width / 2, width / 2],
+                style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+            )
+        )
         block.append(Spacer(1, 6 * mm))
         story.append(KeepTogether(block))
     helpers = snap.helpers()
-    help_block: list[Flowable] = [Paragraph("Who helps us" if family else "Who helps me",
-                                            st["h2"])]
+    help_block: list[Flowable] = [Paragraph("Who helps us" if family else "Who helps me", st["h2"])]
     if helpers:
         help_block += [Paragraph(documents.escape(f"• {line}"), st["body"]) for line in helpers]
     else:
         help_block.append(Paragraph("We will write this together.", st["body"]))
     help_block.append(Spacer(1, 4 * mm))
-    help_block.append(Paragraph(
-        "If I am worried about anything, I can talk to any of these people.", st["body"]))
+    help_block.append(
+        Paragraph("If I am worried about anything, I can talk to any of these people.", st["body"])
+    )
     story.append(KeepTogether(help_block))
     return story
 
@@ -406,6 +536,7 @@ def _right(style: ParagraphStyle) -> ParagraphStyle:
 
 
 # --- writing and printing --------------------------------------------------------------------
+
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
@@ -423,29 +554,49 @@ def build_pdf(snap: PlanSnapshot, kind: str, path: Path) -> Path:
     """Write the document without auditing (benchmarks, previews)."""
     story = child_story(snap) if check_kind(kind) == "child" else staff_story(snap)
     return documents.write_pdf(
-        Path(path), story, title=document_title(snap, kind), initials=snap.pupil.initials,
-        produced_on=snap.today, confidential=kind == "staff")
+        Path(path),
+        story,
+        title=document_title(snap, kind),
+        initials=snap.pupil.initials,
+        produced_on=snap.today,
+        confidential=kind == "staff",
+    )
 
 
-def write_handout(store: Store, pupil_id: str, kind: str, path: Path, *,
-                  case_id: str | None = None, action: str = "export") -> Path:
+def write_handout(
+    store: Store,
+    pupil_id: str,
+    kind: str,
+    path: Path,
+    *,
+    case_id: str | None = None,
+    action: str = "export",
+) -> Path:
     """Write the staff PSP document or the child's handout as a PDF and audit it."""
     check_kind(kind)
     snap = plan_snapshot(store, pupil_id, case_id)
     written = build_pdf(snap, kind, path)
-    documents.record_export(store, "pupil", pupil_id, f"{KINDS[kind]}, case {snap.case.id}",
-                            written, action=action)
+    documents.record_export(
+        store, "pupil", pupil_id, f"{KINDS[kind]}, case {snap.case.id}", written, action=action
+    )
     return written
 
 
 def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
     """Audit a document sent to a printer from the window."""
     check_kind(kind)
-    documents.record_export(store, "pupil", pupil_id, f"{KINDS[kind]}, case {case_id}",
-                            Path("printer.print"), action="print")
+    documents.record_export(
+        store,
+        "pupil",
+        pupil_id,
+        f"{KINDS[kind]}, case {case_id}",
+        Path("printer.print"),
+        action="print",
+    )
 
 
 # --- printable HTML (the window's print preview; QTextDocument understands this subset) -----
+
 
 def _h(text: str) -> str:
     return html.escape(text).replace("\n", "<br/>")
@@ -459,14 +610,20 @@ def _html_ladder(scale: Scale, today: int | None, start: int | None, size: int) 
             style = "background-color:#222222;color:#ffffff;"
         elif value == start:
             style = "background-color:#bbbbbb;color:#000000;"
-        cells.append(f'<td align="center" style="{style}font-size:{size}pt;font-weight:bold;'
-                     f'border:1px solid black;">{value}</td>')
+        cells.append(
+            f'<td align="center" style="{style}font-size:{size}pt;font-weight:bold;'
+            f'border:1px solid black;">{value}</td>'
+        )
         label = "Today" if value == today else ("Start" if value == start else "")
-        marks.append(f'<td align="center" style="font-size:{size - 4}pt;font-weight:bold;">'
-                     f'{"▲ " + label if label else ""}</td>')
-    return ('<table width="100%" cellspacing="0" cellpadding="6" border="1" '
-            'style="border-collapse:collapse;border:1px solid black;">'
-            f'<tr>{"".join(cells)}</tr><tr>{"".join(marks)}</tr></table>')
+        marks.append(
+            f'<td align="center" style="font-size:{size - 4}pt;font-weight:bold;">'
+            f"{'▲ ' + label if label else ''}</td>"
+        )
+    return (
+        '<table width="100%" cellspacing="0" cellpadding="6" border="1" '
+        'style="border-collapse:collapse;border:1px solid black;">'
+        f"<tr>{''.join(cells)}</tr><tr>{''.join(marks)}</tr></table>"
+    )
 
 
 def handout_html(snap: PlanSnapshot, kind: str) -> str:
@@ -478,72 +635,124 @@ def handout_html(snap: PlanSnapshot, kind: str) -> str:
 
 
 def _kv_table(pairs: list[tuple[str, str]]) -> str:
-    rows = "".join(f'<tr><td width="30%"><b>{_h(k)}</b></td><td>{_h(v)}</td></tr>'
-                   for k, v in pairs)
-    return (f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-            f'style="border-collapse:collapse;">{rows}</table>')
+    rows = "".join(
+        f'<tr><td width="30%"><b>{_h(k)}</b></td><td>{_h(v)}</td></tr>' for k, v in pairs
+    )
+    return (
+        f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
+        f'style="border-collapse:collapse;">{rows}</table>'
+    )
 
 
 def _grid(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th align=\"left\">{_h(h)}</th>" for h in header)
+    head = "".join(f'<th align="left">{_h(h)}</th>' for h in header)
     body = "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-            f'style="border-collapse:collapse;"><tr>{head}</tr>{body}</table>')
+    return (
+        f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
+        f'style="border-collapse:collapse;"><tr>{head}</tr>{body}</table>'
+    )
 
 
 def _staff_html(snap: PlanSnapshot) -> str:
     case, pupil, plan = snap.case, snap.pupil, snap.case.plan
     d = case.details
-    parts = [f"<h1>{_h(plan.label)}: {_h(pupil.display_name)}</h1>", _kv_table([
-        ("Pupil", f"{pupil.details.legal_forename} {pupil.details.legal_surname}"),
-        ("Date of birth", format_date(pupil.details.date_of_birth)),
-        ("Year group", pupils.year_group_label(pupil.details.year_group)),
-        ("UPN", pupil.upn),
-        ("Worker", snap.worker_name or "Not named"),
-        ("Referral", f"{format_date(d.referral_date)} by {d.referred_by}"),
-        ("Reason for referral", d.reason),
-        ("Parent consent", f"{format_date(d.consent_date)} by {d.consent_by}"
-         if d.consent_date else "Not recorded yet"),
-        ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
-        ("Start date", format_date(case.start_date)),
-        ("Mid-point review", format_date(case.mid_review)),
-        ("Final review", format_date(case.final_review)),
-    ]), "<h2>Network around the child</h2>"]
-    parts.append(_grid(["Role", "Name", "How they help"],
-                       [[m.role, m.name or "—", m.note or "—"] for m in snap.network])
-                 if snap.network else "<p>No one recorded yet.</p>")
+    parts = [
+        f"<h1>{_h(plan.label)}: {_h(pupil.display_name)}</h1>",
+        _kv_table(
+            [
+                ("Pupil", f"{pupil.details.legal_forename} {pupil.details.legal_surname}"),
+                ("Date of birth", format_date(pupil.details.date_of_birth)),
+                ("Year group", pupils.year_group_label(pupil.details.year_group)),
+                ("UPN", pupil.upn),
+                ("Worker", snap.worker_name or "Not named"),
+                ("Referral", f"{format_date(d.referral_date)} by {d.referred_by}"),
+                ("Reason for referral", d.reason),
+                (
+                    "Parent consent",
+                    f"{format_date(d.consent_date)} by {d.consent_by}"
+                    if d.consent_date
+                    else "Not recorded yet",
+                ),
+                ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
+                ("Start date", format_date(case.start_date)),
+                ("Mid-point review", format_date(case.mid_review)),
+                ("Final review", format_date(case.final_review)),
+            ]
+        ),
+        "<h2>Network around the child</h2>",
+    ]
+    parts.append(
+        _grid(
+            ["Role", "Name", "How they help"],
+            [[m.role, m.name or "—", m.note or "—"] for m in snap.network],
+        )
+        if snap.network
+        else "<p>No one recorded yet.</p>"
+    )
     if snap.aims:
         parts.append("<h2>Case aims (scored 1-10)</h2>")
-        parts.append(_grid(["Aim", "Baseline", "Final", "Change"], [
-            [f"{a.position}. {a.aim}", _score(snap.progress[a.id].baseline),
-             _score(snap.progress[a.id].final), _change(snap.progress[a.id].change)]
-            for a in snap.aims]))
+        parts.append(
+            _grid(
+                ["Aim", "Baseline", "Final", "Change"],
+                [
+                    [
+                        f"{a.position}. {a.aim}",
+                        _score(snap.progress[a.id].baseline),
+                        _score(snap.progress[a.id].final),
+                        _change(snap.progress[a.id].change),
+                    ]
+                    for a in snap.aims
+                ],
+            )
+        )
     word = plan.target_word.capitalize()
     parts.append(f"<h2>{word}s</h2>")
     for target in snap.targets:
         w = target.wording
-        parts.append(f"<h3>{word} {target.position} ({_h(target.kind_label.lower())}): "
-                     f"{_h(target.text)}</h3>")
-        parts.append(_kv_table([
-            ("What school will do", w.school_actions or "—"),
-            ("What the family will do", w.family_actions or "—"),
-            ("What the pupil will do", w.pupil_actions or "—"),
-            ("Strengths and motivators", w.strengths or "—"),
-            ("Rewards", w.rewards or "—"),
-            ("Who is responsible", w.responsible or "—"),
-        ]))
+        parts.append(
+            f"<h3>{word} {target.position} ({_h(target.kind_label.lower())}): "
+            f"{_h(target.text)}</h3>"
+        )
+        parts.append(
+            _kv_table(
+                [
+                    ("What school will do", w.school_actions or "—"),
+                    ("What the family will do", w.family_actions or "—"),
+                    ("What the pupil will do", w.pupil_actions or "—"),
+                    ("Strengths and motivators", w.strengths or "—"),
+                    ("Rewards", w.rewards or "—"),
+                    ("Who is responsible", w.responsible or "—"),
+                ]
+            )
+        )
         lines = snap.scores[target.id]
         if lines:
-            parts.append("<p></p>" + _grid(
-                ["Scoring point", "Date", "Agreed", "Each person's own score", "Note"],
-                [[ln.point, format_date(ln.held_on), str(ln.agreed), _independent_text(ln),
-                  ln.note or "—"] for ln in lines]))
+            parts.append(
+                "<p></p>"
+                + _grid(
+                    ["Scoring point", "Date", "Agreed", "Each person's own score", "Note"],
+                    [
+                        [
+                            ln.point,
+                            format_date(ln.held_on),
+                            str(ln.agreed),
+                            _independent_text(ln),
+                            ln.note or "—",
+                        ]
+                        for ln in lines
+                    ],
+                )
+            )
         else:
             parts.append("<p>Not scored yet.</p>")
     parts.append("<h2>Agreed by</h2>")
-    parts.append(_grid(["", "Name", "Signature", "Date"],
-                       [[r, "", "", ""] for r in ("Pupil", "Parent/carer", "School", "Worker")]))
-    return "<html><body style=\"font-size:10pt;\">" + "".join(parts) + "</body></html>"
+    parts.append(
+        _grid(
+            ["", "Name", "Signature", "Date"],
+            [[r, "", "", ""] for r in ("Pupil", "Parent/carer", "School", "Worker")],
+        )
+    )
+    return '<html><body style="font-size:10pt;">' + "".join(parts) + "</body></html>"
 
 
 def _child_html(snap: PlanSnapshot) -> str:
@@ -551,8 +760,11 @@ def _child_html(snap: PlanSnapshot) -> str:
     family = plan.key == "family"
     name = snap.pupil.forename
     title = f"Our family plan with {name}" if family else f"My plan: {name}"
-    parts = [f"<h1>{_h(title)}</h1>", f"<p>{_h(_child_intro(snap))}</p>",
-             f"<h2>{'Our goals' if family else 'My targets'}</h2>"]
+    parts = [
+        f"<h1>{_h(title)}</h1>",
+        f"<p>{_h(_child_intro(snap))}</p>",
+        f"<h2>{'Our goals' if family else 'My targets'}</h2>",
+    ]
     low_words, high_words = _ladder_ends(plan.scale)
     for target in snap.targets:
         p = snap.progress[target.id]
@@ -562,33 +774,11 @@ def _child_html(snap: PlanSnapshot) -> str:
         for label, text in _child_lines(w, family=family):
             parts.append(f"<p><b>{_h(label)}:</b> {_h(text)}</p>")
         if p.latest is not None:
-            parts.append(f"<p>Where I am on my ladder today: {p.latest} out of "
-                         f"{plan.scale.high}.</p>")
+            parts.append(
+                f"<p>Where I am on my ladder today: {p.latest} out of {plan.scale.high}.</p>"
+            )
         parts.append(_html_ladder(plan.scale, p.latest, p.baseline, 16))
         parts.append(f"<p>{_h(low_words)} &nbsp;&nbsp;·&nbsp;&nbsp; {_h(high_words)}</p>")
     parts.append(f"<h2>{'Who helps us' if family else 'Who helps me'}</h2>")
     parts += [f"<p>• {_h(line)}</p>" for line in snap.helpers()]
-    return "<html><body style=\"font-size:16pt;\">" + "".join(parts) + "</body></html>"
-
-
-# --- command line ------------------------------------------------------------------------------
-
-def handout_options(parser: argparse.ArgumentParser) -> None:
-    from semh_desktop.cli.main import add_pupil_document_options  # noqa: PLC0415 - cli imports this module
-
-    add_pupil_document_options(parser)
-    parser.add_argument("--kind", required=True, choices=sorted(KINDS),
-                        help="child: the child-friendly handout; staff: the PSP document")
-
-
-def cmd_handout(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = write_handout(store, pupil.id, args.kind, args.out)
-    finally:
-        store.close()
-    print(f"Wrote the {KINDS[args.kind]} to {written}.")
-    return 0
+    return '<html><body style="font-size:16pt;">' + "".join(parts) + "</body></html>"

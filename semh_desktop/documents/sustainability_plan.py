@@ -12,7 +12,6 @@ will meet again.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 from dataclasses import dataclass, field
@@ -76,8 +75,10 @@ def plan_case(store: Store, pupil_id: str) -> Case:
         if open_case is not None and actions_for_case(store, open_case.id):
             found = open_case
     if found is None:
-        raise NotFound(f"{pupil.display_name} has no sustainability plan yet: it is written at "
-                       "the closing meeting.")
+        raise NotFound(
+            f"{pupil.display_name} has no sustainability plan yet: it is written at "
+            "the closing meeting."
+        )
     return found
 
 
@@ -90,13 +91,17 @@ def read_plan(store: Store, pupil_id: str, case_id: str | None = None) -> PlanAf
     if case.details.worker_id:
         worker = staff.get_staff(store, case.details.worker_id).name
     return PlanAfterClosure(
-        pupil=pupil, case=case, closure=get_closure(store, case.id), worker_name=worker,
+        pupil=pupil,
+        case=case,
+        closure=get_closure(store, case.id),
+        worker_name=worker,
         progress=tuple(case_progress(store, case.id)),
         actions=tuple(actions_for_case(store, case.id)),
         signposts=tuple(signposts_for_case(store, case.id)),
         follow_ups=tuple(follow_ups_for_case(store, case.id)),
         questionnaires=tuple(questionnaires_for_case(store, case.id)),
-        today=store.clock.today())
+        today=store.clock.today(),
+    )
 
 
 # The document as blocks ---------------------------------------------------------------------
@@ -121,8 +126,13 @@ class Block:
 class _Blocks:
     items: list[Block] = field(default_factory=list)
 
-    def add(self, kind: str, text: str = "", rows: list[list[str]] | None = None,
-            widths: tuple[float, ...] = ()) -> None:
+    def add(
+        self,
+        kind: str,
+        text: str = "",
+        rows: list[list[str]] | None = None,
+        widths: tuple[float, ...] = (),
+    ) -> None:
         self.items.append(Block(kind, text, tuple(tuple(r) for r in rows or []), widths))
 
 
@@ -147,19 +157,24 @@ def staff_blocks(plan: PlanAfterClosure) -> list[Block]:
     legal = f"{pupil.details.legal_forename} {pupil.details.legal_surname}"
     year = pupils.year_group_label(pupil.details.year_group)
     pairs = [
-        ["Pupil", legal + (f" (known as {pupil.display_name})"
-                           if pupil.display_name != legal else "")],
+        [
+            "Pupil",
+            legal + (f" (known as {pupil.display_name})" if pupil.display_name != legal else ""),
+        ],
         ["UPN", pupil.upn],
-        ["Year group", year + (f" ({pupil.details.reg_group})" if pupil.details.reg_group
-                               else "")],
+        ["Year group", year + (f" ({pupil.details.reg_group})" if pupil.details.reg_group else "")],
         ["Worker", plan.worker_name or "Not named"],
-        ["Support", f"{case.plan.label} from {format_date(case.start_date)} "
-                    f"({case.length_weeks} weeks)"],
+        [
+            "Support",
+            f"{case.plan.label} from {format_date(case.start_date)} ({case.length_weeks} weeks)",
+        ],
     ]
     if closure is not None:
-        pairs += [["Closing meeting", format_date(closure.closed_on)],
-                  ["Who attended", closure.attendees],
-                  ["Reason for closing", closure.reason_label]]
+        pairs += [
+            ["Closing meeting", format_date(closure.closed_on)],
+            ["Who attended", closure.attendees],
+            ["Reason for closing", closure.reason_label],
+        ]
     else:
         pairs.append(["Closing meeting", "Not held yet (this plan is a draft)"])
     out.add("pairs", rows=pairs)
@@ -167,15 +182,25 @@ def staff_blocks(plan: PlanAfterClosure) -> list[Block]:
     if plan.progress:
         out.add("h2", "Progress during the support")
         rows = [["Target or aim", "Baseline", "Final", "Change"]]
-        rows += [[f"{p.label}: {p.text}", _score(p.baseline), _score(p.final), _change(p.change)]
-                 for p in plan.progress]
+        rows += [
+            [f"{p.label}: {p.text}", _score(p.baseline), _score(p.final), _change(p.change)]
+            for p in plan.progress
+        ]
         out.add("table", rows=rows, widths=(0.61, 0.13, 0.13, 0.13))
 
     out.add("h2", "What school will keep doing")
     if plan.actions:
         rows = [["What", "Who", "How often", "Until", "Sustains"]]
-        rows += [[a.details.action, a.details.who, a.details.how_often, a.until_label,
-                  plan.target_label(a.details.target_id)] for a in plan.actions]
+        rows += [
+            [
+                a.details.action,
+                a.details.who,
+                a.details.how_often,
+                a.until_label,
+                plan.target_label(a.details.target_id),
+            ]
+            for a in plan.actions
+        ]
         out.add("table", rows=rows, widths=(0.3, 0.16, 0.15, 0.13, 0.26))
     else:
         out.add("para", "No actions recorded yet.")
@@ -183,8 +208,10 @@ def staff_blocks(plan: PlanAfterClosure) -> list[Block]:
     out.add("h2", "Signposting for the family")
     if plan.signposts:
         rows = [["Service", "Contact", "Note"]]
-        rows += [[s.details.service, s.details.contact or "—", s.details.note or "—"]
-                 for s in plan.signposts]
+        rows += [
+            [s.details.service, s.details.contact or "—", s.details.note or "—"]
+            for s in plan.signposts
+        ]
         out.add("table", rows=rows, widths=(0.3, 0.3, 0.4))
     else:
         out.add("para", "No services recorded yet.")
@@ -192,32 +219,46 @@ def staff_blocks(plan: PlanAfterClosure) -> list[Block]:
     out.add("h2", "Follow-up after closure")
     if plan.follow_ups:
         rows = [["Meeting", "Observation by", "Meeting date", "Status", "Outcome"]]
-        rows += [[f.label, format_date(f.observation_on), format_date(f.scheduled_on),
-                  _follow_up_state(f), f.outcome or "—"] for f in plan.follow_ups]
+        rows += [
+            [
+                f.label,
+                format_date(f.observation_on),
+                format_date(f.scheduled_on),
+                _follow_up_state(f),
+                f.outcome or "—",
+            ]
+            for f in plan.follow_ups
+        ]
         out.add("table", rows=rows, widths=(0.14, 0.16, 0.16, 0.16, 0.38))
         for f in plan.follow_ups:
             if not f.held_on:
                 continue
             out.add("h3", f"{f.label}, held {format_date(f.held_on)}")
-            observed = (f"Observed {format_date(f.observed_on)}: " if f.observed_on else "")
+            observed = f"Observed {format_date(f.observed_on)}: " if f.observed_on else ""
             out.add("para", observed + (f.observation_note or "No observation note."))
             if f.checks:
                 names = {a.id: a.details.action for a in plan.actions}
                 rows = [["Action", "Still happening?", "Note"]]
-                rows += [[names.get(c.action_id, "(removed from the plan)"),
-                          ACTION_STATUS_SHORT[c.status], c.note or "—"] for c in f.checks]
+                rows += [
+                    [
+                        names.get(c.action_id, "(removed from the plan)"),
+                        ACTION_STATUS_SHORT[c.status],
+                        c.note or "—",
+                    ]
+                    for c in f.checks
+                ]
                 out.add("table", rows=rows, widths=(0.5, 0.2, 0.3))
     else:
-        out.add("para", "Booked when the case is closed: 3 and 6 weeks after the closing "
-                        "meeting.")
+        out.add("para", "Booked when the case is closed: 3 and 6 weeks after the closing meeting.")
 
     if plan.questionnaires:
         out.add("h2", "Questionnaires")
         rows = [["From", "Completed", "Mean agreement (1-5)", "Partnership with family"]]
         for q in plan.questionnaires:
             mean = f"{q.mean:.1f}" if q.mean is not None else "—"
-            rows.append([q.respondent_label, format_date(q.completed_on), mean,
-                         q.partnership_label])
+            rows.append(
+                [q.respondent_label, format_date(q.completed_on), mean, q.partnership_label]
+            )
         out.add("table", rows=rows, widths=(0.25, 0.2, 0.25, 0.3))
     return out.items
 
@@ -227,18 +268,24 @@ def parent_blocks(plan: PlanAfterClosure) -> list[Block]:
     name = plan.pupil.forename
     out = _Blocks()
     out.add("title", f"Keeping things going for {name}")
-    met = (f"We met on {format_date(plan.closure.closed_on)} to finish this time of extra "
-           "support." if plan.closure else "We are getting ready to finish this time of "
-           "extra support.")
-    out.add("para", f"{met} This sheet says what school will keep doing to help {name}, "
-                    "where you can get help, and when we will meet again.")
+    met = (
+        f"We met on {format_date(plan.closure.closed_on)} to finish this time of extra support."
+        if plan.closure
+        else "We are getting ready to finish this time of extra support."
+    )
+    out.add(
+        "para",
+        f"{met} This sheet says what school will keep doing to help {name}, "
+        "where you can get help, and when we will meet again.",
+    )
     out.add("h2", "What school will keep doing")
     if plan.actions:
         for a in plan.actions:
-            until = (f", until {format_date(a.details.until_date)}" if a.details.until_date
-                     else "")
-            out.add("para", f"• {a.details.action} ({a.details.who}, "
-                            f"{a.details.how_often.lower()}{until}).")
+            until = f", until {format_date(a.details.until_date)}" if a.details.until_date else ""
+            out.add(
+                "para",
+                f"• {a.details.action} ({a.details.who}, {a.details.how_often.lower()}{until}).",
+            )
     else:
         out.add("para", "We will write this together at the closing meeting.")
     out.add("h2", "Where you can get help")
@@ -258,12 +305,18 @@ def parent_blocks(plan: PlanAfterClosure) -> list[Block]:
             if f.held_on:
                 out.add("para", f"• Meeting {f.number}: we met on {format_date(f.held_on)}.")
             else:
-                out.add("para", f"• Meeting {f.number}: {f.scheduled_on:%A} "
-                                f"{format_date(f.scheduled_on)}. "
-                                f"Before it, we will see how {name} is getting on in class.")
+                out.add(
+                    "para",
+                    f"• Meeting {f.number}: {f.scheduled_on:%A} "
+                    f"{format_date(f.scheduled_on)}. "
+                    f"Before it, we will see how {name} is getting on in class.",
+                )
     else:
-        out.add("para", "We will agree two dates to meet again, about 3 and 6 weeks after "
-                        "the support finishes.")
+        out.add(
+            "para",
+            "We will agree two dates to meet again, about 3 and 6 weeks after "
+            "the support finishes.",
+        )
     contact = plan.worker_name or "the school office"
     out.add("para", f"If things become difficult before then, please talk to {contact}.")
     return out.items
@@ -292,8 +345,9 @@ def flowables(items: list[Block], *, scale: float = 1.0) -> list[Flowable]:
         elif block.kind == "pairs":
             made = documents.key_values([(r[0], r[1]) for r in block.rows], scale=scale)
         else:
-            made = documents.table([list(r) for r in block.rows],
-                                   [width * w for w in block.widths], scale=scale)
+            made = documents.table(
+                [list(r) for r in block.rows], [width * w for w in block.widths], scale=scale
+            )
         if pending:
             story.append(KeepTogether([*pending, made]))
             pending = []
@@ -326,12 +380,17 @@ def to_html(items: list[Block], *, scale: float = 1.0) -> str:
                 for column, value in enumerate(row):
                     bold = header or (block.kind == "pairs" and column == 0)
                     cell = f"<b>{_h(value)}</b>" if bold else _h(value)
-                    width = (f' width="{int(block.widths[column] * 100)}%"'
-                             if column < len(block.widths) else "")
+                    width = (
+                        f' width="{int(block.widths[column] * 100)}%"'
+                        if column < len(block.widths)
+                        else ""
+                    )
                     cells.append(f"<td{width}>{cell}</td>")
                 rows.append("<tr>" + "".join(cells) + "</tr>")
-            parts.append('<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-                         'style="border-collapse:collapse;">' + "".join(rows) + "</table>")
+            parts.append(
+                '<table width="100%" border="1" cellspacing="0" cellpadding="4" '
+                'style="border-collapse:collapse;">' + "".join(rows) + "</table>"
+            )
     size = round(10 * scale)
     return f'<html><body style="font-size:{size}pt;">' + "".join(parts) + "</body></html>"
 
@@ -354,47 +413,42 @@ def build_pdf(plan: PlanAfterClosure, kind: str, path: Path) -> Path:
     """Write the PDF without auditing (benchmarks and previews)."""
     scale = PARENT_SCALE if check_kind(kind) == "parent" else 1.0
     return documents.write_pdf(
-        Path(path), flowables(blocks(plan, kind), scale=scale), title=document_title(kind),
-        initials=plan.pupil.initials, produced_on=plan.today, confidential=kind == "staff")
+        Path(path),
+        flowables(blocks(plan, kind), scale=scale),
+        title=document_title(kind),
+        initials=plan.pupil.initials,
+        produced_on=plan.today,
+        confidential=kind == "staff",
+    )
 
 
-def write_sustainability_plan(store: Store, pupil_id: str, path: Path, *, kind: str = "staff",
-                              case_id: str | None = None, action: str = "export") -> Path:
+def write_sustainability_plan(
+    store: Store,
+    pupil_id: str,
+    path: Path,
+    *,
+    kind: str = "staff",
+    case_id: str | None = None,
+    action: str = "export",
+) -> Path:
     """Write the staff or the family version as a PDF and audit the export."""
     check_kind(kind)
     plan = read_plan(store, pupil_id, case_id)
     written = build_pdf(plan, kind, path)
-    documents.record_export(store, "pupil", pupil_id, f"{KINDS[kind]}, case {plan.case.id}",
-                            written, action=action)
+    documents.record_export(
+        store, "pupil", pupil_id, f"{KINDS[kind]}, case {plan.case.id}", written, action=action
+    )
     return written
 
 
 def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
     """Audit a plan sent to a printer from the window."""
     check_kind(kind)
-    documents.record_export(store, "pupil", pupil_id, f"{KINDS[kind]}, case {case_id}",
-                            Path("printer.print"), action="print")
-
-
-# The command line ---------------------------------------------------------------------------
-
-
-def command_options(parser: argparse.ArgumentParser) -> None:
-    from semh_desktop.cli.main import add_pupil_document_options  # noqa: PLC0415 - cli imports this module
-
-    add_pupil_document_options(parser)
-    parser.add_argument("--kind", choices=sorted(KINDS), default="staff",
-                        help="staff (default) or parent (plain words, larger type)")
-
-
-def cmd_sustainability_plan(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = write_sustainability_plan(store, pupil.id, args.out, kind=args.kind)
-    finally:
-        store.close()
-    print(f"Wrote the {KINDS[args.kind]} to {written}.")
-    return 0
+    documents.record_export(
+        store,
+        "pupil",
+        pupil_id,
+        f"{KINDS[kind]}, case {case_id}",
+        Path("printer.print"),
+        action="print",
+    )

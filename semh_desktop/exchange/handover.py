@@ -89,8 +89,10 @@ class DamagedBundle(HandoverError):
 
 
 NOTHING_IMPORTED = "Nothing was imported."
-DAMAGED = ("The bundle is damaged (changed or cut short since it was made), so it cannot be "
-           f"imported. {NOTHING_IMPORTED} Ask the sender for a new copy.")
+DAMAGED = (
+    "The bundle is damaged (changed or cut short since it was made), so it cannot be "
+    f"imported. {NOTHING_IMPORTED} Ask the sender for a new copy."
+)
 
 # --- the encrypted file ----------------------------------------------------------------------
 
@@ -123,11 +125,18 @@ class KdfParams:
     def check_limits(self) -> None:
         """Refuse parameters a damaged or hostile header could use to exhaust memory or time."""
         if self.algorithm == "argon2id":
-            ok = 8 * self.lanes <= self.cost <= 1024 * 1024 and 1 <= self.rounds <= 16 \
+            ok = (
+                8 * self.lanes <= self.cost <= 1024 * 1024
+                and 1 <= self.rounds <= 16
                 and 1 <= self.lanes <= 16
+            )
         elif self.algorithm == "scrypt":
-            ok = 1 <= self.cost <= 20 and 1 <= self.rounds <= 32 and 1 <= self.lanes <= 16 \
-                and 128 * self.rounds * (2 ** self.cost) <= 1024 * 1024 * 1024
+            ok = (
+                1 <= self.cost <= 20
+                and 1 <= self.rounds <= 32
+                and 1 <= self.lanes <= 16
+                and 128 * self.rounds * (2**self.cost) <= 1024 * 1024 * 1024
+            )
         else:
             ok = False
         if not ok:
@@ -136,10 +145,16 @@ class KdfParams:
     def derive(self, passphrase: str, salt: bytes) -> bytes:
         secret = unicodedata.normalize("NFC", passphrase).encode("utf-8")
         if self.algorithm == "argon2id":
-            return Argon2id(salt=salt, length=64, iterations=self.rounds, lanes=self.lanes,
-                            memory_cost=self.cost).derive(secret)
-        return Scrypt(salt=salt, length=64, n=2 ** self.cost, r=self.rounds,
-                      p=self.lanes).derive(secret)
+            return Argon2id(
+                salt=salt,
+                length=64,
+                iterations=self.rounds,
+                lanes=self.lanes,
+                memory_cost=self.cost,
+            ).derive(secret)
+        return Scrypt(salt=salt, length=64, n=2**self.cost, r=self.rounds, p=self.lanes).derive(
+            secret
+        )
 
 
 # Memory-hard by design: 64 MiB Argon2id (RFC 9106's second recommendation lowered to a school
@@ -165,7 +180,9 @@ def check_passphrase(passphrase: str, confirmation: str | None = None) -> None:
     if len(passphrase.strip()) < MIN_PASSPHRASE:
         raise ValidationError(
             f"Use a passphrase of at least {MIN_PASSPHRASE} characters; three or four words "
-            "are easy to type and hard to guess.", field="passphrase")
+            "are easy to type and hard to guess.",
+            field="passphrase",
+        )
     if confirmation is not None and confirmation != passphrase:
         raise ValidationError("The two passphrases are not the same.", field="confirm")
 
@@ -179,8 +196,18 @@ def seal(payload: bytes, passphrase: str, kdf: KdfParams) -> bytes:
     kdf.check_limits()
     salt, nonce = os.urandom(16), os.urandom(12)
     key = kdf.derive(passphrase, salt)
-    fields = _FIELDS.pack(MAGIC, FORMAT_VERSION, KDF_IDS[kdf.algorithm], kdf.cost, kdf.rounds,
-                          kdf.lanes, CIPHER_AES256_GCM, salt, nonce, _key_check(key[32:]))
+    fields = _FIELDS.pack(
+        MAGIC,
+        FORMAT_VERSION,
+        KDF_IDS[kdf.algorithm],
+        kdf.cost,
+        kdf.rounds,
+        kdf.lanes,
+        CIPHER_AES256_GCM,
+        salt,
+        nonce,
+        _key_check(key[32:]),
+    )
     header = fields + hashlib.sha256(fields).digest()[:_CHECKSUM_BYTES]
     ciphertext = AESGCM(key[:32]).encrypt(nonce, zlib.compress(payload, 6), header)
     return header + ciphertext
@@ -188,21 +215,21 @@ def seal(payload: bytes, passphrase: str, kdf: KdfParams) -> bytes:
 
 def unseal(data: bytes, passphrase: str) -> bytes:
     """Check, decrypt and decompress bundle bytes; plain-English errors, nothing else touched."""
-    if len(data) < len(MAGIC) or data[:len(MAGIC)] != MAGIC:
-        if MAGIC.startswith(data[:len(MAGIC)]) and data:
+    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        if MAGIC.startswith(data[: len(MAGIC)]) and data:
             raise DamagedBundle(DAMAGED)
-        raise DamagedBundle(
-            f"This file is not a SEMH Desktop handover bundle. {NOTHING_IMPORTED}")
+        raise DamagedBundle(f"This file is not a SEMH Desktop handover bundle. {NOTHING_IMPORTED}")
     if len(data) < HEADER_BYTES + 16:
         raise DamagedBundle(DAMAGED)
-    fields, checksum = data[:_FIELDS.size], data[_FIELDS.size:HEADER_BYTES]
+    fields, checksum = data[: _FIELDS.size], data[_FIELDS.size : HEADER_BYTES]
     if not hmac.compare_digest(hashlib.sha256(fields).digest()[:_CHECKSUM_BYTES], checksum):
         raise DamagedBundle(DAMAGED)
     _, version, kdf_id, cost, rounds, lanes, cipher, salt, nonce, check = _FIELDS.unpack(fields)
     if version > FORMAT_VERSION:
         raise HandoverError(
             "This bundle was made by a newer version of SEMH Desktop. Install the latest "
-            f"version to import it. {NOTHING_IMPORTED}")
+            f"version to import it. {NOTHING_IMPORTED}"
+        )
     names = {number: name for name, number in KDF_IDS.items()}
     if kdf_id not in names or cipher != CIPHER_AES256_GCM:
         raise DamagedBundle(DAMAGED)
@@ -213,11 +240,13 @@ def unseal(data: bytes, passphrase: str) -> bytes:
     except UnsupportedAlgorithm:
         raise HandoverError(
             "This computer cannot read bundles protected with Argon2id; update SEMH Desktop. "
-            f"{NOTHING_IMPORTED}") from None
+            f"{NOTHING_IMPORTED}"
+        ) from None
     if not hmac.compare_digest(_key_check(key[32:]), check):
         raise WrongBundlePassphrase(
             "The passphrase does not open this bundle. Check it with the sender (it is "
-            f"case-sensitive) and try again. {NOTHING_IMPORTED}")
+            f"case-sensitive) and try again. {NOTHING_IMPORTED}"
+        )
     try:
         compressed = AESGCM(key[:32]).decrypt(nonce, data[HEADER_BYTES:], data[:HEADER_BYTES])
     except InvalidTag:
@@ -318,8 +347,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_UPDATE_TRIGGER = re.compile(r"\bBEFORE\s+UPDATE\s+ON\s+(\S+)\s+(FOR\s+EACH\s+ROW\s+)?BEGIN\b",
-                             re.IGNORECASE)
+_UPDATE_TRIGGER = re.compile(
+    r"\bBEFORE\s+UPDATE\s+ON\s+(\S+)\s+(FOR\s+EACH\s+ROW\s+)?BEGIN\b", re.IGNORECASE
+)
 
 
 def _table_info(conn: Any, name: str) -> TableInfo:
@@ -329,45 +359,68 @@ def _table_info(conn: Any, name: str) -> TableInfo:
     pks = [c for c in cols if c[5]]
     uniques: list[UniqueKey] = []
     for _seq, index, unique, _origin, partial in conn.execute(
-            f"PRAGMA index_list({_quote(name)})").fetchall():
+        f"PRAGMA index_list({_quote(name)})"
+    ).fetchall():
         if not unique:
             continue
         key = tuple(str(r[2]) for r in conn.execute(f"PRAGMA index_info({_quote(index)})"))
         where = ""
         if partial:
             sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", [index]).fetchone()
-            match = re.search(r"\bWHERE\b(.*)$", (sql[0] if sql else "") or "",
-                              re.IGNORECASE | re.DOTALL)
+            match = re.search(
+                r"\bWHERE\b(.*)$", (sql[0] if sql else "") or "", re.IGNORECASE | re.DOTALL
+            )
             where = match.group(1).strip().rstrip(";") if match else ""
         uniques.append(UniqueKey(key, where))
     seq_column = None
     keyed = False
     if len(pks) == 1 and pks[0][1] == "id" and "TEXT" in str(pks[0][2]).upper():
         keyed = True
-    elif (len(pks) == 1 and "INT" in str(pks[0][2]).upper() and "id" in columns
-          and any(u.columns == ("id",) and not u.where for u in uniques)):
+    elif (
+        len(pks) == 1
+        and "INT" in str(pks[0][2]).upper()
+        and "id" in columns
+        and any(u.columns == ("id",) and not u.where for u in uniques)
+    ):
         keyed, seq_column = True, str(pks[0][1])
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in conn.execute(f"PRAGMA foreign_key_list({_quote(name)})").fetchall():
         groups[int(row[0])].append(row)
-    fks = tuple(ForeignKey(str(rows[0][3]), str(rows[0][2])) for rows in groups.values()
-                if len(rows) == 1 and rows[0][4] in (None, "id"))
+    fks = tuple(
+        ForeignKey(str(rows[0][3]), str(rows[0][2]))
+        for rows in groups.values()
+        if len(rows) == 1 and rows[0][4] in (None, "id")
+    )
     immutable = False
-    for (sql,) in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
-                               "AND tbl_name = ?", [name]).fetchall():
+    for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", [name]
+    ).fetchall():
         head = (sql or "").split("BEGIN", 1)[0] + "BEGIN"
-        if _UPDATE_TRIGGER.search(head) and not re.search(r"\bWHEN\b", head, re.IGNORECASE) \
-                and "RAISE" in (sql or "").upper():
+        if (
+            _UPDATE_TRIGGER.search(head)
+            and not re.search(r"\bWHEN\b", head, re.IGNORECASE)
+            and "RAISE" in (sql or "").upper()
+        ):
             immutable = True
-    return TableInfo(name, columns, types, seq_column, fks,
-                     tuple(u for u in uniques if u.columns != ("id",)), immutable, keyed)
+    return TableInfo(
+        name,
+        columns,
+        types,
+        seq_column,
+        fks,
+        tuple(u for u in uniques if u.columns != ("id",)),
+        immutable,
+        keyed,
+    )
 
 
 def _ordered(names: Iterable[str], tables: dict[str, TableInfo]) -> tuple[str, ...]:
     """Parents before children (foreign keys between the named tables); ties by name."""
     wanted = set(names)
-    parents = {n: {fk.table for fk in tables[n].foreign_keys
-                   if fk.table in wanted and fk.table != n} for n in wanted}
+    parents = {
+        n: {fk.table for fk in tables[n].foreign_keys if fk.table in wanted and fk.table != n}
+        for n in wanted
+    }
     order: list[str] = []
     while parents:
         ready = sorted(n for n, p in parents.items() if not p - set(order))
@@ -382,17 +435,23 @@ def _ordered(names: Iterable[str], tables: dict[str, TableInfo]) -> tuple[str, .
 def discover_schema(store: Store) -> SyncSchema:
     """Which tables are pupil-linked, which they reference, and in what order to insert them."""
     conn = store.conn
-    names = [str(r[0]) for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name").fetchall() if r[0] not in LOCAL_ONLY_TABLES]
+    names = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        ).fetchall()
+        if r[0] not in LOCAL_ONLY_TABLES
+    ]
     tables = {name: _table_info(conn, name) for name in names}
     linked = {ROOT_TABLE}
     grew = True
     while grew:
         grew = False
         for name, info in tables.items():
-            if name not in linked and any(fk.table in linked and fk.table != name
-                                          for fk in info.foreign_keys):
+            if name not in linked and any(
+                fk.table in linked and fk.table != name for fk in info.foreign_keys
+            ):
                 linked.add(name)
                 grew = True
     unsupported = sorted(n for n in linked if not tables[n].keyed)
@@ -434,8 +493,10 @@ def _json_ids(ids: Iterable[str]) -> str:
 def _known_hashes(store: Store, table: str, ids: Sequence[str]) -> dict[str, set[str]]:
     known: dict[str, set[str]] = defaultdict(set)
     for record_id, digest in store.conn.execute(
-            "SELECT record_id, content_hash FROM handover_sync WHERE table_name = ? "
-            "AND record_id IN (SELECT value FROM json_each(?))", [table, _json_ids(ids)]):
+        "SELECT record_id, content_hash FROM handover_sync WHERE table_name = ? "
+        "AND record_id IN (SELECT value FROM json_each(?))",
+        [table, _json_ids(ids)],
+    ):
         known[str(record_id)].add(str(digest))
     return known
 
@@ -443,7 +504,8 @@ def _known_hashes(store: Store, table: str, ids: Sequence[str]) -> dict[str, set
 _REMEMBER = (
     "INSERT INTO handover_sync (table_name, record_id, content_hash, peer, synced_at) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_name, record_id, content_hash) "
-    "DO UPDATE SET peer = excluded.peer, synced_at = excluded.synced_at")
+    "DO UPDATE SET peer = excluded.peer, synced_at = excluded.synced_at"
+)
 
 
 def _setting(store: Store, key: str) -> str | None:
@@ -458,8 +520,9 @@ def installation_id(store: Store) -> str:
         return found
     made = new_id()
     with store.atomic():
-        store.conn.execute("INSERT INTO settings (key, value) VALUES ('installation_id', ?)",
-                           [made])
+        store.conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('installation_id', ?)", [made]
+        )
         audit.record(store, "create", "settings", "installation_id")
     return made
 
@@ -480,11 +543,15 @@ class TableData:
             yield dict(zip(self.columns, values, strict=True))
 
 
-def _self_ordered(info: TableInfo, columns: Sequence[str],
-                  rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def _self_ordered(
+    info: TableInfo, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
     """Rows that point at rows of the same table come after the rows they point at."""
-    own = [columns.index(fk.column) for fk in info.foreign_keys
-           if fk.table == info.name and fk.column in columns]
+    own = [
+        columns.index(fk.column)
+        for fk in info.foreign_keys
+        if fk.table == info.name and fk.column in columns
+    ]
     if not own:
         return rows
     at = columns.index("id")
@@ -518,8 +585,14 @@ class _Collected:
     owner: dict[tuple[str, str], str]  # (table, id) -> pupil id
 
 
-def _collect(store: Store, schema: SyncSchema, pupil_ids: Sequence[str], *,
-             known: bool, progress: Progress | None = None) -> _Collected:
+def _collect(
+    store: Store,
+    schema: SyncSchema,
+    pupil_ids: Sequence[str],
+    *,
+    known: bool,
+    progress: Progress | None = None,
+) -> _Collected:
     conn = store.conn
     selected: dict[str, list[str]] = {}
     tables: dict[str, TableData] = {}
@@ -531,13 +604,14 @@ def _collect(store: Store, schema: SyncSchema, pupil_ids: Sequence[str], *,
             where, params = "id IN (SELECT value FROM json_each(?))", [_json_ids(pupil_ids)]
             parents: list[ForeignKey] = []
         else:
-            parents = [fk for fk in info.foreign_keys
-                       if fk.table in selected and fk.table != name]
-            where = " OR ".join(f"{_quote(fk.column)} IN (SELECT value FROM json_each(?))"
-                                for fk in parents)
+            parents = [fk for fk in info.foreign_keys if fk.table in selected and fk.table != name]
+            where = " OR ".join(
+                f"{_quote(fk.column)} IN (SELECT value FROM json_each(?))" for fk in parents
+            )
             params = [_json_ids(selected[fk.table]) for fk in parents]
-        cursor = conn.execute(f"SELECT * FROM {_quote(name)} WHERE {where} {_order_clause(info)}",
-                              params)
+        cursor = conn.execute(
+            f"SELECT * FROM {_quote(name)} WHERE {where} {_order_clause(info)}", params
+        )
         columns = tuple(str(d[0]) for d in cursor.description)
         rows = _self_ordered(info, columns, [tuple(r) for r in cursor.fetchall()])
         at = columns.index("id")
@@ -583,7 +657,8 @@ def _collect(store: Store, schema: SyncSchema, pupil_ids: Sequence[str], *,
             info = schema[name]
             cursor = conn.execute(
                 f"SELECT * FROM {_quote(name)} WHERE id IN (SELECT value FROM json_each(?))",
-                [_json_ids(sorted(missing))])
+                [_json_ids(sorted(missing))],
+            )
             columns = tuple(str(d[0]) for d in cursor.description)
             rows = [tuple(r) for r in cursor.fetchall()]
             old = reference.get(name)
@@ -602,8 +677,9 @@ def _collect(store: Store, schema: SyncSchema, pupil_ids: Sequence[str], *,
             if info.seq_column and info.seq_column in data.columns:
                 at = data.columns.index(info.seq_column)
                 rows.sort(key=lambda r: r[at])
-            ordered_reference[name] = TableData(data.columns,
-                                                tuple(_self_ordered(info, data.columns, rows)))
+            ordered_reference[name] = TableData(
+                data.columns, tuple(_self_ordered(info, data.columns, rows))
+            )
     if progress:
         progress(total, total)
     return _Collected(tables, ordered_reference, owner)
@@ -644,18 +720,24 @@ class ExportPreview:
 def _check_pupils(store: Store, pupil_ids: Sequence[str]) -> list[PupilLine]:
     if not pupil_ids:
         raise ValidationError("Choose at least one pupil to send.", field="pupils")
-    rows = {str(r[0]): r for r in store.conn.execute(
-        "SELECT id, coalesce(preferred_forename, legal_forename) || ' ' || "
-        "coalesce(preferred_surname, legal_surname), upn FROM pupils "
-        "WHERE id IN (SELECT value FROM json_each(?))", [_json_ids(pupil_ids)])}
+    rows = {
+        str(r[0]): r
+        for r in store.conn.execute(
+            "SELECT id, coalesce(preferred_forename, legal_forename) || ' ' || "
+            "coalesce(preferred_surname, legal_surname), upn FROM pupils "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [_json_ids(pupil_ids)],
+        )
+    }
     missing = [p for p in pupil_ids if p not in rows]
     if missing:
         raise NotFound("A chosen pupil is not in this database.")
     return [PupilLine(p, str(rows[p][1]), str(rows[p][2])) for p in dict.fromkeys(pupil_ids)]
 
 
-def _preview_of(lines: Sequence[PupilLine], collected: _Collected,
-                schema: SyncSchema) -> ExportPreview:
+def _preview_of(
+    lines: Sequence[PupilLine], collected: _Collected, schema: SyncSchema
+) -> ExportPreview:
     staff_names: list[str] = []
     staff = collected.reference.get("staff")
     if staff is not None:
@@ -663,10 +745,15 @@ def _preview_of(lines: Sequence[PupilLine], collected: _Collected,
         staff_names = sorted({str(r[at]) for r in staff.rows}, key=str.casefold)
     return ExportPreview(
         tuple(lines),
-        tuple(TableCount(n, table_label(n), len(d.rows)) for n, d in collected.tables.items()
-              if d.rows),
+        tuple(
+            TableCount(n, table_label(n), len(d.rows))
+            for n, d in collected.tables.items()
+            if d.rows
+        ),
         tuple(TableCount(n, table_label(n), len(d.rows)) for n, d in collected.reference.items()),
-        tuple(staff_names), schema.unsupported)
+        tuple(staff_names),
+        schema.unsupported,
+    )
 
 
 def export_preview(store: Store, pupil_ids: Sequence[str]) -> ExportPreview:
@@ -683,8 +770,9 @@ class ExportResult:
     preview: ExportPreview
 
 
-def _payload(store: Store, bundle_id: str, sender: str, pupil_ids: Sequence[str],
-             collected: _Collected) -> dict[str, Any]:
+def _payload(
+    store: Store, bundle_id: str, sender: str, pupil_ids: Sequence[str], collected: _Collected
+) -> dict[str, Any]:
     """The JSON inside a bundle.
 
     {"format": "semh-desktop-handover", "format_version": 1, "bundle_id", "made_at",
@@ -695,9 +783,12 @@ def _payload(store: Store, bundle_id: str, sender: str, pupil_ids: Sequence[str]
      "reference": {name: {"columns": [...], "rows": [[...], ...]}}}
     Rows are in insertion order: parents before children, history in entry order.
     """
+
     def table(data: TableData, *, with_known: bool) -> dict[str, Any]:
-        result: dict[str, Any] = {"columns": list(data.columns),
-                                  "rows": [list(r) for r in data.rows]}
+        result: dict[str, Any] = {
+            "columns": list(data.columns),
+            "rows": [list(r) for r in data.rows],
+        }
         if with_known:
             result["known"] = {k: list(v) for k, v in data.known.items()}
         return result
@@ -721,8 +812,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         handle, temporary = tempfile.mkstemp(prefix=".semh-", suffix=".part", dir=path.parent)
     except OSError as exc:
-        raise ValidationError(f"The bundle could not be written: {exc.strerror or exc}.",
-                              field="out") from None
+        raise ValidationError(
+            f"The bundle could not be written: {exc.strerror or exc}.", field="out"
+        ) from None
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -731,13 +823,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
-        raise ValidationError(f"The bundle could not be written: {exc.strerror or exc}.",
-                              field="out") from None
+        raise ValidationError(
+            f"The bundle could not be written: {exc.strerror or exc}.", field="out"
+        ) from None
 
 
-def export_bundle(store: Store, pupil_ids: Sequence[str], path: Path, passphrase: str, *,
-                  kdf: KdfParams | None = None, progress: Progress | None = None
-                  ) -> ExportResult:
+def export_bundle(
+    store: Store,
+    pupil_ids: Sequence[str],
+    path: Path,
+    passphrase: str,
+    *,
+    kdf: KdfParams | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
     """Write one encrypted bundle with the pupils' records and history; audit and remember it.
 
     `kdf` exists for tests only (to make them fast); the product always uses `default_kdf()`.
@@ -752,8 +851,11 @@ def export_bundle(store: Store, pupil_ids: Sequence[str], path: Path, passphrase
     sender = installation_id(store)
     collected = _collect(store, schema, ids, known=True, progress=progress)
     bundle_id = new_id()
-    payload = json.dumps(_payload(store, bundle_id, sender, ids, collected),
-                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    payload = json.dumps(
+        _payload(store, bundle_id, sender, ids, collected),
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
     _write_atomically(path, seal(payload, passphrase, kdf or default_kdf()))
     preview = _preview_of(lines, collected, schema)
     with store.atomic():
@@ -764,12 +866,19 @@ def export_bundle(store: Store, pupil_ids: Sequence[str], path: Path, passphrase
             if info.immutable:
                 continue
             hashed = [c for c in data.columns if c not in ("id", info.seq_column)]
-            sent += [(name, record["id"], content_hash(hashed, record), "", now)
-                     for record in data.dicts()]
+            sent += [
+                (name, record["id"], content_hash(hashed, record), "", now)
+                for record in data.dicts()
+            ]
         store.conn.executemany(_REMEMBER, sent)
-        audit.record(store, "export", "handover_bundle", bundle_id,
-                     f"{len(ids)} pupils, {preview.record_count} records, "
-                     f"{len(preview.staff)} staff profiles ({BUNDLE_SUFFIX.lstrip('.')})")
+        audit.record(
+            store,
+            "export",
+            "handover_bundle",
+            bundle_id,
+            f"{len(ids)} pupils, {preview.record_count} records, "
+            f"{len(preview.staff)} staff profiles ({BUNDLE_SUFFIX.lstrip('.')})",
+        )
         for pupil_id in ids:
             audit.record(store, "export", "pupil", pupil_id, f"handover bundle {bundle_id}")
     return ExportResult(path, bundle_id, preview)
@@ -802,28 +911,42 @@ def _shape(ok: bool) -> None:
     if not ok:
         raise DamagedBundle(
             "The bundle opened, but its contents are not in the shape SEMH Desktop expects, "
-            f"so it cannot be imported. {NOTHING_IMPORTED}")
+            f"so it cannot be imported. {NOTHING_IMPORTED}"
+        )
 
 
 def _table_data(value: Any, *, with_known: bool) -> TableData:
-    _shape(isinstance(value, dict) and isinstance(value.get("columns"), list)
-           and isinstance(value.get("rows"), list))
+    _shape(
+        isinstance(value, dict)
+        and isinstance(value.get("columns"), list)
+        and isinstance(value.get("rows"), list)
+    )
     columns = value["columns"]
-    _shape(all(isinstance(c, str) and _IDENTIFIER.match(c) for c in columns)
-           and "id" in columns and len(set(columns)) == len(columns))
+    _shape(
+        all(isinstance(c, str) and _IDENTIFIER.match(c) for c in columns)
+        and "id" in columns
+        and len(set(columns)) == len(columns)
+    )
     rows = []
     for row in value["rows"]:
-        _shape(isinstance(row, list) and len(row) == len(columns)
-               and all(v is None or isinstance(v, str | int | float) for v in row))
+        _shape(
+            isinstance(row, list)
+            and len(row) == len(columns)
+            and all(v is None or isinstance(v, str | int | float) for v in row)
+        )
         rows.append(tuple(row))
     at = columns.index("id")
     _shape(all(isinstance(r[at], str) for r in rows))
     known: dict[str, tuple[str, ...]] = {}
     if with_known:
         raw = value.get("known", {})
-        _shape(isinstance(raw, dict) and all(
-            isinstance(k, str) and isinstance(v, list) and all(isinstance(h, str) for h in v)
-            for k, v in raw.items()))
+        _shape(
+            isinstance(raw, dict)
+            and all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(h, str) for h in v)
+                for k, v in raw.items()
+            )
+        )
         known = {k: tuple(v) for k, v in raw.items()}
     return TableData(tuple(columns), tuple(rows), known)
 
@@ -834,21 +957,32 @@ def parse_payload(payload: bytes) -> Bundle:
     except (UnicodeDecodeError, ValueError):
         raise DamagedBundle(DAMAGED) from None
     _shape(isinstance(data, dict) and data.get("format") == "semh-desktop-handover")
-    _shape(isinstance(data.get("format_version"), int)
-           and isinstance(data.get("schema_version"), int)
-           and isinstance(data.get("bundle_id"), str) and isinstance(data.get("made_at"), str)
-           and isinstance(data.get("sender"), dict)
-           and isinstance(data["sender"].get("installation_id"), str)
-           and isinstance(data.get("pupils"), list)
-           and all(isinstance(p, str) for p in data["pupils"])
-           and isinstance(data.get("tables"), dict) and isinstance(data.get("reference"), dict))
-    _shape(all(isinstance(n, str) and _IDENTIFIER.match(n)
-               for n in [*data["tables"], *data["reference"]]))
+    _shape(
+        isinstance(data.get("format_version"), int)
+        and isinstance(data.get("schema_version"), int)
+        and isinstance(data.get("bundle_id"), str)
+        and isinstance(data.get("made_at"), str)
+        and isinstance(data.get("sender"), dict)
+        and isinstance(data["sender"].get("installation_id"), str)
+        and isinstance(data.get("pupils"), list)
+        and all(isinstance(p, str) for p in data["pupils"])
+        and isinstance(data.get("tables"), dict)
+        and isinstance(data.get("reference"), dict)
+    )
+    _shape(
+        all(
+            isinstance(n, str) and _IDENTIFIER.match(n)
+            for n in [*data["tables"], *data["reference"]]
+        )
+    )
     _shape(ROOT_TABLE in data["tables"])
     return Bundle(
-        bundle_id=data["bundle_id"], made_at=data["made_at"],
-        schema_version=data["schema_version"], app_version=str(data.get("app_version", "")),
-        sender=data["sender"]["installation_id"], pupil_ids=tuple(data["pupils"]),
+        bundle_id=data["bundle_id"],
+        made_at=data["made_at"],
+        schema_version=data["schema_version"],
+        app_version=str(data.get("app_version", "")),
+        sender=data["sender"]["installation_id"],
+        pupil_ids=tuple(data["pupils"]),
         tables={n: _table_data(v, with_known=True) for n, v in data["tables"].items()},
         reference={n: _table_data(v, with_known=False) for n, v in data["reference"].items()},
     )
@@ -863,7 +997,8 @@ def read_bundle(path: Path, passphrase: str) -> Bundle:
         raise HandoverError(f"There is no file at {path}. {NOTHING_IMPORTED}") from None
     except OSError as exc:
         raise HandoverError(
-            f"The bundle could not be read: {exc.strerror or exc}. {NOTHING_IMPORTED}") from None
+            f"The bundle could not be read: {exc.strerror or exc}. {NOTHING_IMPORTED}"
+        ) from None
     return parse_payload(unseal(data, passphrase))
 
 
@@ -901,8 +1036,10 @@ class Conflict:
     def explanation(self) -> str:
         text = CONFLICT_KINDS[self.kind]
         if self.kind == "added_both" and self.can_take_theirs:
-            text = ("Both databases added a new version since they last exchanged it; taking "
-                    "theirs keeps yours in the history")
+            text = (
+                "Both databases added a new version since they last exchanged it; taking "
+                "theirs keeps yours in the history"
+            )
         elif self.kind == "history_both":
             text += "; taking theirs keeps yours in the history"
         if not self.can_take_theirs:
@@ -921,8 +1058,11 @@ class PupilOutcome:
 
     @property
     def status_label(self) -> str:
-        return {"new": "New pupil", "merged": "Already here: merged",
-                "merged_by_upn": "Already here (same UPN): merged"}[self.status]
+        return {
+            "new": "New pupil",
+            "merged": "Already here: merged",
+            "merged_by_upn": "Already here (same UPN): merged",
+        }[self.status]
 
 
 @dataclass
@@ -956,10 +1096,12 @@ class ImportReport:
         t = self.totals
         verb = "were" if self.applied else "would be"
         count = len(self.pupils)
-        text = (f"{count} pupil{'' if count == 1 else 's'}: {self.new_pupils} new, "
-                f"{self.merged_pupils} merged. "
-                f"{t['added']} records {verb} added and {t['updated']} updated; "
-                f"{t['unchanged'] + t['kept']} were already up to date here.")
+        text = (
+            f"{count} pupil{'' if count == 1 else 's'}: {self.new_pupils} new, "
+            f"{self.merged_pupils} merged. "
+            f"{t['added']} records {verb} added and {t['updated']} updated; "
+            f"{t['unchanged'] + t['kept']} were already up to date here."
+        )
         if self.conflicts:
             decided = len(self.conflicts) - len(self.undecided)
             many = len(self.conflicts)
@@ -975,8 +1117,14 @@ class _Rollback(Exception):
 
 
 class _Merge:
-    def __init__(self, store: Store, bundle: Bundle, choices: dict[str, str], apply: bool,
-                 progress: Progress | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bundle: Bundle,
+        choices: dict[str, str],
+        apply: bool,
+        progress: Progress | None,
+    ) -> None:
         self.store = store
         self.conn = store.conn
         self.bundle = bundle
@@ -1013,31 +1161,41 @@ class _Merge:
 
     def _insert(self, info: TableInfo, row: dict[str, Any], columns: Sequence[str]) -> None:
         names = [c for c in columns if c != info.seq_column]
-        sql = (f"INSERT INTO {_quote(info.name)} ({', '.join(_quote(c) for c in names)}) "
-               f"VALUES ({', '.join('?' for _ in names)})")
+        sql = (
+            f"INSERT INTO {_quote(info.name)} ({', '.join(_quote(c) for c in names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
         self.conn.execute(sql, [row[c] for c in names])
 
-    def _update(self, info: TableInfo, record_id: str, row: dict[str, Any],
-                columns: Sequence[str]) -> None:
+    def _update(
+        self, info: TableInfo, record_id: str, row: dict[str, Any], columns: Sequence[str]
+    ) -> None:
         names = [c for c in columns if c not in ("id", info.seq_column)]
-        sql = (f"UPDATE {_quote(info.name)} SET {', '.join(f'{_quote(c)} = ?' for c in names)} "
-               "WHERE id = ?")
+        sql = (
+            f"UPDATE {_quote(info.name)} SET {', '.join(f'{_quote(c)} = ?' for c in names)} "
+            "WHERE id = ?"
+        )
         self.conn.execute(sql, [row[c] for c in names] + [record_id])
 
     def _local_rows(self, info: TableInfo, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         cursor = self.conn.execute(
             f"SELECT * FROM {_quote(info.name)} WHERE id IN (SELECT value FROM json_each(?))",
-            [_json_ids(ids)])
+            [_json_ids(ids)],
+        )
         columns = [str(d[0]) for d in cursor.description]
-        return {str(r[columns.index("id")]): dict(zip(columns, r, strict=True))
-                for r in cursor.fetchall()}
+        return {
+            str(r[columns.index("id")]): dict(zip(columns, r, strict=True))
+            for r in cursor.fetchall()
+        }
 
     def _usable_columns(self, name: str, data: TableData) -> list[str]:
         local = set(self.schema[name].columns)
         extra = [c for c in data.columns if c not in local]
         if extra:
-            self.problems.append(f"{table_label(name)}: fields this version does not know were "
-                                 f"left out ({', '.join(extra)}).")
+            self.problems.append(
+                f"{table_label(name)}: fields this version does not know were "
+                f"left out ({', '.join(extra)})."
+            )
         return [c for c in data.columns if c in local]
 
     def _problem(self, info: TableInfo, record_id: str, verb: str, exc: Exception) -> None:
@@ -1061,8 +1219,9 @@ class _Merge:
             status = "merged"
             local = incoming
             if by_id is None:
-                by_upn = self.conn.execute("SELECT id FROM pupils WHERE upn = ?",
-                                           [row.get("upn")]).fetchone()
+                by_upn = self.conn.execute(
+                    "SELECT id FROM pupils WHERE upn = ?", [row.get("upn")]
+                ).fetchone()
                 if by_upn is not None:
                     local, status = str(by_upn[0]), "merged_by_upn"
                 else:
@@ -1071,8 +1230,9 @@ class _Merge:
             self.reverse_map[local] = incoming
             forename = row.get("preferred_forename") or row.get("legal_forename") or ""
             surname = row.get("preferred_surname") or row.get("legal_surname") or ""
-            self.outcomes[local] = PupilOutcome(incoming, local, f"{forename} {surname}".strip(),
-                                                str(row.get("upn") or ""), status)
+            self.outcomes[local] = PupilOutcome(
+                incoming, local, f"{forename} {surname}".strip(), str(row.get("upn") or ""), status
+            )
 
     def _map_row(self, info: TableInfo, row: dict[str, Any]) -> dict[str, Any]:
         mapped = dict(row)
@@ -1103,8 +1263,11 @@ class _Merge:
                     return
 
     def _blocked_by(self, info: TableInfo, row: dict[str, Any]) -> bool:
-        return any((fk.table, row.get(fk.column)) in self.blocked for fk in info.foreign_keys
-                   if fk.table in self.schema.linked)
+        return any(
+            (fk.table, row.get(fk.column)) in self.blocked
+            for fk in info.foreign_keys
+            if fk.table in self.schema.linked
+        )
 
     # -- reference rows (staff, templates): added if missing, never changed
 
@@ -1130,15 +1293,18 @@ class _Merge:
                 insert_columns = list(columns)
                 if info.seq_column:
                     lowest = self.conn.execute(
-                        f"SELECT min({_quote(info.seq_column)}) FROM {_quote(name)}").fetchone()
+                        f"SELECT min({_quote(info.seq_column)}) FROM {_quote(name)}"
+                    ).fetchone()
                     if lowest and lowest[0] is not None:
                         # Another installation's history never becomes this one's newest row.
                         row[info.seq_column] = int(lowest[0]) - 1
                         insert_columns = [*columns, info.seq_column]
                 try:
                     names = [c for c in insert_columns if c in info.columns]
-                    sql = (f"INSERT INTO {_quote(name)} ({', '.join(_quote(c) for c in names)}) "
-                           f"VALUES ({', '.join('?' for _ in names)})")
+                    sql = (
+                        f"INSERT INTO {_quote(name)} ({', '.join(_quote(c) for c in names)}) "
+                        f"VALUES ({', '.join('?' for _ in names)})"
+                    )
                     self.conn.execute(sql, [row.get(c) for c in names])
                     self.totals["reference_added"] += 1
                 except sqlcipher3.DatabaseError as exc:
@@ -1146,8 +1312,9 @@ class _Merge:
 
     # -- pupil-linked rows
 
-    def _collision(self, info: TableInfo, row: dict[str, Any]
-                   ) -> tuple[UniqueKey, dict[str, Any]] | None:
+    def _collision(
+        self, info: TableInfo, row: dict[str, Any]
+    ) -> tuple[UniqueKey, dict[str, Any]] | None:
         for key in info.unique_keys:
             if any(c not in row for c in key.columns):
                 continue
@@ -1156,7 +1323,8 @@ class _Merge:
                 where += f" AND ({key.where})"
             cursor = self.conn.execute(
                 f"SELECT * FROM {_quote(info.name)} WHERE {where} AND id != ? LIMIT 1",
-                [row[c] for c in key.columns] + [row["id"]])
+                [row[c] for c in key.columns] + [row["id"]],
+            )
             found = cursor.fetchone()
             if found is not None:
                 columns = [str(d[0]) for d in cursor.description]
@@ -1168,37 +1336,67 @@ class _Merge:
         if not info.immutable:
             return None
         fk_columns = {fk.column for fk in info.foreign_keys}
-        numbers = [c for c in key.columns
-                   if "INT" in info.column_type(c) and c not in fk_columns]
+        numbers = [c for c in key.columns if "INT" in info.column_type(c) and c not in fk_columns]
         return numbers[0] if len(numbers) == 1 and not key.where else None
 
-    def _append_renumbered(self, info: TableInfo, row: dict[str, Any], columns: Sequence[str],
-                           key: UniqueKey, column: str) -> None:
+    def _append_renumbered(
+        self,
+        info: TableInfo,
+        row: dict[str, Any],
+        columns: Sequence[str],
+        key: UniqueKey,
+        column: str,
+    ) -> None:
         others = [c for c in key.columns if c != column]
         where = " AND ".join(f"{_quote(c)} IS ?" for c in others) or "1 = 1"
         top = self.conn.execute(
             f"SELECT coalesce(max({_quote(column)}), 0) FROM {_quote(info.name)} WHERE {where}",
-            [row[c] for c in others]).fetchone()[0]
+            [row[c] for c in others],
+        ).fetchone()[0]
         self._insert(info, {**row, column: int(top) + 1}, columns)
 
-    def _differing(self, columns: Sequence[str], mine: dict[str, Any], theirs: dict[str, Any],
-                   info: TableInfo) -> tuple[str, ...]:
-        return tuple(c for c in columns if c not in ("id", info.seq_column)
-                     and mine.get(c) != theirs.get(c))
+    def _differing(
+        self, columns: Sequence[str], mine: dict[str, Any], theirs: dict[str, Any], info: TableInfo
+    ) -> tuple[str, ...]:
+        return tuple(
+            c for c in columns if c not in ("id", info.seq_column) and mine.get(c) != theirs.get(c)
+        )
 
-    def _conflict(self, kind: str, key: str, info: TableInfo, mine: dict[str, Any],
-                  theirs: dict[str, Any], columns: Sequence[str], can_take: bool) -> Conflict:
-        pupil = self.owner.get((info.name, theirs["id"])) or self.owner.get(
-            (info.name, mine.get("id", ""))) or ""
+    def _conflict(
+        self,
+        kind: str,
+        key: str,
+        info: TableInfo,
+        mine: dict[str, Any],
+        theirs: dict[str, Any],
+        columns: Sequence[str],
+        can_take: bool,
+    ) -> Conflict:
+        pupil = (
+            self.owner.get((info.name, theirs["id"]))
+            or self.owner.get((info.name, mine.get("id", "")))
+            or ""
+        )
         choice = self.choices.get(key)
         if choice == THEIRS and not can_take:
             choice = None
         differing = self._differing(columns, mine, theirs, info)
-        conflict = Conflict(key, kind, info.name, pupil, self._pupil_name(pupil), differing,
-                            {c: mine.get(c) for c in columns},
-                            {c: theirs.get(c) for c in columns}, can_take, choice,
-                            {c: (self._readable(info, c, mine.get(c)),
-                                 self._readable(info, c, theirs.get(c))) for c in differing})
+        conflict = Conflict(
+            key,
+            kind,
+            info.name,
+            pupil,
+            self._pupil_name(pupil),
+            differing,
+            {c: mine.get(c) for c in columns},
+            {c: theirs.get(c) for c in columns},
+            can_take,
+            choice,
+            {
+                c: (self._readable(info, c, mine.get(c)), self._readable(info, c, theirs.get(c)))
+                for c in differing
+            },
+        )
         self.conflicts.append(conflict)
         self.totals["conflicts"] += 1
         if pupil in self.outcomes:
@@ -1226,8 +1424,9 @@ class _Merge:
             return f"(a {table_label(target).lower()})"
         return describe_value(value)
 
-    def _add(self, info: TableInfo, row: dict[str, Any], columns: Sequence[str],
-             digest: str) -> bool:
+    def _add(
+        self, info: TableInfo, row: dict[str, Any], columns: Sequence[str], digest: str
+    ) -> bool:
         """Insert a row that is new here; a clash on a unique key becomes a conflict."""
         try:
             self._insert(info, row, columns)
@@ -1238,8 +1437,15 @@ class _Merge:
                 return False
             key, mine = clash
             column = self._renumber_column(info, key)
-            conflict = self._conflict("added_both", f"{info.name}:{row['id']}", info, mine, row,
-                                      columns, column is not None)
+            conflict = self._conflict(
+                "added_both",
+                f"{info.name}:{row['id']}",
+                info,
+                mine,
+                row,
+                columns,
+                column is not None,
+            )
             if conflict.choice == MINE:
                 self._remember(info.name, row["id"], digest)
                 self._count(info.name, row["id"], "declined")
@@ -1262,8 +1468,11 @@ class _Merge:
         return True
 
     def _chain_columns(self, info: TableInfo) -> tuple[str, ...]:
-        linked = [fk.column for fk in info.foreign_keys
-                  if fk.table in self.schema.linked and fk.table != info.name]
+        linked = [
+            fk.column
+            for fk in info.foreign_keys
+            if fk.table in self.schema.linked and fk.table != info.name
+        ]
         return tuple(linked) + CHAIN_REFINEMENTS.get(info.name, ())
 
     def _table(self, name: str) -> None:
@@ -1306,12 +1515,18 @@ class _Merge:
                 self._count(name, record_id, "kept")  # nothing new from them
             else:
                 theirs_saw_ours = content_hash(hashed, self._unmap_row(info, mine)) in set(
-                    data.known.get(self.reverse_map.get(record_id, record_id)
-                                   if name == ROOT_TABLE else record_id, ()))
+                    data.known.get(
+                        self.reverse_map.get(record_id, record_id)
+                        if name == ROOT_TABLE
+                        else record_id,
+                        (),
+                    )
+                )
                 choice = None
                 if not theirs_saw_ours:
-                    conflict = self._conflict("changed_both", f"{name}:{record_id}", info, mine,
-                                              row, columns, True)
+                    conflict = self._conflict(
+                        "changed_both", f"{name}:{record_id}", info, mine, row, columns, True
+                    )
                     choice = conflict.choice
                     if choice == MINE:
                         self._remember(name, record_id, digest)
@@ -1329,8 +1544,13 @@ class _Merge:
         if chained:
             self._fresh_history(info, fresh, columns, incoming_ids)
 
-    def _fresh_history(self, info: TableInfo, fresh: list[tuple[dict[str, Any], str]],
-                       columns: Sequence[str], incoming_ids: set[str]) -> None:
+    def _fresh_history(
+        self,
+        info: TableInfo,
+        fresh: list[tuple[dict[str, Any], str]],
+        columns: Sequence[str],
+        incoming_ids: set[str],
+    ) -> None:
         """New history rows, chain by chain: both sides appending since is a conflict."""
         chain_columns = self._chain_columns(info)
         chains: dict[tuple[Any, ...], list[tuple[dict[str, Any], str]]] = defaultdict(list)
@@ -1339,14 +1559,20 @@ class _Merge:
         ours: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
         if chain_columns and chains:
             # Our rows in these chains that the sender does not have, in one query.
-            wanted = {c: sorted({str(v[i]) for v in chains if v[i] is not None})
-                      for i, c in enumerate(chain_columns)}
-            clauses = [f"{_quote(c)} IN (SELECT value FROM json_each(?))"
-                       for c, values in wanted.items() if values]
+            wanted = {
+                c: sorted({str(v[i]) for v in chains if v[i] is not None})
+                for i, c in enumerate(chain_columns)
+            }
+            clauses = [
+                f"{_quote(c)} IN (SELECT value FROM json_each(?))"
+                for c, values in wanted.items()
+                if values
+            ]
             cursor = self.conn.execute(
                 f"SELECT * FROM {_quote(info.name)} WHERE ({' OR '.join(clauses)}) "
                 f"AND id NOT IN (SELECT value FROM json_each(?)) {_order_clause(info)}",
-                [_json_ids(v) for v in wanted.values() if v] + [_json_ids(incoming_ids)])
+                [_json_ids(v) for v in wanted.values() if v] + [_json_ids(incoming_ids)],
+            )
             names = [str(d[0]) for d in cursor.description]
             for found in cursor.fetchall():
                 record = dict(zip(names, found, strict=True))
@@ -1355,8 +1581,9 @@ class _Merge:
             choice: str | None = THEIRS
             if ours.get(values):
                 key = f"{info.name}:chain:" + json.dumps(list(values), ensure_ascii=False)
-                choice = self._conflict("history_both", key, info, ours[values][-1],
-                                        members[-1][0], columns, True).choice
+                choice = self._conflict(
+                    "history_both", key, info, ours[values][-1], members[-1][0], columns, True
+                ).choice
             for row, digest in members:
                 if choice == THEIRS:
                     if not self._add(info, row, columns, digest):
@@ -1376,11 +1603,14 @@ class _Merge:
             raise HandoverError(
                 "This bundle was made by a newer version of SEMH Desktop (database schema "
                 f"{self.bundle.schema_version}; this one has {local_version}). Update SEMH "
-                f"Desktop here, then import it. {NOTHING_IMPORTED}")
+                f"Desktop here, then import it. {NOTHING_IMPORTED}"
+            )
         unknown = [n for n in self.bundle.tables if n not in self.schema.linked]
         for name in unknown:
-            self.problems.append(f"{table_label(name)} records were left out: this database "
-                                 "does not keep them with pupils.")
+            self.problems.append(
+                f"{table_label(name)} records were left out: this database "
+                "does not keep them with pupils."
+            )
         self._match_pupils()
         self._reference()
         order = [n for n in self.schema.linked if n in self.bundle.tables]
@@ -1389,32 +1619,58 @@ class _Merge:
             if self.progress:
                 self.progress(step + 1, len(order))
         report = ImportReport(
-            self.bundle.bundle_id, self.bundle.made_at, self.bundle.sender, self.apply,
-            list(self.outcomes.values()), self.staff_added, self.conflicts, self.problems,
-            self.totals)
+            self.bundle.bundle_id,
+            self.bundle.made_at,
+            self.bundle.sender,
+            self.apply,
+            list(self.outcomes.values()),
+            self.staff_added,
+            self.conflicts,
+            self.problems,
+            self.totals,
+        )
         if self.apply:
             self.conn.executemany(
-                _REMEMBER, [(table, record_id, digest, self.bundle.sender, self.now)
-                 for table, record_id, digest in self.synced])
+                _REMEMBER,
+                [
+                    (table, record_id, digest, self.bundle.sender, self.now)
+                    for table, record_id, digest in self.synced
+                ],
+            )
             t = self.totals
             audit.record(
-                self.store, "import", "handover_bundle", self.bundle.bundle_id,
+                self.store,
+                "import",
+                "handover_bundle",
+                self.bundle.bundle_id,
                 f"{len(report.pupils)} pupils ({report.new_pupils} new, "
                 f"{report.merged_pupils} merged), {t['added']} records added, {t['updated']} "
                 f"updated, {len(report.conflicts)} conflicts ({len(report.undecided)} "
                 f"undecided), {t['declined']} declined, {len(self.problems)} problems, "
-                f"{len(self.staff_added)} staff profiles added")
+                f"{len(self.staff_added)} staff profiles added",
+            )
             for outcome in report.pupils:
                 c = outcome.counts
-                audit.record(self.store, "import", "pupil", outcome.local_id,
-                             f"handover bundle {self.bundle.bundle_id}: {outcome.status}, "
-                             f"{c['added']} added, {c['updated']} updated, "
-                             f"{c['conflicts']} conflicts")
+                audit.record(
+                    self.store,
+                    "import",
+                    "pupil",
+                    outcome.local_id,
+                    f"handover bundle {self.bundle.bundle_id}: {outcome.status}, "
+                    f"{c['added']} added, {c['updated']} updated, "
+                    f"{c['conflicts']} conflicts",
+                )
         return report
 
 
-def _merge(store: Store, bundle: Bundle, choices: dict[str, str] | None, *, apply: bool,
-           progress: Progress | None) -> ImportReport:
+def _merge(
+    store: Store,
+    bundle: Bundle,
+    choices: dict[str, str] | None,
+    *,
+    apply: bool,
+    progress: Progress | None,
+) -> ImportReport:
     for key, choice in (choices or {}).items():
         if choice not in (MINE, THEIRS):
             raise ValidationError(f"Choose keep mine or take theirs for {key}.", field="choice")
@@ -1433,20 +1689,31 @@ def _merge(store: Store, bundle: Bundle, choices: dict[str, str] | None, *, appl
     return report
 
 
-def preview_import(store: Store, bundle: Bundle, choices: dict[str, str] | None = None, *,
-                   progress: Progress | None = None) -> ImportReport:
+def preview_import(
+    store: Store,
+    bundle: Bundle,
+    choices: dict[str, str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Everything the import would do, conflicts included; nothing is kept."""
     return _merge(store, bundle, choices, apply=False, progress=progress)
 
 
-def apply_import(store: Store, bundle: Bundle, choices: dict[str, str] | None = None, *,
-                 progress: Progress | None = None) -> ImportReport:
+def apply_import(
+    store: Store,
+    bundle: Bundle,
+    choices: dict[str, str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ImportReport:
     """Import in one transaction. Conflicts without a choice are left exactly as they are."""
     return _merge(store, bundle, choices, apply=True, progress=progress)
 
 
-def import_bundle(store: Store, path: Path, passphrase: str,
-                  choices: dict[str, str] | None = None) -> ImportReport:
+def import_bundle(
+    store: Store, path: Path, passphrase: str, choices: dict[str, str] | None = None
+) -> ImportReport:
     """Read and apply a bundle file (the command line and scripts)."""
     return apply_import(store, read_bundle(path, passphrase), choices)
 
@@ -1456,20 +1723,45 @@ def describe_value(value: Any, limit: int = 120) -> str:
     if value is None or value == "":
         return "(empty)"
     text = str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def conflict_lines(conflict: Conflict) -> list[tuple[str, str, str]]:
     """(field, mine, theirs) in words for each field that differs."""
-    return [(name.replace("_", " "),
-             *conflict.shown.get(name, (describe_value(conflict.mine.get(name)),
-                                        describe_value(conflict.theirs.get(name)))))
-            for name in conflict.fields]
+    return [
+        (
+            name.replace("_", " "),
+            *conflict.shown.get(
+                name,
+                (
+                    describe_value(conflict.mine.get(name)),
+                    describe_value(conflict.theirs.get(name)),
+                ),
+            ),
+        )
+        for name in conflict.fields
+    ]
 
 
 __all__ = [
-    "Bundle", "Conflict", "DamagedBundle", "ExportPreview", "ExportResult", "HandoverError",
-    "ImportReport", "KdfParams", "PupilOutcome", "WrongBundlePassphrase", "apply_import",
-    "check_passphrase", "conflict_lines", "default_kdf", "discover_schema", "export_bundle",
-    "export_preview", "import_bundle", "preview_import", "read_bundle",
+    "Bundle",
+    "Conflict",
+    "DamagedBundle",
+    "ExportPreview",
+    "ExportResult",
+    "HandoverError",
+    "ImportReport",
+    "KdfParams",
+    "PupilOutcome",
+    "WrongBundlePassphrase",
+    "apply_import",
+    "check_passphrase",
+    "conflict_lines",
+    "default_kdf",
+    "discover_schema",
+    "export_bundle",
+    "export_preview",
+    "import_bundle",
+    "preview_import",
+    "read_bundle",
 ]

@@ -20,7 +20,6 @@ is chosen, field by field (`NOTE_FIELDS`).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import hashlib
@@ -105,7 +104,9 @@ class SummaryOptions:
         if unknown:
             raise ValidationError(
                 f"There is no free-text field called {', '.join(unknown)}. Choose from: "
-                f"{', '.join(NOTE_FIELDS)}.", field="include_notes")
+                f"{', '.join(NOTE_FIELDS)}.",
+                field="include_notes",
+            )
         return frozenset(self.include_notes)
 
     def shows(self, note: str) -> bool:
@@ -152,8 +153,9 @@ def _pseudonym_secret(store: Store) -> bytes:
         return bytes.fromhex(str(row[0]))
     secret = secrets.token_bytes(32)
     with store.atomic():
-        store.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)",
-                           [_SECRET_KEY, secret.hex()])
+        store.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)", [_SECRET_KEY, secret.hex()]
+        )
         audit.record(store, "create", "settings", _SECRET_KEY)
     return secret
 
@@ -178,14 +180,17 @@ def set_contact_details(store: Store, text: str) -> str:
     """Remember the school's contact line (phone, email) printed with the named contact."""
     cleaned = " ".join(text.split())
     if len(cleaned) > 200:
-        raise ValidationError("Keep the contact details under 200 characters.",
-                              field="contact_details")
+        raise ValidationError(
+            "Keep the contact details under 200 characters.", field="contact_details"
+        )
     if cleaned == contact_details(store):
         return cleaned
     with store.atomic():
         store.conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [_CONTACT_KEY, cleaned])
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [_CONTACT_KEY, cleaned],
+        )
         audit.record(store, "change", "settings", _CONTACT_KEY)
     return cleaned
 
@@ -224,8 +229,11 @@ def _pupil_section(store: Store, pupil: Pupil, options: SummaryOptions) -> dict[
         "year_group": pupils.year_group_label(d.year_group),
         "sex": d.sex,
         "sen_provision": {"code": d.sen_provision, "label": pupils.SEN_PROVISION[d.sen_provision]},
-        "primary_need": ({"code": d.primary_need, "label": pupils.PRIMARY_NEEDS[d.primary_need]}
-                         if d.primary_need else None),
+        "primary_need": (
+            {"code": d.primary_need, "label": pupils.PRIMARY_NEEDS[d.primary_need]}
+            if d.primary_need
+            else None
+        ),
         "vulnerability": {
             "pupil_premium": d.pupil_premium,
             "social_care": d.social_care or None,
@@ -239,8 +247,9 @@ def _pupil_section(store: Store, pupil: Pupil, options: SummaryOptions) -> dict[
     }
 
 
-def _graduated_response(store: Store, pupil: Pupil, options: SummaryOptions
-                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _graduated_response(
+    store: Store, pupil: Pupil, options: SummaryOptions
+) -> tuple[dict[str, Any], dict[str, Any]]:
     record = graduated_response.load(store, pupil.id)
     current = record.current
     readiness = record.readiness
@@ -268,36 +277,48 @@ def _graduated_response(store: Store, pupil: Pupil, options: SummaryOptions
             answer = record.answers.get(item.id)
             if answer is None or answer.status == "not_yet":
                 continue
-            tried.append({
-                "phase": progress_line.phase.name,
-                "item": item.text,
-                "status": answer.status,
-                "status_label": answer.status_label,
-                "date": _iso(answer.answered_on),
-                "by": answer.staff_name or None,
-                "evidence": _text(options, "checklist_evidence", answer.evidence),
-            })
-    history = [{
-        "date": change.changed_on.isoformat(),
-        "from": change.from_phase_name,
-        "to": change.to_phase_name,
-        "decided_by": change.decided_by_label,
-        "reason": _text(options, "phase_reasons", change.reason),
-    } for change in record.history]
+            tried.append(
+                {
+                    "phase": progress_line.phase.name,
+                    "item": item.text,
+                    "status": answer.status,
+                    "status_label": answer.status_label,
+                    "date": _iso(answer.answered_on),
+                    "by": answer.staff_name or None,
+                    "evidence": _text(options, "checklist_evidence", answer.evidence),
+                }
+            )
+    history = [
+        {
+            "date": change.changed_on.isoformat(),
+            "from": change.from_phase_name,
+            "to": change.to_phase_name,
+            "decided_by": change.decided_by_label,
+            "reason": _text(options, "phase_reasons", change.reason),
+        }
+        for change in record.history
+    ]
     cycles = []
     for number, cycle in enumerate(record.cycles, start=1):
         d = cycle.details
-        notes = ({name: d.notes_of(name) for name, _ in apdr.STAGES}
-                 if options.shows("apdr_notes") else None)
-        cycles.append({
-            "number": number,
-            "stage": cycle.stage,
-            "reviewed": cycle.reviewed,
-            "assess_on": _iso(d.assess_on), "plan_on": _iso(d.plan_on),
-            "do_on": _iso(d.do_on), "review_on": _iso(d.review_on),
-            "notes": notes,
-            "outcome": _text(options, "apdr_notes", d.outcome),
-        })
+        notes = (
+            {name: d.notes_of(name) for name, _ in apdr.STAGES}
+            if options.shows("apdr_notes")
+            else None
+        )
+        cycles.append(
+            {
+                "number": number,
+                "stage": cycle.stage,
+                "reviewed": cycle.reviewed,
+                "assess_on": _iso(d.assess_on),
+                "plan_on": _iso(d.plan_on),
+                "do_on": _iso(d.do_on),
+                "review_on": _iso(d.review_on),
+                "notes": notes,
+                "outcome": _text(options, "apdr_notes", d.outcome),
+            }
+        )
     section = {
         "checklist_template": record.template.label,
         "current_phase": phase,
@@ -313,36 +334,55 @@ def _graduated_response(store: Store, pupil: Pupil, options: SummaryOptions
     return section, apdr_section
 
 
-def _score_points(store: Store, *, target_id: str | None = None,
-                  aim_id: str | None = None) -> list[dict[str, Any]]:
-    return [{"point": r.point.point, "label": r.point.label, "held_on": r.held_on.isoformat(),
-             "score": r.score}
-            for r in scaling.score_history(store, target_id=target_id, aim_id=aim_id)
-            if r.counts]
+def _score_points(
+    store: Store, *, target_id: str | None = None, aim_id: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "point": r.point.point,
+            "label": r.point.label,
+            "held_on": r.held_on.isoformat(),
+            "score": r.score,
+        }
+        for r in scaling.score_history(store, target_id=target_id, aim_id=aim_id)
+        if r.counts
+    ]
 
 
-def _sustainability(store: Store, case_id: str, options: SummaryOptions
-                    ) -> dict[str, Any] | None:
+def _sustainability(store: Store, case_id: str, options: SummaryOptions) -> dict[str, Any] | None:
     plan = sustainability
-    actions = [{
-        "action": _text(options, "sustainability", a.details.action),
-        "who": _text(options, "sustainability", a.details.who),
-        "how_often": a.details.how_often,
-        "until": _iso(a.details.until_date),
-    } for a in plan.actions_for_case(store, case_id)]
-    signposting = [{
-        "service": s.details.service,
-        "contact": s.details.contact,
-        "note": s.details.note,
-    } for s in plan.signposts_for_case(store, case_id)] if options.shows("signposting") else None
-    follow_ups = [{
-        "number": f.number,
-        "scheduled_on": f.scheduled_on.isoformat(),
-        "observation_on": f.observation_on.isoformat(),
-        "held_on": _iso(f.held_on),
-        "observation_note": _text(options, "follow_ups", f.observation_note),
-        "outcome": _text(options, "follow_ups", f.outcome),
-    } for f in plan.follow_ups_for_case(store, case_id)]
+    actions = [
+        {
+            "action": _text(options, "sustainability", a.details.action),
+            "who": _text(options, "sustainability", a.details.who),
+            "how_often": a.details.how_often,
+            "until": _iso(a.details.until_date),
+        }
+        for a in plan.actions_for_case(store, case_id)
+    ]
+    signposting = (
+        [
+            {
+                "service": s.details.service,
+                "contact": s.details.contact,
+                "note": s.details.note,
+            }
+            for s in plan.signposts_for_case(store, case_id)
+        ]
+        if options.shows("signposting")
+        else None
+    )
+    follow_ups = [
+        {
+            "number": f.number,
+            "scheduled_on": f.scheduled_on.isoformat(),
+            "observation_on": f.observation_on.isoformat(),
+            "held_on": _iso(f.held_on),
+            "observation_note": _text(options, "follow_ups", f.observation_note),
+            "outcome": _text(options, "follow_ups", f.outcome),
+        }
+        for f in plan.follow_ups_for_case(store, case_id)
+    ]
     if not actions and not follow_ups and not signposting:
         return None
     return {"actions": actions, "signposting": signposting, "follow_ups": follow_ups}
@@ -352,17 +392,19 @@ def _windows(store: Store, case_id: str) -> list[dict[str, Any]] | None:
     result = []
     for key, figures in support_windows.windows_for_case(store, case_id).items():
         start, end = figures.attendance_start, figures.attendance_end
-        result.append({
-            "key": key,
-            "label": figures.window.label,
-            "first": figures.window.first.isoformat(),
-            "last": figures.window.last.isoformat(),
-            "complete": figures.window.complete,
-            "suspensions": figures.incidents,
-            "suspension_days": figures.days,
-            "attendance_start": round(start.percent, 1) if start else None,
-            "attendance_end": round(end.percent, 1) if end else None,
-        })
+        result.append(
+            {
+                "key": key,
+                "label": figures.window.label,
+                "first": figures.window.first.isoformat(),
+                "last": figures.window.last.isoformat(),
+                "complete": figures.window.complete,
+                "suspensions": figures.incidents,
+                "suspension_days": figures.days,
+                "attendance_start": round(start.percent, 1) if start else None,
+                "attendance_end": round(end.percent, 1) if end else None,
+            }
+        )
     return result
 
 
@@ -373,46 +415,64 @@ def _case(store: Store, case: cases.Case, options: SummaryOptions) -> dict[str, 
     for target in targets.targets_for_case(store, case.id):
         line = items.get(("target", target.id))
         wording = target.wording
-        target_rows.append({
-            "position": target.position,
-            "kind": target.kind,
-            "kind_label": target.kind_label,
-            "text": _text(options, "targets", wording.target_text),
-            "actions": ({"school": wording.school_actions, "family": wording.family_actions,
-                         "pupil": wording.pupil_actions, "strengths": wording.strengths,
-                         "rewards": wording.rewards, "responsible": wording.responsible}
-                        if options.shows("targets") else None),
-            "scale": case.scale.label,
-            "baseline": line.baseline if line else None,
-            "mid": line.mid if line else None,
-            "final": line.final if line else None,
-            "change": line.change if line else None,
-            "scores": _score_points(store, target_id=target.id),
-        })
+        target_rows.append(
+            {
+                "position": target.position,
+                "kind": target.kind,
+                "kind_label": target.kind_label,
+                "text": _text(options, "targets", wording.target_text),
+                "actions": (
+                    {
+                        "school": wording.school_actions,
+                        "family": wording.family_actions,
+                        "pupil": wording.pupil_actions,
+                        "strengths": wording.strengths,
+                        "rewards": wording.rewards,
+                        "responsible": wording.responsible,
+                    }
+                    if options.shows("targets")
+                    else None
+                ),
+                "scale": case.scale.label,
+                "baseline": line.baseline if line else None,
+                "mid": line.mid if line else None,
+                "final": line.final if line else None,
+                "change": line.change if line else None,
+                "scores": _score_points(store, target_id=target.id),
+            }
+        )
     aim_rows = []
     for aim in case_aims.aims_for_case(store, case.id):
         line = items.get(("aim", aim.id))
         shown = aim.aim if aim.suggested or options.shows("custom_aims") else None
-        aim_rows.append({
-            "position": aim.position,
-            "text": shown,
-            "suggested": aim.suggested is not None,
-            "baseline": line.baseline if line else None,
-            "final": line.final if line else None,
-            "change": line.change if line else None,
-            "scores": _score_points(store, aim_id=aim.id),
-        })
-    reviews = [{
-        "point": review.point.point,
-        "label": review.point.label,
-        "held_on": review.held_on.isoformat(),
-        "present": [person.person.role_label for person in review.people],
-        "notes": _text(options, "review_notes", review.notes),
-    } for review in scaling.reviews_for_case(store, case.id)]
-    network = [{
-        "role": member.role,
-        "name": member.name if options.shows("network") else None,
-    } for member in cases.network(store, case.id)]
+        aim_rows.append(
+            {
+                "position": aim.position,
+                "text": shown,
+                "suggested": aim.suggested is not None,
+                "baseline": line.baseline if line else None,
+                "final": line.final if line else None,
+                "change": line.change if line else None,
+                "scores": _score_points(store, aim_id=aim.id),
+            }
+        )
+    reviews = [
+        {
+            "point": review.point.point,
+            "label": review.point.label,
+            "held_on": review.held_on.isoformat(),
+            "present": [person.person.role_label for person in review.people],
+            "notes": _text(options, "review_notes", review.notes),
+        }
+        for review in scaling.reviews_for_case(store, case.id)
+    ]
+    network = [
+        {
+            "role": member.role,
+            "name": member.name if options.shows("network") else None,
+        }
+        for member in cases.network(store, case.id)
+    ]
     d = case.details
     return {
         "plan_type": case.plan.key,
@@ -430,9 +490,15 @@ def _case(store: Store, case: cases.Case, options: SummaryOptions) -> dict[str, 
         "mid_review": case.mid_review.isoformat(),
         "final_review": case.final_review.isoformat(),
         "closed_on": _iso(closure.closed_on) if closure else None,
-        "closure_reason": ((closure.reason_label if options.shows("closure") or
-                            closure.reason != "other" else "Other")
-                           if closure else None),
+        "closure_reason": (
+            (
+                closure.reason_label
+                if options.shows("closure") or closure.reason != "other"
+                else "Other"
+            )
+            if closure
+            else None
+        ),
         "closing_attendees": _text(options, "closure", closure.attendees) if closure else None,
         "network": network,
         "targets": target_rows,
@@ -445,11 +511,20 @@ def _case(store: Store, case: cases.Case, options: SummaryOptions) -> dict[str, 
 
 def _attendance(store: Store, pupil_id: str, options: SummaryOptions) -> dict[str, Any] | None:
     snapshots = attendance.attendance_for_pupil(store, pupil_id)
-    points = [{"as_of": s.as_of.isoformat(), "percent": round(s.percent, 1),
-               "persistent_absence": s.persistent_absence,
-               "note": _text(options, "attendance_notes", s.note)} for s in snapshots]
-    return {"latest": points[-1] if points else None, "snapshots": points,
-            "persistent_absence_below": attendance.PERSISTENT_ABSENCE_BELOW}
+    points = [
+        {
+            "as_of": s.as_of.isoformat(),
+            "percent": round(s.percent, 1),
+            "persistent_absence": s.persistent_absence,
+            "note": _text(options, "attendance_notes", s.note),
+        }
+        for s in snapshots
+    ]
+    return {
+        "latest": points[-1] if points else None,
+        "snapshots": points,
+        "persistent_absence_below": attendance.PERSISTENT_ABSENCE_BELOW,
+    }
 
 
 def _suspensions(store: Store, pupil_id: str, options: SummaryOptions) -> dict[str, Any] | None:
@@ -463,13 +538,24 @@ def _suspensions(store: Store, pupil_id: str, options: SummaryOptions) -> dict[s
     return {
         "academic_year": year,
         "this_year": {"count": len(this_year), "days": sum(s.half_days for s in this_year) / 2},
-        "all": [{"start_date": s.start_date.isoformat(), "days": s.days,
-                 "reason": s.reason_label, "note": _text(options, "suspension_notes", s.note)}
-                for s in found],
-        "permanent_exclusions": [{"date": e.exclusion_date.isoformat(), "reason": e.reason_label,
-                                  "outcome": e.outcome_label,
-                                  "note": _text(options, "suspension_notes", e.note)}
-                                 for e in exclusions],
+        "all": [
+            {
+                "start_date": s.start_date.isoformat(),
+                "days": s.days,
+                "reason": s.reason_label,
+                "note": _text(options, "suspension_notes", s.note),
+            }
+            for s in found
+        ],
+        "permanent_exclusions": [
+            {
+                "date": e.exclusion_date.isoformat(),
+                "reason": e.reason_label,
+                "outcome": e.outcome_label,
+                "note": _text(options, "suspension_notes", e.note),
+            }
+            for e in exclusions
+        ],
     }
 
 
@@ -480,8 +566,11 @@ def _contact(store: Store, options: SummaryOptions) -> dict[str, Any] | None:
         person = staff.get_staff(store, store.staff_id)
     except NotFound:
         return None
-    return {"name": person.name, "role": person.role_label,
-            "details": options.contact_details or contact_details(store) or None}
+    return {
+        "name": person.name,
+        "role": person.role_label,
+        "details": options.contact_details or contact_details(store) or None,
+    }
 
 
 def build_summary(store: Store, pupil_id: str, options: SummaryOptions) -> dict[str, Any]:
@@ -494,8 +583,11 @@ def build_summary(store: Store, pupil_id: str, options: SummaryOptions) -> dict[
     current_plan = None
     if closed:
         latest = max(closed, key=lambda p: p["closed_on"] or "")
-        current_plan = {"plan_label": latest["plan_label"], "closed_on": latest["closed_on"],
-                        **latest["sustainability_plan"]}
+        current_plan = {
+            "plan_label": latest["plan_label"],
+            "closed_on": latest["closed_on"],
+            **latest["sustainability_plan"],
+        }
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -546,12 +638,19 @@ def _plan_story(plan: dict[str, Any]) -> list[Flowable]:
     st = documents.styles()
     width = documents.content_width()
     status = "open" if plan["status"] == "open" else f"closed {_d(plan['closed_on'])}"
-    story: list[Flowable] = [Paragraph(documents.escape(
-        f"{plan['plan_label']} from {_d(plan['start_date'])} ({status})"), st["h3"])]
+    story: list[Flowable] = [
+        Paragraph(
+            documents.escape(f"{plan['plan_label']} from {_d(plan['start_date'])} ({status})"),
+            st["h3"],
+        )
+    ]
     pairs = [
         ("Referral", f"{_d(plan['referral_date'])}, {plan['referral_route']}"),
-        ("Length", f"{plan['length_weeks']} weeks; mid-point {_d(plan['mid_review'])}, final "
-                   f"{_d(plan['final_review'])}"),
+        (
+            "Length",
+            f"{plan['length_weeks']} weeks; mid-point {_d(plan['mid_review'])}, final "
+            f"{_d(plan['final_review'])}",
+        ),
         ("Worker", plan["worker"] or "—"),
     ]
     if plan["referral_reason"] is not None:
@@ -566,34 +665,63 @@ def _plan_story(plan: dict[str, Any]) -> list[Flowable]:
         rows = [["Target", "Kind", "Baseline", "Mid", "Final", "Change", "Scores over time"]]
         for t in plan["targets"]:
             text = t["text"] if t["text"] is not None else f"Target {t['position']}"
-            rows.append([text, t["kind_label"], _n(t["baseline"]), _n(t["mid"]), _n(t["final"]),
-                         _change(t["change"]), _score_trail(t["scores"])])
+            rows.append(
+                [
+                    text,
+                    t["kind_label"],
+                    _n(t["baseline"]),
+                    _n(t["mid"]),
+                    _n(t["final"]),
+                    _change(t["change"]),
+                    _score_trail(t["scores"]),
+                ]
+            )
         story.append(Spacer(1, 4))
-        story.append(documents.table(rows, [width * s for s in
-                                            (0.2, 0.13, 0.13, 0.07, 0.09, 0.11, 0.27)]))
+        story.append(
+            documents.table(rows, [width * s for s in (0.2, 0.13, 0.13, 0.07, 0.09, 0.11, 0.27)])
+        )
     if plan["case_aims"]:
         rows = [["Case aim", "Baseline", "Final", "Change", "Scores over time"]]
         for a in plan["case_aims"]:
-            rows.append([a["text"] if a["text"] is not None else f"Aim {a['position']}",
-                         _n(a["baseline"]), _n(a["final"]), _change(a["change"]),
-                         _score_trail(a["scores"])])
+            rows.append(
+                [
+                    a["text"] if a["text"] is not None else f"Aim {a['position']}",
+                    _n(a["baseline"]),
+                    _n(a["final"]),
+                    _change(a["change"]),
+                    _score_trail(a["scores"]),
+                ]
+            )
         story.append(Spacer(1, 4))
         story.append(documents.table(rows, [width * s for s in (0.3, 0.13, 0.09, 0.11, 0.37)]))
     notes = [r for r in plan["reviews"] if r["notes"]]
     if notes:
         story.append(Spacer(1, 4))
-        story.append(documents.table(
-            [["Scoring point", "Notes"]] + [[f"{r['label']} {_d(r['held_on'])}", r["notes"]]
-                                            for r in notes], [width * 0.3, width * 0.7]))
+        story.append(
+            documents.table(
+                [["Scoring point", "Notes"]]
+                + [[f"{r['label']} {_d(r['held_on'])}", r["notes"]] for r in notes],
+                [width * 0.3, width * 0.7],
+            )
+        )
     if plan["windows"]:
         rows = [["Window", "Dates", "Suspensions", "Days", "Attendance start", "Attendance end"]]
         for w in plan["windows"]:
             dates = f"{_d(w['first'])} – {_d(w['last'])}" + ("" if w["complete"] else " (so far)")
-            rows.append([w["label"], dates, str(w["suspensions"]), f"{w['suspension_days']:g}",
-                         _pct(w["attendance_start"]), _pct(w["attendance_end"])])
+            rows.append(
+                [
+                    w["label"],
+                    dates,
+                    str(w["suspensions"]),
+                    f"{w['suspension_days']:g}",
+                    _pct(w["attendance_start"]),
+                    _pct(w["attendance_end"]),
+                ]
+            )
         story.append(Spacer(1, 4))
-        story.append(documents.table(rows, [width * s for s in
-                                            (0.2, 0.22, 0.17, 0.09, 0.16, 0.16)]))
+        story.append(
+            documents.table(rows, [width * s for s in (0.2, 0.22, 0.17, 0.09, 0.16, 0.16)])
+        )
     return story
 
 
@@ -608,26 +736,45 @@ def _pct(value: float | None) -> str:
 def _sustainability_story(plan: dict[str, Any]) -> list[Flowable]:
     st = documents.styles()
     width = documents.content_width()
-    story: list[Flowable] = [Paragraph(documents.escape(
-        f"From the {plan['plan_label']} closed on {_d(plan['closed_on'])}"), st["body"])]
+    story: list[Flowable] = [
+        Paragraph(
+            documents.escape(f"From the {plan['plan_label']} closed on {_d(plan['closed_on'])}"),
+            st["body"],
+        )
+    ]
     if plan["actions"]:
         rows = [["What school will keep doing", "Who", "How often", "Until"]]
         for a in plan["actions"]:
-            rows.append([a["action"] if a["action"] is not None else "(wording left out)",
-                         a["who"] if a["who"] is not None else "", a["how_often"],
-                         _d(a["until"]) or "No end date"])
+            rows.append(
+                [
+                    a["action"] if a["action"] is not None else "(wording left out)",
+                    a["who"] if a["who"] is not None else "",
+                    a["how_often"],
+                    _d(a["until"]) or "No end date",
+                ]
+            )
         story.append(documents.table(rows, [width * s for s in (0.45, 0.2, 0.2, 0.15)]))
     if plan["signposting"]:
         story.append(Spacer(1, 4))
-        story.append(documents.table(
-            [["Signposting", "Contact", "Note"]]
-            + [[s["service"], s["contact"], s["note"]] for s in plan["signposting"]],
-            [width * 0.3, width * 0.3, width * 0.4]))
+        story.append(
+            documents.table(
+                [["Signposting", "Contact", "Note"]]
+                + [[s["service"], s["contact"], s["note"]] for s in plan["signposting"]],
+                [width * 0.3, width * 0.3, width * 0.4],
+            )
+        )
     if plan["follow_ups"]:
         rows = [["Follow-up", "Observation", "Meeting", "Held", "Outcome"]]
         for f in plan["follow_ups"]:
-            rows.append([str(f["number"]), _d(f["observation_on"]), _d(f["scheduled_on"]),
-                         _d(f["held_on"]) or "Not yet", f["outcome"] or ""])
+            rows.append(
+                [
+                    str(f["number"]),
+                    _d(f["observation_on"]),
+                    _d(f["scheduled_on"]),
+                    _d(f["held_on"]) or "Not yet",
+                    f["outcome"] or "",
+                ]
+            )
         story.append(Spacer(1, 4))
         story.append(documents.table(rows, [width * s for s in (0.14, 0.17, 0.17, 0.14, 0.38)]))
     return story
@@ -641,29 +788,43 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
     who = p["name"] if p["name"] else f"{p['initials']} · {p['pseudonym']}"
     story: list[Flowable] = [
         Paragraph(TITLE, st["title"]),
-        Paragraph(documents.escape(f"{who} · {p['year_group']} · produced "
-                                   f"{_d(summary['produced_on'])}"), st["body"]),
+        Paragraph(
+            documents.escape(f"{who} · {p['year_group']} · produced {_d(summary['produced_on'])}"),
+            st["body"],
+        ),
     ]
     if summary["pseudonymised"]:
-        left_out = [NOTE_FIELDS[k].split(",")[0].split(" (")[0]
-                    for k in summary["free_text_left_out"]]
-        text = ("Pseudonymised: name, UPN and date of birth are left out."
-                + (f" Free-text notes left out: {'; '.join(left_out)}." if left_out else ""))
+        left_out = [
+            NOTE_FIELDS[k].split(",")[0].split(" (")[0] for k in summary["free_text_left_out"]
+        ]
+        text = "Pseudonymised: name, UPN and date of birth are left out." + (
+            f" Free-text notes left out: {'; '.join(left_out)}." if left_out else ""
+        )
         story.append(Paragraph(documents.escape(text), st["small"]))
     contact = summary["school_contact"]
     story.append(Paragraph("Pupil and school contact", st["h2"]))
     pairs = []
     if p["name"]:
-        pairs += [("Name", p["name"]), ("Legal name", p["legal_name"]), ("UPN", p["upn"]),
-                  ("Date of birth", _d(p["date_of_birth"]))]
+        pairs += [
+            ("Name", p["name"]),
+            ("Legal name", p["legal_name"]),
+            ("UPN", p["upn"]),
+            ("Date of birth", _d(p["date_of_birth"])),
+        ]
     else:
         pairs += [("Initials", p["initials"]), ("Pseudonymous code", p["pseudonym"])]
     v = p["vulnerability"]
-    flags = [label for key, label in (("pupil_premium", "Pupil Premium"),
-                                      ("young_carer", "Young carer"), ("eal", "EAL"),
-                                      ("at_risk_of_permanent_exclusion",
-                                       "At risk of permanent exclusion"),
-                                      ("ehcp", "EHCP")) if v[key]]
+    flags = [
+        label
+        for key, label in (
+            ("pupil_premium", "Pupil Premium"),
+            ("young_carer", "Young carer"),
+            ("eal", "EAL"),
+            ("at_risk_of_permanent_exclusion", "At risk of permanent exclusion"),
+            ("ehcp", "EHCP"),
+        )
+        if v[key]
+    ]
     if v["social_care"]:
         flags.insert(0, f"Social care: {v['social_care_label']}")
     pairs += [
@@ -685,22 +846,30 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
     if phase is None:
         story.append(Paragraph("No phase has been recorded yet.", st["body"]))
     else:
-        pairs = [("Current phase", phase["name"]), ("Since", _d(phase["since"])),
-                 ("Decided by", phase["decided_by"])]
+        pairs = [
+            ("Current phase", phase["name"]),
+            ("Since", _d(phase["since"])),
+            ("Decided by", phase["decided_by"]),
+        ]
         if phase["reason"] is not None:
             pairs.append(("Reason", phase["reason"]))
         checklist = gr["checklist"]
         if checklist:
-            pairs.append(("Checklist for this phase",
-                          f"{checklist['done']} of {checklist['applicable']} done"))
+            pairs.append(
+                (
+                    "Checklist for this phase",
+                    f"{checklist['done']} of {checklist['applicable']} done",
+                )
+            )
             if checklist["not_done"]:
                 pairs.append(("Not yet done", "\n".join(f"• {t}" for t in checklist["not_done"])))
         story.append(documents.key_values(pairs))
     if gr["tried"]:
         story.append(Paragraph("What has been tried", st["h3"]))
         show_evidence = any(t["evidence"] is not None for t in gr["tried"])
-        header = ["Phase", "Checklist item", "Status", "Date"] + (["Evidence"] if show_evidence
-                                                                 else [])
+        header = ["Phase", "Checklist item", "Status", "Date"] + (
+            ["Evidence"] if show_evidence else []
+        )
         shares = (0.15, 0.35, 0.12, 0.13, 0.25) if show_evidence else (0.2, 0.5, 0.15, 0.15)
         rows = [header]
         for t in gr["tried"]:
@@ -726,17 +895,27 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
     story.append(Paragraph(documents.escape(a["summary"]), st["body"]))
     if a["cycles"]:
         show_outcome = any(c["outcome"] is not None for c in a["cycles"])
-        rows = [["Cycle", "Stage", "Assess", "Plan", "Do", "Review"]
-                + (["Outcome"] if show_outcome else [])]
+        rows = [
+            ["Cycle", "Stage", "Assess", "Plan", "Do", "Review"]
+            + (["Outcome"] if show_outcome else [])
+        ]
         for c in a["cycles"]:
-            row = [str(c["number"]), c["stage"], _d(c["assess_on"]), _d(c["plan_on"]),
-                   _d(c["do_on"]), _d(c["review_on"])]
+            row = [
+                str(c["number"]),
+                c["stage"],
+                _d(c["assess_on"]),
+                _d(c["plan_on"]),
+                _d(c["do_on"]),
+                _d(c["review_on"]),
+            ]
             if show_outcome:
                 row.append(c["outcome"] or "")
             rows.append(row)
-        cycle_shares: tuple[float, ...] = ((0.07, 0.13, 0.13, 0.13, 0.13, 0.13, 0.28)
-                                           if show_outcome
-                                           else (0.1, 0.2, 0.175, 0.175, 0.175, 0.175))
+        cycle_shares: tuple[float, ...] = (
+            (0.07, 0.13, 0.13, 0.13, 0.13, 0.13, 0.28)
+            if show_outcome
+            else (0.1, 0.2, 0.175, 0.175, 0.175, 0.175)
+        )
         story.append(documents.table(rows, [width * s for s in cycle_shares]))
 
     story.append(Paragraph("Plans, targets and case aims", st["h2"]))
@@ -752,28 +931,47 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
     pairs = []
     if attendance is not None:
         latest = attendance["latest"]
-        pairs.append(("Latest attendance",
-                      f"{_pct(latest['percent'])} on {_d(latest['as_of'])}"
-                      + (" (persistent absence)" if latest["persistent_absence"] else "")
-                      if latest else "No figures recorded"))
+        pairs.append(
+            (
+                "Latest attendance",
+                f"{_pct(latest['percent'])} on {_d(latest['as_of'])}"
+                + (" (persistent absence)" if latest["persistent_absence"] else "")
+                if latest
+                else "No figures recorded",
+            )
+        )
     if suspensions is not None:
         year = suspensions["this_year"]
-        pairs.append((f"Suspensions {suspensions['academic_year']}",
-                      f"{year['count']} ({_days(year['days'])})"))
+        pairs.append(
+            (
+                f"Suspensions {suspensions['academic_year']}",
+                f"{year['count']} ({_days(year['days'])})",
+            )
+        )
         if suspensions["all"]:
-            pairs.append(("All suspensions", "\n".join(
-                f"{_d(s['start_date'])}: {_days(s['days'])}, {s['reason']}"
-                + (f" ({s['note']})" if s["note"] else "") for s in suspensions["all"])))
+            pairs.append(
+                (
+                    "All suspensions",
+                    "\n".join(
+                        f"{_d(s['start_date'])}: {_days(s['days'])}, {s['reason']}"
+                        + (f" ({s['note']})" if s["note"] else "")
+                        for s in suspensions["all"]
+                    ),
+                )
+            )
         for e in suspensions["permanent_exclusions"]:
-            pairs.append(("Permanent exclusion",
-                          f"{_d(e['date'])}: {e['reason']}, {e['outcome'].lower()}"))
+            pairs.append(
+                ("Permanent exclusion", f"{_d(e['date'])}: {e['reason']}, {e['outcome'].lower()}")
+            )
     if pairs:
         story.append(documents.key_values(pairs))
     else:
-        story.append(Paragraph("Attendance and suspensions are not recorded in this version.",
-                               st["body"]))
-    story.append(Paragraph("The windows around each plan are shown with the plan above.",
-                           st["small"]))
+        story.append(
+            Paragraph("Attendance and suspensions are not recorded in this version.", st["body"])
+        )
+    story.append(
+        Paragraph("The windows around each plan are shown with the plan above.", st["small"])
+    )
 
     story.append(Paragraph("Current sustainability plan", st["h2"]))
     if summary["sustainability_plan"]:
@@ -786,7 +984,7 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
 # --- writing files ---------------------------------------------------------------------------
 
 
-def _check_out(path: Path) -> Path:
+def check_out(path: Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValidationError("The summary file must end in .pdf or .json.", field="out")
@@ -795,23 +993,31 @@ def _check_out(path: Path) -> Path:
 
 def write_summary(store: Store, pupil_id: str, path: Path, options: SummaryOptions) -> Path:
     """Write the summary (format from the extension) and audit the export."""
-    path = _check_out(path)
+    path = check_out(path)
     summary = build_summary(store, pupil_id, options)
     initials = summary["pupil"]["initials"]
     try:
         if path.suffix.lower() == ".pdf":
-            documents.write_pdf(path, summary_story(summary), title=TITLE, initials=initials,
-                                produced_on=store.clock.today())
+            documents.write_pdf(
+                path,
+                summary_story(summary),
+                title=TITLE,
+                initials=initials,
+                produced_on=store.clock.today(),
+            )
         else:
-            path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
     except OSError as exc:
-        raise ValidationError(f"The summary could not be written: {exc.strerror or exc}.",
-                              field="out") from None
+        raise ValidationError(
+            f"The summary could not be written: {exc.strerror or exc}.", field="out"
+        ) from None
     kind = "pseudonymised" if options.pseudonymise else "named"
     notes = len(options.notes())
-    documents.record_export(store, "pupil", pupil_id,
-                            f"outreach summary, {kind}, {notes} free-text fields", path)
+    documents.record_export(
+        store, "pupil", pupil_id, f"outreach summary, {kind}, {notes} free-text fields", path
+    )
     return path
 
 
@@ -827,10 +1033,16 @@ class CohortResult:
     failed: list[str] = field(default_factory=list)  # plain messages
 
 
-def write_summaries(store: Store, pupil_ids: Sequence[str], folder: Path, suffix: str,
-                    options: SummaryOptions, *,
-                    progress_callback: Callable[[int, int], None] | None = None,
-                    cancelled: Callable[[], bool] | None = None) -> CohortResult:
+def write_summaries(
+    store: Store,
+    pupil_ids: Sequence[str],
+    folder: Path,
+    suffix: str,
+    options: SummaryOptions,
+    *,
+    progress_callback: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> CohortResult:
     """One summary file per pupil in `folder` (a cohort export); each audited."""
     folder = Path(folder)
     if suffix not in FORMATS:
@@ -842,42 +1054,13 @@ def write_summaries(store: Store, pupil_ids: Sequence[str], folder: Path, suffix
         if cancelled and cancelled():
             break
         try:
-            result.written.append(write_summary(
-                store, pupil_id, folder / summary_file_name(store, pupil_id, suffix), options))
+            result.written.append(
+                write_summary(
+                    store, pupil_id, folder / summary_file_name(store, pupil_id, suffix), options
+                )
+            )
         except SemhError as exc:
             result.failed.append(exc.message)
         if progress_callback:
             progress_callback(number, len(pupil_ids))
     return result
-
-
-# --- command line ----------------------------------------------------------------------------
-
-
-def summary_options(parser: argparse.ArgumentParser) -> None:
-    from semh_desktop.cli.main import add_pupil_document_options  # noqa: PLC0415 - cli imports this module
-
-    add_pupil_document_options(parser)
-    parser.add_argument("--pseudonymise", action="store_true",
-                        help="initials and a pseudonymous code instead of the name; no UPN or "
-                             "date of birth; free-text notes only if named in --include-notes")
-    parser.add_argument("--include-notes", metavar="FIELD,...", default=None,
-                        help="free-text fields to include: " + ", ".join(NOTE_FIELDS))
-
-
-def cmd_summary(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
-    notes = parse_note_fields(args.include_notes) if args.include_notes is not None else None
-    options = SummaryOptions(pseudonymise=args.pseudonymise, include_notes=notes)
-    options.notes()
-    _check_out(args.out)
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = write_summary(store, pupil.id, args.out, options)
-    finally:
-        store.close()
-    kind = "pseudonymised " if options.pseudonymise else ""
-    print(f"Wrote the {kind}outreach summary to {written}.")
-    return 0

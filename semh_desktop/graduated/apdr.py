@@ -9,7 +9,6 @@ Each save of a cycle appends a revision, so earlier versions of the notes stay o
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -87,8 +86,10 @@ def check_details(details: ApdrDetails, today: dt.date) -> dict[str, str]:
         if day is None:
             continue
         if previous is not None and day < previous[1]:
-            errors.setdefault(f"{name}_on", f"The {label.lower()} date cannot be before the "
-                                            f"{previous[0].lower()} date.")
+            errors.setdefault(
+                f"{name}_on",
+                f"The {label.lower()} date cannot be before the {previous[0].lower()} date.",
+            )
         previous = (label, day)
     for later, earlier in (("plan", "assess"), ("do", "plan"), ("review", "do")):
         if details.date_of(later) is not None and details.date_of(earlier) is None:
@@ -127,11 +128,15 @@ def _validate(store: Store, details: ApdrDetails) -> None:
 
 
 def _insert_revision(store: Store, cycle_id: str, details: ApdrDetails) -> None:
-    store.db.table("apdr_cycle_revisions").insert({
-        "id": new_id(), "cycle_id": cycle_id, **_clean(details),
-        "recorded_by": store.staff_id,
-        "recorded_at": store.clock.now().isoformat(timespec="seconds"),
-    })
+    store.db.table("apdr_cycle_revisions").insert(
+        {
+            "id": new_id(),
+            "cycle_id": cycle_id,
+            **_clean(details),
+            "recorded_by": store.staff_id,
+            "recorded_at": store.clock.now().isoformat(timespec="seconds"),
+        }
+    )
 
 
 def add_cycle(store: Store, pupil_id: str, details: ApdrDetails) -> ApdrCycle:
@@ -139,15 +144,19 @@ def add_cycle(store: Store, pupil_id: str, details: ApdrDetails) -> ApdrCycle:
     _validate(store, details)
     cycle_id = new_id()
     with store.atomic():
-        store.db.table("apdr_cycles").insert({
-            "id": cycle_id, "pupil_id": pupil_id,
-            "created_at": store.clock.now().isoformat(timespec="seconds"),
-            "created_by": store.staff_id,
-        })
+        store.db.table("apdr_cycles").insert(
+            {
+                "id": cycle_id,
+                "pupil_id": pupil_id,
+                "created_at": store.clock.now().isoformat(timespec="seconds"),
+                "created_by": store.staff_id,
+            }
+        )
         _insert_revision(store, cycle_id, details)
         filled = [name for name, value in _clean(details).items() if value]
-        audit.record(store, "create", "apdr_cycle", cycle_id,
-                     f"pupil {pupil_id}: " + ", ".join(filled))
+        audit.record(
+            store, "create", "apdr_cycle", cycle_id, f"pupil {pupil_id}: " + ", ".join(filled)
+        )
     return get_cycle(store, cycle_id)
 
 
@@ -161,8 +170,13 @@ def update_cycle(store: Store, cycle_id: str, details: ApdrDetails) -> ApdrCycle
         return before
     with store.atomic():
         _insert_revision(store, cycle_id, details)
-        audit.record(store, "change", "apdr_cycle", cycle_id,
-                     f"pupil {before.pupil_id}: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "apdr_cycle",
+            cycle_id,
+            f"pupil {before.pupil_id}: " + ", ".join(changed),
+        )
     return get_cycle(store, cycle_id)
 
 
@@ -182,13 +196,19 @@ def _date(text: str | None) -> dt.date | None:
 
 def _cycle(row: dict[str, Any]) -> ApdrCycle:
     details = ApdrDetails(
-        assess_on=_date(row["assess_on"]), plan_on=_date(row["plan_on"]),
-        do_on=_date(row["do_on"]), review_on=_date(row["review_on"]),
-        assess_notes=row["assess_notes"], plan_notes=row["plan_notes"],
-        do_notes=row["do_notes"], review_notes=row["review_notes"], outcome=row["outcome"],
+        assess_on=_date(row["assess_on"]),
+        plan_on=_date(row["plan_on"]),
+        do_on=_date(row["do_on"]),
+        review_on=_date(row["review_on"]),
+        assess_notes=row["assess_notes"],
+        plan_notes=row["plan_notes"],
+        do_notes=row["do_notes"],
+        review_notes=row["review_notes"],
+        outcome=row["outcome"],
     )
-    return ApdrCycle(row["id"], row["pupil_id"], details, row["created_at"], row["updated_at"],
-                     row["revisions"])
+    return ApdrCycle(
+        row["id"], row["pupil_id"], details, row["created_at"], row["updated_at"], row["revisions"]
+    )
 
 
 def get_cycle(store: Store, cycle_id: str) -> ApdrCycle:
@@ -214,12 +234,20 @@ def cycle_history(store: Store, cycle_id: str) -> list[ApdrDetails]:
         "review_notes, outcome FROM apdr_cycle_revisions WHERE cycle_id = ? ORDER BY seq",
         [cycle_id],
     )
-    return [ApdrDetails(
-        assess_on=_date(row["assess_on"]), plan_on=_date(row["plan_on"]),
-        do_on=_date(row["do_on"]), review_on=_date(row["review_on"]),
-        assess_notes=row["assess_notes"], plan_notes=row["plan_notes"],
-        do_notes=row["do_notes"], review_notes=row["review_notes"], outcome=row["outcome"],
-    ) for row in rows]
+    return [
+        ApdrDetails(
+            assess_on=_date(row["assess_on"]),
+            plan_on=_date(row["plan_on"]),
+            do_on=_date(row["do_on"]),
+            review_on=_date(row["review_on"]),
+            assess_notes=row["assess_notes"],
+            plan_notes=row["plan_notes"],
+            do_notes=row["do_notes"],
+            review_notes=row["review_notes"],
+            outcome=row["outcome"],
+        )
+        for row in rows
+    ]
 
 
 def reviewed_count(found: Iterable[ApdrCycle]) -> int:
@@ -233,57 +261,11 @@ def reviewed_summary(count: int) -> str:
     if count >= needed:
         return f"{count} {noun} — enough for an EHC needs assessment request"
     if count == 0:
-        return (f"No reviewed cycles yet — authorities usually ask for {needed} before an EHC "
-                "needs assessment request")
-    return (f"{count} {noun} — authorities usually ask for {needed} before an EHC needs "
-            "assessment request")
-
-
-_DEMO_NOTES = {
-    "assess": ["Boxall Profile and SDQ completed with the form tutor; lowest scores in "
-               "self-regulation.",
-               "Observation in three lessons; difficulties mostly at unstructured times.",
-               "Views gathered from the pupil, parent and two teachers."],
-    "plan": ["Two mentor sessions a week and a calm-space pass; targets agreed with the family.",
-             "ELSA sessions for six weeks; visual timetable in every lesson.",
-             "Nurture group three mornings a week; key adult check-in at 8:40."],
-    "do": ["Sessions happened as planned apart from one week of absence.",
-           "Plan followed; staff log kept of every use of the calm space.",
-           "Most sessions took place; the timetable was changed after the first fortnight."],
-    "review": ["Fewer removals from lessons; attendance up slightly.",
-               "Some progress with friendships; emotional outbursts still frequent.",
-               "Targets partly met; parent reports calmer mornings."],
-}
-_DEMO_OUTCOMES = [
-    "Continue at this phase with an adjusted plan.",
-    "Progress made; step the plan down to universal support.",
-    "Limited progress; seek external advice and step up.",
-    "Targets met; keep the key adult and review next term.",
-]
-
-
-def add_demo_cycles(store: Store, pupil_id: str, rng: random.Random, *, start: dt.date,
-                    reviewed: int) -> None:
-    """Reviewed cycles one after another from `start`, then one still running (demo data)."""
-    today = store.clock.today()
-    day = start
-    for _ in range(reviewed):
-        assess = day
-        plan = assess + dt.timedelta(days=rng.randrange(7, 15))
-        do = plan + dt.timedelta(days=rng.randrange(3, 8))
-        review = do + dt.timedelta(days=rng.randrange(42, 70))
-        if review > today - dt.timedelta(days=60):
-            break  # leave room for the cycle now running
-        add_cycle(store, pupil_id, ApdrDetails(
-            assess, plan, do, review, rng.choice(_DEMO_NOTES["assess"]),
-            rng.choice(_DEMO_NOTES["plan"]), rng.choice(_DEMO_NOTES["do"]),
-            rng.choice(_DEMO_NOTES["review"]), rng.choice(_DEMO_OUTCOMES)))
-        day = review + dt.timedelta(days=rng.randrange(3, 15))
-    # The current cycle started in the last few weeks; its review is booked.
-    assess = max(day, today - dt.timedelta(days=rng.randrange(20, 50)))
-    plan = min(today, assess + dt.timedelta(days=rng.randrange(5, 12)))
-    do = min(today, plan + dt.timedelta(days=rng.randrange(3, 8)))
-    add_cycle(store, pupil_id, ApdrDetails(
-        assess, plan, do, do + dt.timedelta(days=rng.randrange(42, 60)),
-        rng.choice(_DEMO_NOTES["assess"]), rng.choice(_DEMO_NOTES["plan"]),
-        rng.choice(_DEMO_NOTES["do"])))
+        return (
+            f"No reviewed cycles yet — authorities usually ask for {needed} before an EHC "
+            "needs assessment request"
+        )
+    return (
+        f"{count} {noun} — authorities usually ask for {needed} before an EHC needs "
+        "assessment request"
+    )

@@ -10,7 +10,6 @@ items are not done yet, and which are done but lack the evidence the template as
 from __future__ import annotations
 
 import datetime as dt
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +70,11 @@ class PhaseChangeRequest:
     decided_by_detail: str = ""
 
 
-_PHASE_COLUMNS = ("id, pupil_id, template_version_id, from_phase_id, from_phase_name, to_phase_id, "
-                  "to_phase_name, changed_on, reason, decided_by, decided_by_detail, recorded_by, "
-                  "recorded_at")
+_PHASE_COLUMNS = (
+    "id, pupil_id, template_version_id, from_phase_id, from_phase_name, to_phase_id, "
+    "to_phase_name, changed_on, reason, decided_by, decided_by_detail, recorded_by, "
+    "recorded_at"
+)
 
 
 def _phase_change(row: dict[str, Any]) -> PhaseChange:
@@ -84,16 +85,20 @@ def phase_history(store: Store, pupil_id: str) -> list[PhaseChange]:
     """Every change of phase, oldest first (the last one is the current phase)."""
     rows = store.db.query(
         f"SELECT {_PHASE_COLUMNS} FROM gr_phase_changes WHERE pupil_id = ? "
-        "ORDER BY changed_on, seq", [pupil_id],
+        "ORDER BY changed_on, seq",
+        [pupil_id],
     )
     return [_phase_change(row) for row in rows]
 
 
 def current_phase(store: Store, pupil_id: str) -> PhaseChange | None:
-    rows = list(store.db.query(
-        f"SELECT {_PHASE_COLUMNS} FROM gr_phase_changes WHERE pupil_id = ? "
-        "ORDER BY changed_on DESC, seq DESC LIMIT 1", [pupil_id],
-    ))
+    rows = list(
+        store.db.query(
+            f"SELECT {_PHASE_COLUMNS} FROM gr_phase_changes WHERE pupil_id = ? "
+            "ORDER BY changed_on DESC, seq DESC LIMIT 1",
+            [pupil_id],
+        )
+    )
     return _phase_change(rows[0]) if rows else None
 
 
@@ -155,8 +160,13 @@ def change_phase(store: Store, pupil_id: str, request: PhaseChangeRequest) -> Ph
     }
     with store.atomic():
         store.db.table("gr_phase_changes").insert(row)
-        audit.record(store, "change", "graduated_response", pupil_id,
-                     f"phase change {row['id']}: to_phase, changed_on, reason, decided_by")
+        audit.record(
+            store,
+            "change",
+            "graduated_response",
+            pupil_id,
+            f"phase change {row['id']}: to_phase, changed_on, reason, decided_by",
+        )
     return _phase_change({k: row[k] for k in _PHASE_COLUMNS.split(", ")})
 
 
@@ -192,8 +202,10 @@ class AnswerRequest:
     evidence: str = ""
 
 
-_ANSWER_COLUMNS = ("id, pupil_id, template_version_id, phase_id, item_id, status, answered_on, "
-                   "staff_name, evidence, recorded_by, recorded_at")
+_ANSWER_COLUMNS = (
+    "id, pupil_id, template_version_id, phase_id, item_id, status, answered_on, "
+    "staff_name, evidence, recorded_by, recorded_at"
+)
 
 
 def _answer(row: dict[str, Any]) -> ItemAnswer:
@@ -215,7 +227,8 @@ def item_history(store: Store, pupil_id: str, item_id: str) -> list[ItemAnswer]:
     """Every answer to one item, oldest first."""
     rows = store.db.query(
         f"SELECT {_ANSWER_COLUMNS} FROM gr_item_answers WHERE pupil_id = ? AND item_id = ? "
-        "ORDER BY seq", [pupil_id, item_id],
+        "ORDER BY seq",
+        [pupil_id, item_id],
     )
     return [_answer(row) for row in rows]
 
@@ -266,9 +279,13 @@ def record_answer(store: Store, pupil_id: str, item_id: str, request: AnswerRequ
     previous = current_answers(store, pupil_id).get(item_id)
     compared = ("template_version_id", "status", "answered_on", "staff_name", "evidence")
     if previous is not None:
-        before = {"template_version_id": previous.template_version_id, "status": previous.status,
-                  "answered_on": previous.answered_on.isoformat() if previous.answered_on else None,
-                  "staff_name": previous.staff_name, "evidence": previous.evidence}
+        before = {
+            "template_version_id": previous.template_version_id,
+            "status": previous.status,
+            "answered_on": previous.answered_on.isoformat() if previous.answered_on else None,
+            "staff_name": previous.staff_name,
+            "evidence": previous.evidence,
+        }
         changed = [name for name in compared if before[name] != row[name]]
         if not changed:
             return previous
@@ -276,8 +293,13 @@ def record_answer(store: Store, pupil_id: str, item_id: str, request: AnswerRequ
         changed = [name for name in compared[1:] if row[name]]
     with store.atomic():
         store.db.table("gr_item_answers").insert(row)
-        audit.record(store, "change", "graduated_response", pupil_id,
-                     f"checklist item {item_id}: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "graduated_response",
+            pupil_id,
+            f"checklist item {item_id}: " + ", ".join(changed),
+        )
     return _answer(row)
 
 
@@ -317,8 +339,12 @@ class PhaseProgress:
 
 
 def missing_evidence(item: ChecklistItem, answer: ItemAnswer | None) -> bool:
-    return (item.evidence_required and answer is not None and answer.status == "done"
-            and not answer.evidence.strip())
+    return (
+        item.evidence_required
+        and answer is not None
+        and answer.status == "done"
+        and not answer.evidence.strip()
+    )
 
 
 def phase_progress(phase: Phase, answers: dict[str, ItemAnswer]) -> PhaseProgress:
@@ -342,7 +368,8 @@ def _phase_for(store: Store, change: PhaseChange, current: Template) -> Phase | 
     phase = current.phase(change.to_phase_id)
     if phase is None:
         phase = gr_templates.get_version(store, change.template_version_id).template.phase(
-            change.to_phase_id)
+            change.to_phase_id
+        )
     return phase
 
 
@@ -357,8 +384,9 @@ def readiness(store: Store, pupil_id: str) -> PhaseProgress | None:
     return phase_progress(phase, current_answers(store, pupil_id))
 
 
-def caseload_readiness(store: Store, pupil_ids: Iterable[str] | None = None
-                       ) -> dict[str, tuple[str, int]]:
+def caseload_readiness(
+    store: Store, pupil_ids: Iterable[str] | None = None
+) -> dict[str, tuple[str, int]]:
     """{pupil id: (current phase name, items outstanding)} for many pupils in two queries.
 
     Pupils with no phase recorded are left out. `pupil_ids` None means every pupil.
@@ -373,7 +401,8 @@ def caseload_readiness(store: Store, pupil_ids: Iterable[str] | None = None
     )
     current: dict[str, tuple[str, str, str]] = {
         row["pupil_id"]: (row["to_phase_id"], row["to_phase_name"], row["template_version_id"])
-        for row in phases if wanted is None or row["pupil_id"] in wanted
+        for row in phases
+        if wanted is None or row["pupil_id"] in wanted
     }
     answers: dict[str, dict[str, str]] = {}
     rows = store.db.query(
@@ -399,8 +428,9 @@ def caseload_readiness(store: Store, pupil_ids: Iterable[str] | None = None
         outstanding = 0
         for item in phase.items:
             status = statuses.get(item.id, "not_yet")
-            if status == "not_yet" or (status == "done_without_evidence"
-                                       and item.evidence_required):
+            if status == "not_yet" or (
+                status == "done_without_evidence" and item.evidence_required
+            ):
                 outstanding += 1
         result[pupil_id] = (phase.name, outstanding)
     return result
@@ -475,89 +505,6 @@ def load(store: Store, pupil_id: str) -> GraduatedResponse:
     pinned = {template.id: template}
     for version_id in wanted - {template.id}:
         pinned[version_id] = gr_templates.get_version(store, version_id)
-    return GraduatedResponse(pupil_id, template, tuple(history), answers,
-                             tuple(apdr.cycles(store, pupil_id)), pinned)
-
-
-# --- demo data -----------------------------------------------------------------------------
-
-_DEMO_REASONS = {
-    "universal": ["Class teacher raised worries about withdrawal and tearfulness after "
-                  "half-term.",
-                  "New to the school mid-year; settling-in worries noted at the admission "
-                  "meeting."],
-    "targeted": ["Universal strategies tried for a term with little change; frequent removals "
-                 "from lessons.",
-                 "Two suspensions this term and falling attendance; SEN support agreed with "
-                 "parents."],
-    "targeted-plus": ["Reviewed APDR cycle shows limited progress; partnership panel advised "
-                      "outreach involvement.",
-                      "Escalating incidents despite the PSP; educational psychology advice "
-                      "requested."],
-    "specialist": ["Two reviewed cycles with external advice, needs still not met; EHC needs "
-                   "assessment request agreed.",
-                   "Outreach team and educational psychologist both recommend a request for "
-                   "statutory assessment."],
-}
-_DEMO_DECIDERS = {
-    "universal": ["senco"],
-    "targeted": ["senco", "senco", "educational_psychologist"],
-    "targeted-plus": ["partnership_panel", "senco", "outreach_team"],
-    "specialist": ["partnership_panel", "educational_psychologist", "outreach_team"],
-}
-_DEMO_EVIDENCE = [
-    "Agreed at the parent meeting; note on file.",
-    "Timetable and plan shared with all staff by email.",
-    "Record in the pastoral log; reviewed at the half-term check.",
-    "Scores filed with the APDR paperwork.",
-    "Minutes of the meeting saved in the SEN folder.",
-    "Session log kept by the mentor; attendance at sessions 9 of 10.",
-    "",
-]
-
-
-def add_demo_graduated_response(store: Store, rng: random.Random) -> int:
-    """Give register pupils phases across all four, with histories, answers and APDR cycles.
-
-    Returns how many pupils were given a graduated-response record.
-    """
-    template = gr_templates.current_template(store).template
-    register = pupils.caseload(store)
-    if not register:
-        return 0
-    today = store.clock.today()
-    chosen = rng.sample(register, min(len(register), 16))
-    staff_names = [row["name"] for row in store.db.query(
-        "SELECT name FROM staff WHERE role != 'read_only' ORDER BY name")] or ["SENCO"]
-    for n, row in enumerate(chosen):
-        # Every phase is reached by some pupils: 0, 1, 2, 3 steps in turn.
-        target = n % len(template.phases)
-        start = today - dt.timedelta(days=rng.randrange(420, 560))
-        step_days = max(40, (today - start).days // (target + 2))
-        day = start
-        for index in range(target + 1):
-            phase = template.phases[index]
-            reasons = _DEMO_REASONS.get(phase.id, ["Needs reviewed at the SEN meeting."])
-            deciders = _DEMO_DECIDERS.get(phase.id, ["senco"])
-            decider = rng.choice(deciders)
-            change_phase(store, row.pupil_id, PhaseChangeRequest(
-                phase.id, day, rng.choice(reasons), decider,
-                "Autumn panel" if decider == "partnership_panel" else ""))
-            finished = index < target
-            for item in phase.items:
-                roll = rng.random()
-                if not finished and roll < 0.35:
-                    continue  # still to do at the current phase
-                status = "not_applicable" if roll > 0.93 else "done"
-                answered = min(today, day + dt.timedelta(days=rng.randrange(5, step_days)))
-                evidence = rng.choice(_DEMO_EVIDENCE) if status == "done" else ""
-                if status == "not_applicable":
-                    evidence = "Not relevant to this pupil; agreed with parents."
-                if rng.random() < 0.15 and status == "done":
-                    record_answer(store, row.pupil_id, item.id, AnswerRequest(
-                        "not_yet", answered - dt.timedelta(days=3), rng.choice(staff_names), ""))
-                record_answer(store, row.pupil_id, item.id, AnswerRequest(
-                    status, answered, rng.choice(staff_names), evidence))
-            day = min(today, day + dt.timedelta(days=step_days))
-        apdr.add_demo_cycles(store, row.pupil_id, rng, start=start, reviewed=target + (n % 2))
-    return len(chosen)
+    return GraduatedResponse(
+        pupil_id, template, tuple(history), answers, tuple(apdr.cycles(store, pupil_id)), pinned
+    )

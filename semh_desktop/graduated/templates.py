@@ -33,8 +33,11 @@ MAX_NAME = 120
 MAX_TEXT = 500
 MAX_GUIDANCE = 2000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-SOURCES = {"default": "Default template", "import": "Imported from a file",
-           "edit": "Edited in the app"}
+SOURCES = {
+    "default": "Default template",
+    "import": "Imported from a file",
+    "edit": "Edited in the app",
+}
 
 _TOP_FIELDS = ("format_version", "name", "authority", "phases")
 _PHASE_FIELDS = ("id", "name", "description", "items")
@@ -48,8 +51,10 @@ class TemplateError(ValidationError):
         first = problems[0]
         more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        super().__init__(f"The template was not accepted: {first}{suffix}. Nothing was changed.",
-                         field=first.split(":", 1)[0])
+        super().__init__(
+            f"The template was not accepted: {first}{suffix}. Nothing was changed.",
+            field=first.split(":", 1)[0],
+        )
         self.problems = problems
 
 
@@ -162,8 +167,10 @@ class _Checker:
             self.fail(path, f"must be text, not {_kind(value)}")
             return ""
         if not ID_PATTERN.match(value):
-            self.fail(path, "must be 1-64 letters, digits, '-', '_' or '.', starting with a letter "
-                            "or digit")
+            self.fail(
+                path,
+                "must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit",
+            )
         return value
 
     def item(self, path: str, value: Any) -> ChecklistItem | None:
@@ -177,8 +184,9 @@ class _Checker:
         if "text" not in value:
             self.fail(f"{path}.text", "missing")
         text = self.text(f"{path}.text", value["text"], limit=MAX_TEXT) if "text" in value else ""
-        guidance = self.text(f"{path}.guidance", value.get("guidance", ""), limit=MAX_GUIDANCE,
-                             required=False)
+        guidance = self.text(
+            f"{path}.guidance", value.get("guidance", ""), limit=MAX_GUIDANCE, required=False
+        )
         evidence = value.get("evidence_required", False)
         if not isinstance(evidence, bool):
             self.fail(f"{path}.evidence_required", f"must be true or false, not {_kind(evidence)}")
@@ -195,8 +203,9 @@ class _Checker:
                 self.fail(f"{path}.{key}", "missing")
         phase_id = self.identifier(f"{path}.id", value["id"]) if "id" in value else ""
         name = self.text(f"{path}.name", value["name"], limit=MAX_NAME) if "name" in value else ""
-        description = self.text(f"{path}.description", value.get("description", ""),
-                                limit=MAX_GUIDANCE, required=False)
+        description = self.text(
+            f"{path}.description", value.get("description", ""), limit=MAX_GUIDANCE, required=False
+        )
         items: list[ChecklistItem] = []
         raw_items = value.get("items", [])
         if not isinstance(raw_items, list):
@@ -204,8 +213,10 @@ class _Checker:
         elif "items" in value and not raw_items:
             self.fail(f"{path}.items", "must list at least one checklist item")
         elif len(raw_items) > MAX_ITEMS_PER_PHASE:
-            self.fail(f"{path}.items", f"has {len(raw_items)} items; at most "
-                                       f"{MAX_ITEMS_PER_PHASE} per phase")
+            self.fail(
+                f"{path}.items",
+                f"has {len(raw_items)} items; at most {MAX_ITEMS_PER_PHASE} per phase",
+            )
         else:
             for n, raw in enumerate(raw_items):
                 item = self.item(f"{path}.items[{n}]", raw)
@@ -223,14 +234,18 @@ class _Checker:
                 self.fail(key, "missing")
         version = value.get("format_version", FORMAT_VERSION)
         if isinstance(version, bool) or not isinstance(version, int):
-            self.fail("format_version",
-                      f"must be the number {FORMAT_VERSION}, not {_kind(version)}")
+            self.fail(
+                "format_version", f"must be the number {FORMAT_VERSION}, not {_kind(version)}"
+            )
         elif version != FORMAT_VERSION:
-            self.fail("format_version", f"is {version}, but this version of SEMH Desktop reads "
-                                        f"format {FORMAT_VERSION}")
+            self.fail(
+                "format_version",
+                f"is {version}, but this version of SEMH Desktop reads format {FORMAT_VERSION}",
+            )
         name = self.text("name", value["name"], limit=MAX_NAME) if "name" in value else ""
-        authority = self.text("authority", value.get("authority", ""), limit=MAX_NAME,
-                              required=False)
+        authority = self.text(
+            "authority", value.get("authority", ""), limit=MAX_NAME, required=False
+        )
         phases: list[Phase] = []
         raw_phases = value.get("phases", [])
         if not isinstance(raw_phases, list):
@@ -252,8 +267,10 @@ class _Checker:
         item_seen: dict[str, str] = {}
         for n, phase in enumerate(phases):
             if phase.id and phase.id in phase_seen:
-                self.fail(f"phases[{n}].id", f"'{phase.id}' is already used by "
-                                             f"phases[{phase_seen[phase.id]}]")
+                self.fail(
+                    f"phases[{n}].id",
+                    f"'{phase.id}' is already used by phases[{phase_seen[phase.id]}]",
+                )
             phase_seen.setdefault(phase.id, n)
             for m, item in enumerate(phase.items):
                 where = f"phases[{n}].items[{m}]"
@@ -272,14 +289,16 @@ def parse_template(content: str | bytes) -> Template:
     if isinstance(content, bytes):
         raw = content
         if len(raw) > MAX_FILE_BYTES:
-            raise TemplateError([f"(file): is {len(raw):,} bytes; a template is at most "
-                                 f"{MAX_FILE_BYTES:,}"])
+            raise TemplateError(
+                [f"(file): is {len(raw):,} bytes; a template is at most {MAX_FILE_BYTES:,}"]
+            )
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
-            raise TemplateError([f"line {line}: the file is not UTF-8 text (byte {exc.start + 1})"]
-                                ) from None
+            raise TemplateError(
+                [f"line {line}: the file is not UTF-8 text (byte {exc.start + 1})"]
+            ) from None
     content = content.removeprefix("\ufeff")
     if not content.strip():
         raise TemplateError(["(file): the file is empty"])
@@ -290,8 +309,9 @@ def parse_template(content: str | bytes) -> Template:
     try:
         value = json.loads(content, parse_constant=no_constants)
     except json.JSONDecodeError as exc:
-        raise TemplateError([f"line {exc.lineno}, column {exc.colno}: not valid JSON "
-                             f"({exc.msg})"]) from None
+        raise TemplateError(
+            [f"line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"]
+        ) from None
     except (ValueError, RecursionError) as exc:
         detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise TemplateError([f"(file): not valid JSON ({detail})"]) from None
@@ -313,8 +333,12 @@ def template_to_dict(template: Template) -> dict[str, Any]:
                 "name": phase.name,
                 "description": phase.description,
                 "items": [
-                    {"id": item.id, "text": item.text, "guidance": item.guidance,
-                     "evidence_required": item.evidence_required}
+                    {
+                        "id": item.id,
+                        "text": item.text,
+                        "guidance": item.guidance,
+                        "evidence_required": item.evidence_required,
+                    }
                     for item in phase.items
                 ],
             }
@@ -333,12 +357,14 @@ def read_template_file(path: Path) -> Template:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise TemplateError([f"(file): is {size:,} bytes; a template is at most "
-                                 f"{MAX_FILE_BYTES:,}"])
+            raise TemplateError(
+                [f"(file): is {size:,} bytes; a template is at most {MAX_FILE_BYTES:,}"]
+            )
         content = path.read_bytes()
     except OSError as exc:
-        raise ValidationError(f"The template file could not be read: {exc.strerror or exc}.",
-                              field="file") from None
+        raise ValidationError(
+            f"The template file could not be read: {exc.strerror or exc}.", field="file"
+        ) from None
     return parse_template(content)
 
 
@@ -357,22 +383,26 @@ def _version_from_row(row: dict[str, Any]) -> TemplateVersion:
     if template is None:
         template = parse_template(row["content"])
         _parsed[row["id"]] = template
-    return TemplateVersion(row["id"], row["template_id"], row["version"], template, row["source"],
-                           row["created_at"])
+    return TemplateVersion(
+        row["id"], row["template_id"], row["version"], template, row["source"], row["created_at"]
+    )
 
 
 _VERSION_COLUMNS = "id, template_id, version, content, source, created_at"
 
 
 def _latest(store: Store) -> TemplateVersion | None:
-    rows = list(store.db.query(
-        f"SELECT {_VERSION_COLUMNS} FROM gr_template_versions ORDER BY seq DESC LIMIT 1"
-    ))
+    rows = list(
+        store.db.query(
+            f"SELECT {_VERSION_COLUMNS} FROM gr_template_versions ORDER BY seq DESC LIMIT 1"
+        )
+    )
     return _version_from_row(rows[0]) if rows else None
 
 
-def _insert_version(store: Store, template_id: str, version: int, template: Template,
-                    source: str) -> TemplateVersion:
+def _insert_version(
+    store: Store, template_id: str, version: int, template: Template, source: str
+) -> TemplateVersion:
     version_id = new_id()
     row: dict[str, Any] = {
         "id": version_id,
@@ -390,10 +420,13 @@ def _insert_version(store: Store, template_id: str, version: int, template: Temp
 
 def _new_template(store: Store, template: Template, source: str) -> TemplateVersion:
     template_id = new_id()
-    store.db.table("gr_templates").insert({
-        "id": template_id, "name": template.name,
-        "created_at": store.clock.now().isoformat(timespec="seconds"),
-    })
+    store.db.table("gr_templates").insert(
+        {
+            "id": template_id,
+            "name": template.name,
+            "created_at": store.clock.now().isoformat(timespec="seconds"),
+        }
+    )
     return _insert_version(store, template_id, 1, template, source)
 
 
@@ -405,16 +438,23 @@ def current_template(store: Store) -> TemplateVersion:
     template = default_template()
     with store.atomic():
         installed = _new_template(store, template, "default")
-        audit.record(store, "create", "gr_template", installed.template_id,
-                     f"default template installed: {len(template.phases)} phases, "
-                     f"{template.item_count} items")
+        audit.record(
+            store,
+            "create",
+            "gr_template",
+            installed.template_id,
+            f"default template installed: {len(template.phases)} phases, "
+            f"{template.item_count} items",
+        )
     return installed
 
 
 def get_version(store: Store, version_id: str) -> TemplateVersion:
-    rows = list(store.db.query(
-        f"SELECT {_VERSION_COLUMNS} FROM gr_template_versions WHERE id = ?", [version_id]
-    ))
+    rows = list(
+        store.db.query(
+            f"SELECT {_VERSION_COLUMNS} FROM gr_template_versions WHERE id = ?", [version_id]
+        )
+    )
     if not rows:
         raise NotFound("That template version is not in this database.")
     return _version_from_row(rows[0])
@@ -434,9 +474,13 @@ def save_edited_template(store: Store, template: Template) -> TemplateVersion:
         return current
     with store.atomic():
         saved = _insert_version(store, current.template_id, current.version + 1, checked, "edit")
-        audit.record(store, "change", "gr_template", current.template_id,
-                     f"version {saved.version}: {len(checked.phases)} phases, "
-                     f"{checked.item_count} items")
+        audit.record(
+            store,
+            "change",
+            "gr_template",
+            current.template_id,
+            f"version {saved.version}: {len(checked.phases)} phases, {checked.item_count} items",
+        )
     return saved
 
 
@@ -446,8 +490,13 @@ def import_template(store: Store, path: Path) -> TemplateVersion:
     current_template(store)  # the default stays on record as an earlier template
     with store.atomic():
         installed = _new_template(store, template, "import")
-        audit.record(store, "import", "gr_template", installed.template_id,
-                     f"{len(template.phases)} phases, {template.item_count} items (json)")
+        audit.record(
+            store,
+            "import",
+            "gr_template",
+            installed.template_id,
+            f"{len(template.phases)} phases, {template.item_count} items (json)",
+        )
     return installed
 
 
@@ -460,9 +509,11 @@ def export_template(store: Store, path: Path) -> Path:
     try:
         path.write_text(template_to_json(current.template), encoding="utf-8")
     except OSError as exc:
-        raise ValidationError(f"The template could not be written: {exc.strerror or exc}.",
-                              field="out") from None
+        raise ValidationError(
+            f"The template could not be written: {exc.strerror or exc}.", field="out"
+        ) from None
     with store.atomic():
-        audit.record(store, "export", "gr_template", current.template_id,
-                     f"version {current.version} (json)")
+        audit.record(
+            store, "export", "gr_template", current.template_id, f"version {current.version} (json)"
+        )
     return path

@@ -51,19 +51,39 @@ def add_aim(store: Store, case_id: str, aim: str) -> CaseAim:
     case = get_case(store, case_id)
     require_open(case)
     text = _check_text(SUGGESTED_AIMS.get(aim, aim))
-    duplicate = list(store.db.query(
-        "SELECT id FROM case_aims WHERE case_id = ? AND aim = ? COLLATE NOCASE", [case_id, text]))
+    duplicate = list(
+        store.db.query(
+            "SELECT id FROM case_aims WHERE case_id = ? AND aim = ? COLLATE NOCASE", [case_id, text]
+        )
+    )
     if duplicate:
         raise ValidationError("This case already has that aim.", field="aim")
-    position = int(next(iter(store.db.query(
-        "SELECT coalesce(max(position), 0) AS top FROM case_aims WHERE case_id = ?",
-        [case_id])))["top"]) + 1
+    position = (
+        int(
+            next(
+                iter(
+                    store.db.query(
+                        "SELECT coalesce(max(position), 0) AS top FROM case_aims WHERE case_id = ?",
+                        [case_id],
+                    )
+                )
+            )["top"]
+        )
+        + 1
+    )
     aim_id = new_id()
     with store.atomic():
-        store.db.table("case_aims").insert({
-            "id": aim_id, "case_id": case_id, "position": position, "aim": text,
-            "suggested": suggestion_key(text), "created_at": timestamp(store),
-            "created_by": store.staff_id})
+        store.db.table("case_aims").insert(
+            {
+                "id": aim_id,
+                "case_id": case_id,
+                "position": position,
+                "aim": text,
+                "suggested": suggestion_key(text),
+                "created_at": timestamp(store),
+                "created_by": store.staff_id,
+            }
+        )
         audit.record(store, "create", "case_aim", aim_id, f"case {case_id}")
     return get_aim(store, aim_id)
 
@@ -79,7 +99,9 @@ def edit_aim(store: Store, aim_id: str, aim: str) -> CaseAim:
     if scored:
         raise ValidationError(
             "This aim already has a baseline score, so its words cannot change. "
-            "Add a new aim instead.", field="aim")
+            "Add a new aim instead.",
+            field="aim",
+        )
     with store.atomic():
         store.db.table("case_aims").update(aim_id, {"aim": text, "suggested": suggestion_key(text)})
         audit.record(store, "change", "case_aim", aim_id, "fields: aim")
@@ -87,8 +109,11 @@ def edit_aim(store: Store, aim_id: str, aim: str) -> CaseAim:
 
 
 def get_aim(store: Store, aim_id: str) -> CaseAim:
-    rows = list(store.db.query(
-        "SELECT id, case_id, position, aim, suggested FROM case_aims WHERE id = ?", [aim_id]))
+    rows = list(
+        store.db.query(
+            "SELECT id, case_id, position, aim, suggested FROM case_aims WHERE id = ?", [aim_id]
+        )
+    )
     if not rows:
         raise NotFound("That case aim is not in this database.")
     return CaseAim(**rows[0])
@@ -97,5 +122,7 @@ def get_aim(store: Store, aim_id: str) -> CaseAim:
 def aims_for_case(store: Store, case_id: str) -> list[CaseAim]:
     rows = store.db.query(
         "SELECT id, case_id, position, aim, suggested FROM case_aims WHERE case_id = ? "
-        "ORDER BY position", [case_id])
+        "ORDER BY position",
+        [case_id],
+    )
     return [CaseAim(**row) for row in rows]

@@ -28,9 +28,20 @@ REFERRAL_ROUTES = {
 }
 STATUSES = {"open": "Open", "closed": "Closed"}
 NETWORK_ROLES = (
-    "Parent/carer", "Pupil", "Class teacher", "Form tutor", "Head of year", "SENCO",
-    "Teaching assistant", "Learning mentor", "Worker", "Family practitioner", "CAMHS",
-    "Social worker", "Educational psychologist", "Other",
+    "Parent/carer",
+    "Pupil",
+    "Class teacher",
+    "Form tutor",
+    "Head of year",
+    "SENCO",
+    "Teaching assistant",
+    "Learning mentor",
+    "Worker",
+    "Family practitioner",
+    "CAMHS",
+    "Social worker",
+    "Educational psychologist",
+    "Other",
 )
 
 
@@ -132,8 +143,10 @@ class Case:
     @property
     def label(self) -> str:
         """One line naming the episode, e.g. 'PSP from 02/11/2026 (open)'."""
-        return (f"{self.plan.short_label} from {format_date(self.details.start_date)} "
-                f"({STATUSES[self.status].lower()})")
+        return (
+            f"{self.plan.short_label} from {format_date(self.details.start_date)} "
+            f"({STATUSES[self.status].lower()})"
+        )
 
 
 def validate(store: Store, details: CaseDetails) -> dict[str, str]:
@@ -157,7 +170,8 @@ def validate(store: Store, details: CaseDetails) -> dict[str, str]:
             errors["consent_by"] = "Enter who gave consent (for example the parent's name)."
     elif clean_line(details.consent_by):
         errors["consent_date"] = (
-            "Enter the date consent was given, or leave both consent fields empty.")
+            "Enter the date consent was given, or leave both consent fields empty."
+        )
     if details.worker_id is not None:
         found = list(store.db.query("SELECT id FROM staff WHERE id = ?", [details.worker_id]))
         if not found:
@@ -171,11 +185,15 @@ def validate(store: Store, details: CaseDetails) -> dict[str, str]:
         errors["start_date"] = "Enter the date the plan starts as dd/mm/yyyy."
     elif details.referral_date is not None and details.start_date < details.referral_date:
         errors["start_date"] = "The plan cannot start before the referral date."
-    weeks = details.length_weeks if details.length_weeks is not None else (
-        kind.default_weeks if kind else 8)
+    weeks = (
+        details.length_weeks
+        if details.length_weeks is not None
+        else (kind.default_weeks if kind else 8)
+    )
     if not MIN_WEEKS <= weeks <= MAX_WEEKS:
         errors["length_weeks"] = (
-            f"A plan lasts from {MIN_WEEKS} to {MAX_WEEKS} weeks (usually 8, 12 or 16).")
+            f"A plan lasts from {MIN_WEEKS} to {MAX_WEEKS} weeks (usually 8, 12 or 16)."
+        )
     return errors
 
 
@@ -215,10 +233,14 @@ def _from_row(row: dict[str, Any]) -> Case:
         length_weeks=row["length_weeks"],
     )
     return Case(
-        id=row["id"], pupil_id=row["pupil_id"], details=details,
+        id=row["id"],
+        pupil_id=row["pupil_id"],
+        details=details,
         mid_review_moved_to=_date(row["mid_review_moved_to"]),
         final_review_moved_to=_date(row["final_review_moved_to"]),
-        status=row["status"], created_at=row["created_at"], updated_at=row["updated_at"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -236,8 +258,15 @@ def open_case(store: Store, pupil_id: str, details: CaseDetails) -> Case:
         )
     _raise_first(validate(store, details))
     now = timestamp(store)
-    row = {"id": new_id(), "pupil_id": pupil_id, **_row(details), "status": "open",
-           "created_at": now, "created_by": store.staff_id, "updated_at": now}
+    row = {
+        "id": new_id(),
+        "pupil_id": pupil_id,
+        **_row(details),
+        "status": "open",
+        "created_at": now,
+        "created_by": store.staff_id,
+        "updated_at": now,
+    }
     with store.atomic():
         store.db.table("cases").insert(row)
         audit.record(store, "create", "case", row["id"], f"plan type: {details.plan_type}")
@@ -258,10 +287,13 @@ def update_case(store: Store, case_id: str, details: CaseDetails) -> Case:
         if items:
             raise ValidationError(
                 f"The plan type cannot change once the plan has {before.plan.target_word_plural}; "
-                "their scores belong to its scale.", field="plan_type")
+                "their scores belong to its scale.",
+                field="plan_type",
+            )
     with store.atomic():
-        store.db.table("cases").update(case_id, {**{n: new_row[n] for n in changed},
-                                           "updated_at": timestamp(store)})
+        store.db.table("cases").update(
+            case_id, {**{n: new_row[n] for n in changed}, "updated_at": timestamp(store)}
+        )
         audit.record(store, "change", "case", case_id, "fields: " + ", ".join(changed))
     return get_case(store, case_id)
 
@@ -275,15 +307,21 @@ def move_review_dates(
     effective_mid = mid or computed_mid
     effective_final = final or computed_final
     if effective_mid < case.start_date:
-        raise ValidationError("The mid-point review cannot come before the plan starts.",
-                              field="mid_review")
+        raise ValidationError(
+            "The mid-point review cannot come before the plan starts.", field="mid_review"
+        )
     if effective_final <= effective_mid:
-        raise ValidationError("The final review must come after the mid-point review.",
-                              field="final_review")
-    new = {"mid_review_moved_to": _iso(mid if mid != computed_mid else None),
-           "final_review_moved_to": _iso(final if final != computed_final else None)}
-    old = {"mid_review_moved_to": _iso(case.mid_review_moved_to),
-           "final_review_moved_to": _iso(case.final_review_moved_to)}
+        raise ValidationError(
+            "The final review must come after the mid-point review.", field="final_review"
+        )
+    new = {
+        "mid_review_moved_to": _iso(mid if mid != computed_mid else None),
+        "final_review_moved_to": _iso(final if final != computed_final else None),
+    }
+    old = {
+        "mid_review_moved_to": _iso(case.mid_review_moved_to),
+        "final_review_moved_to": _iso(case.final_review_moved_to),
+    }
     changed = sorted(name for name in new if new[name] != old[name])
     if not changed:
         return case
@@ -303,13 +341,15 @@ def get_case(store: Store, case_id: str) -> Case:
 def cases_for_pupil(store: Store, pupil_id: str) -> list[Case]:
     """Every episode of support for the pupil, oldest first."""
     rows = store.db.query(
-        "SELECT * FROM cases WHERE pupil_id = ? ORDER BY referral_date, created_at", [pupil_id])
+        "SELECT * FROM cases WHERE pupil_id = ? ORDER BY referral_date, created_at", [pupil_id]
+    )
     return [_from_row(row) for row in rows]
 
 
 def current_open_case(store: Store, pupil_id: str) -> Case | None:
-    rows = list(store.db.query(
-        "SELECT * FROM cases WHERE pupil_id = ? AND status = 'open'", [pupil_id]))
+    rows = list(
+        store.db.query("SELECT * FROM cases WHERE pupil_id = ? AND status = 'open'", [pupil_id])
+    )
     return _from_row(rows[0]) if rows else None
 
 
@@ -350,17 +390,38 @@ def add_network_member(
     case = get_case(store, case_id)
     require_open(case)
     if not clean_line(role):
-        raise ValidationError("Choose or type the person's role (for example Parent/carer).",
-                              field="role")
-    position = int(next(iter(store.db.query(
-        "SELECT coalesce(max(position), 0) AS top FROM case_network WHERE case_id = ?",
-        [case_id])))["top"]) + 1
-    member = NetworkMember(new_id(), case_id, clean_line(role), clean_line(name),
-                           clean_block(note), position)
+        raise ValidationError(
+            "Choose or type the person's role (for example Parent/carer).", field="role"
+        )
+    position = (
+        int(
+            next(
+                iter(
+                    store.db.query(
+                        "SELECT coalesce(max(position), 0) AS top FROM case_network"
+                        " WHERE case_id = ?",
+                        [case_id],
+                    )
+                )
+            )["top"]
+        )
+        + 1
+    )
+    member = NetworkMember(
+        new_id(), case_id, clean_line(role), clean_line(name), clean_block(note), position
+    )
     with store.atomic():
-        store.db.table("case_network").insert({
-            "id": member.id, "case_id": case_id, "role": member.role, "name": member.name,
-            "note": member.note, "position": position, "added_at": timestamp(store)})
+        store.db.table("case_network").insert(
+            {
+                "id": member.id,
+                "case_id": case_id,
+                "role": member.role,
+                "name": member.name,
+                "note": member.note,
+                "position": position,
+                "added_at": timestamp(store),
+            }
+        )
         audit.record(store, "create", "case_network", member.id, f"case {case_id}")
     return member
 
@@ -379,5 +440,7 @@ def remove_network_member(store: Store, member_id: str) -> None:
 def network(store: Store, case_id: str) -> list[NetworkMember]:
     rows = store.db.query(
         "SELECT id, case_id, role, name, note, position FROM case_network "
-        "WHERE case_id = ? AND removed_at IS NULL ORDER BY position", [case_id])
+        "WHERE case_id = ? AND removed_at IS NULL ORDER BY position",
+        [case_id],
+    )
     return [NetworkMember(**row) for row in rows]

@@ -106,5 +106,6 @@ def plan_type(key: str) -> PlanType:
     try:
         return PLAN_TYPES[key]
     except KeyError:
-        raise ValidationError("Choose a plan type: PSP or family plan.",
-                              field="plan_type") from None
+        raise ValidationError(
+            "Choose a plan type: PSP or family plan.", field="plan_type"
+        ) from None

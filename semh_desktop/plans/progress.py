@@ -59,14 +59,19 @@ class ItemProgress:
 
 
 def _scores(store: Store, column: str, item_id: str) -> list[dict[str, object]]:
-    return list(store.db.query(
-        f"SELECT point, number, held_on, score FROM current_scores WHERE {column} = ? "
-        "ORDER BY held_on, CASE point WHEN 'baseline' THEN 0 WHEN 'mid' THEN 1 "
-        "WHEN 'extra' THEN 2 ELSE 3 END, number", [item_id]))
+    return list(
+        store.db.query(
+            f"SELECT point, number, held_on, score FROM current_scores WHERE {column} = ? "
+            "ORDER BY held_on, CASE point WHEN 'baseline' THEN 0 WHEN 'mid' THEN 1 "
+            "WHEN 'extra' THEN 2 ELSE 3 END, number",
+            [item_id],
+        )
+    )
 
 
-def _progress(store: Store, item: str, item_id: str, position: int, text: str, kind: str,
-              scale: Scale) -> ItemProgress:
+def _progress(
+    store: Store, item: str, item_id: str, position: int, text: str, kind: str, scale: Scale
+) -> ItemProgress:
     rows = _scores(store, "target_id" if item == "target" else "aim_id", item_id)
     by_point: dict[str, int] = {}
     extras = []
@@ -77,8 +82,15 @@ def _progress(store: Store, item: str, item_id: str, position: int, text: str, k
             by_point[str(row["point"])] = int(str(row["score"]))
     latest = rows[-1] if rows else None
     return ItemProgress(
-        item=item, item_id=item_id, position=position, text=text, kind=kind, scale=scale,
-        baseline=by_point.get("baseline"), mid=by_point.get("mid"), final=by_point.get("final"),
+        item=item,
+        item_id=item_id,
+        position=position,
+        text=text,
+        kind=kind,
+        scale=scale,
+        baseline=by_point.get("baseline"),
+        mid=by_point.get("mid"),
+        final=by_point.get("final"),
         extras=tuple(extras),
         latest=int(str(latest["score"])) if latest else None,
         latest_on=dt.date.fromisoformat(str(latest["held_on"])) if latest else None,
@@ -88,8 +100,12 @@ def _progress(store: Store, item: str, item_id: str, position: int, text: str, k
 def case_progress(store: Store, case_id: str) -> list[ItemProgress]:
     """Targets (or goals) first, then case aims, each in plan order."""
     case = get_case(store, case_id)
-    result = [_progress(store, "target", t.id, t.position, t.text, t.kind, case.scale)
-              for t in targets_for_case(store, case_id)]
-    result += [_progress(store, "aim", a.id, a.position, a.aim, "aim", AIM_SCALE)
-               for a in aims_for_case(store, case_id)]
+    result = [
+        _progress(store, "target", t.id, t.position, t.text, t.kind, case.scale)
+        for t in targets_for_case(store, case_id)
+    ]
+    result += [
+        _progress(store, "aim", a.id, a.position, a.aim, "aim", AIM_SCALE)
+        for a in aims_for_case(store, case_id)
+    ]
     return result

@@ -59,8 +59,10 @@ class ScoringPoint:
 
     def __post_init__(self) -> None:
         if self.point not in POINTS:
-            raise ValidationError("Choose the scoring point: baseline, mid-point, final or "
-                                  "an extra review.", field="point")
+            raise ValidationError(
+                "Choose the scoring point: baseline, mid-point, final or an extra review.",
+                field="point",
+            )
         if self.number < 0 or (self.point != "extra" and self.number):
             raise ValidationError("Only extra reviews are numbered.", field="point")
 
@@ -147,8 +149,10 @@ class Spread:
             return f"Everyone gave {self.low}."
         text = f"Scores from {self.low} to {self.high} (a spread of {self.range})."
         if self.disagreement:
-            text += (f" People disagree by {DISAGREEMENT_POINTS} or more points: "
-                     "talk it through before agreeing a score.")
+            text += (
+                f" People disagree by {DISAGREEMENT_POINTS} or more points: "
+                "talk it through before agreeing a score."
+            )
         return text
 
 
@@ -202,13 +206,20 @@ def item_scale(case: Case, *, target_id: str | None, aim_id: str | None) -> Scal
 
 def _item_label(store: Store, case: Case, item: ItemScoring) -> str:
     if item.target_id:
-        rows = list(store.db.query("SELECT position FROM targets WHERE id = ? AND case_id = ?",
-                                   [item.target_id, case.id]))
+        rows = list(
+            store.db.query(
+                "SELECT position FROM targets WHERE id = ? AND case_id = ?",
+                [item.target_id, case.id],
+            )
+        )
         if not rows:
             raise ValidationError(f"That {case.plan.target_word} is not part of this plan.")
         return f"{case.plan.target_word.capitalize()} {rows[0]['position']}"
-    rows = list(store.db.query("SELECT position FROM case_aims WHERE id = ? AND case_id = ?",
-                               [item.aim_id, case.id]))
+    rows = list(
+        store.db.query(
+            "SELECT position FROM case_aims WHERE id = ? AND case_id = ?", [item.aim_id, case.id]
+        )
+    )
     if not rows:
         raise ValidationError("That case aim is not part of this plan.")
     return f"Case aim {rows[0]['position']}"
@@ -216,9 +227,14 @@ def _item_label(store: Store, case: Case, item: ItemScoring) -> str:
 
 def _has_baseline(store: Store, item: ItemScoring) -> bool:
     column = "target_id" if item.target_id else "aim_id"
-    return bool(list(store.db.query(
-        f"SELECT 1 FROM current_scores WHERE {column} = ? AND point = 'baseline' LIMIT 1",
-        [item.target_id or item.aim_id])))
+    return bool(
+        list(
+            store.db.query(
+                f"SELECT 1 FROM current_scores WHERE {column} = ? AND point = 'baseline' LIMIT 1",
+                [item.target_id or item.aim_id],
+            )
+        )
+    )
 
 
 def _check_entry(store: Store, case: Case, entry: ReviewEntry) -> None:
@@ -230,8 +246,9 @@ def _check_entry(store: Store, case: Case, entry: ReviewEntry) -> None:
         raise ValidationError("The meeting cannot be before the referral date.", field="held_on")
     for person in entry.people:
         if not clean_line(person.role):
-            raise ValidationError("Give each person's role (for example Pupil or Parent/carer).",
-                                  field="people")
+            raise ValidationError(
+                "Give each person's role (for example Pupil or Parent/carer).", field="people"
+            )
     if not entry.items:
         raise ValidationError("Score at least one target or aim.", field="items")
     seen: set[str] = set()
@@ -240,8 +257,9 @@ def _check_entry(store: Store, case: Case, entry: ReviewEntry) -> None:
             raise ValidationError("Each score is for one target or one aim.", field="items")
         key = item.target_id or item.aim_id or ""
         if key in seen:
-            raise ValidationError("A target or aim is scored twice at the same meeting.",
-                                  field="items")
+            raise ValidationError(
+                "A target or aim is scored twice at the same meeting.", field="items"
+            )
         seen.add(key)
         label = _item_label(store, case, item)
         scale = item_scale(case, target_id=item.target_id, aim_id=item.aim_id)
@@ -250,21 +268,28 @@ def _check_entry(store: Store, case: Case, entry: ReviewEntry) -> None:
         scale.check(item.agreed, what=f"{label}: the agreed score", field="agreed")
         for index, score in item.independent.items():
             if not 0 <= index < len(entry.people):
-                raise ValidationError(f"{label}: a score is given by someone not listed as "
-                                      "present.", field="independent")
-            scale.check(score, what=f"{label}: {entry.people[index].label}'s score",
-                        field="independent")
+                raise ValidationError(
+                    f"{label}: a score is given by someone not listed as present.",
+                    field="independent",
+                )
+            scale.check(
+                score, what=f"{label}: {entry.people[index].label}'s score", field="independent"
+            )
         if not entry.point.is_baseline and not _has_baseline(store, item):
-            raise ValidationError(f"{label} has no baseline score yet; score the baseline first.",
-                                  field="point")
+            raise ValidationError(
+                f"{label} has no baseline score yet; score the baseline first.", field="point"
+            )
         if item.adjusted is not None and item.target_id is None:
             raise ValidationError("Only targets have actions to adjust.", field="adjusted")
 
 
 def _review_row(store: Store, case_id: str, point: ScoringPoint) -> dict[str, Any] | None:
-    rows = list(store.db.query(
-        "SELECT * FROM case_reviews WHERE case_id = ? AND point = ? AND number = ?",
-        [case_id, point.point, point.number]))
+    rows = list(
+        store.db.query(
+            "SELECT * FROM case_reviews WHERE case_id = ? AND point = ? AND number = ?",
+            [case_id, point.point, point.number],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -280,9 +305,15 @@ def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
     assert entry.held_on is not None
     point = entry.point
     if point.point == "extra" and point.number == 0:
-        top = next(iter(store.db.query(
-            "SELECT coalesce(max(number), 0) AS top FROM case_reviews "
-            "WHERE case_id = ? AND point = 'extra'", [case_id])))["top"]
+        top = next(
+            iter(
+                store.db.query(
+                    "SELECT coalesce(max(number), 0) AS top FROM case_reviews "
+                    "WHERE case_id = ? AND point = 'extra'",
+                    [case_id],
+                )
+            )
+        )["top"]
         point = extra(int(top) + 1)
     now = timestamp(store)
     notes = clean_block(entry.notes)
@@ -291,68 +322,132 @@ def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
         existing = _review_row(store, case_id, point)
         if existing is None:
             review_id = new_id()
-            store.db.table("case_reviews").insert({
-                "id": review_id, "case_id": case_id, "point": point.point,
-                "number": point.number, "held_on": entry.held_on.isoformat(), "notes": notes,
-                "recorded_at": now, "recorded_by": store.staff_id})
-            audit.record(store, "create", "case_review", review_id,
-                         f"case {case_id}; point: {point.label}")
+            store.db.table("case_reviews").insert(
+                {
+                    "id": review_id,
+                    "case_id": case_id,
+                    "point": point.point,
+                    "number": point.number,
+                    "held_on": entry.held_on.isoformat(),
+                    "notes": notes,
+                    "recorded_at": now,
+                    "recorded_by": store.staff_id,
+                }
+            )
+            audit.record(
+                store, "create", "case_review", review_id, f"case {case_id}; point: {point.label}"
+            )
         else:
             review_id = existing["id"]
             if notes:
                 joined = f"{existing['notes']}\n\n{notes}" if existing["notes"] else notes
                 store.db.table("case_reviews").update(review_id, {"notes": joined})
                 audit.record(store, "change", "case_review", review_id, "fields: notes")
-        first = int(next(iter(store.db.query(
-            "SELECT coalesce(max(position), 0) AS top FROM review_people WHERE review_id = ?",
-            [review_id])))["top"]) + 1
+        first = (
+            int(
+                next(
+                    iter(
+                        store.db.query(
+                            "SELECT coalesce(max(position), 0) AS top FROM review_people"
+                            " WHERE review_id = ?",
+                            [review_id],
+                        )
+                    )
+                )["top"]
+            )
+            + 1
+        )
         person_ids = []
         for offset, person in enumerate(entry.people):
             person_id = new_id()
             person_ids.append(person_id)
-            store.db.table("review_people").insert({
-                "id": person_id, "review_id": review_id, "role": clean_line(person.role),
-                "name": clean_line(person.name), "position": first + offset})
+            store.db.table("review_people").insert(
+                {
+                    "id": person_id,
+                    "review_id": review_id,
+                    "role": clean_line(person.role),
+                    "name": clean_line(person.name),
+                    "position": first + offset,
+                }
+            )
         for item in entry.items:
             for index, score in sorted(item.independent.items()):
-                store.db.table("independent_scores").insert({
-                    "id": new_id(), "person_id": person_ids[index], "target_id": item.target_id,
-                    "aim_id": item.aim_id, "score": score, "recorded_at": now})
+                store.db.table("independent_scores").insert(
+                    {
+                        "id": new_id(),
+                        "person_id": person_ids[index],
+                        "target_id": item.target_id,
+                        "aim_id": item.aim_id,
+                        "score": score,
+                        "recorded_at": now,
+                    }
+                )
                 independent_count += 1
-            store.db.table("scores").insert({
-                "id": new_id(), "review_id": review_id, "target_id": item.target_id,
-                "aim_id": item.aim_id, "score": item.agreed, "note": clean_block(item.note),
-                "recorded_at": now, "recorded_by": store.staff_id})
+            store.db.table("scores").insert(
+                {
+                    "id": new_id(),
+                    "review_id": review_id,
+                    "target_id": item.target_id,
+                    "aim_id": item.aim_id,
+                    "score": item.agreed,
+                    "note": clean_block(item.note),
+                    "recorded_at": now,
+                    "recorded_by": store.staff_id,
+                }
+            )
             if item.adjusted is not None and item.target_id is not None:
                 edit_target(store, item.target_id, item.adjusted, review_id=review_id)
-        audit.record(store, "change", "case_review", review_id,
-                     f"agreed scores: {len(entry.items)}; independent scores: "
-                     f"{independent_count}; people present: {len(entry.people)}")
+        audit.record(
+            store,
+            "change",
+            "case_review",
+            review_id,
+            f"agreed scores: {len(entry.items)}; independent scores: "
+            f"{independent_count}; people present: {len(entry.people)}",
+        )
     return get_review(store, review_id)
 
 
 def record_score(
-    store: Store, case_id: str, point: ScoringPoint, score: int, *,
-    target_id: str | None = None, aim_id: str | None = None, held_on: dt.date | None = None,
+    store: Store,
+    case_id: str,
+    point: ScoringPoint,
+    score: int,
+    *,
+    target_id: str | None = None,
+    aim_id: str | None = None,
+    held_on: dt.date | None = None,
     note: str = "",
 ) -> Review:
     """Record one agreed score without independent scaling (scripts, paper records)."""
-    entry = ReviewEntry(point, held_on or store.clock.today(),
-                        items=[ItemScoring(target_id, aim_id, score, note=note)])
+    entry = ReviewEntry(
+        point,
+        held_on or store.clock.today(),
+        items=[ItemScoring(target_id, aim_id, score, note=note)],
+    )
     return record_review(store, case_id, entry)
 
 
 # Reading -------------------------------------------------------------------------------------
 
+
 def _people(store: Store, review_id: str) -> tuple[ReviewPerson, ...]:
-    rows = store.db.query("SELECT id, role, name, position FROM review_people "
-                          "WHERE review_id = ? ORDER BY position", [review_id])
+    rows = store.db.query(
+        "SELECT id, role, name, position FROM review_people WHERE review_id = ? ORDER BY position",
+        [review_id],
+    )
     return tuple(ReviewPerson(**row) for row in rows)
 
 
 def _review(store: Store, row: dict[str, Any]) -> Review:
-    return Review(row["id"], row["case_id"], ScoringPoint(row["point"], row["number"]),
-                  dt.date.fromisoformat(row["held_on"]), row["notes"], _people(store, row["id"]))
+    return Review(
+        row["id"],
+        row["case_id"],
+        ScoringPoint(row["point"], row["number"]),
+        dt.date.fromisoformat(row["held_on"]),
+        row["notes"],
+        _people(store, row["id"]),
+    )
 
 
 def get_review(store: Store, review_id: str) -> Review:
@@ -364,15 +459,15 @@ def get_review(store: Store, review_id: str) -> Review:
 
 def _point_order(column: str = "point") -> str:
     """SQL ordering scoring points held on the same day: baseline, mid, extra, final."""
-    return (f"CASE {column} WHEN 'baseline' THEN 0 WHEN 'mid' THEN 1 WHEN 'extra' THEN 2 "
-            "ELSE 3 END")
+    return f"CASE {column} WHEN 'baseline' THEN 0 WHEN 'mid' THEN 1 WHEN 'extra' THEN 2 ELSE 3 END"
 
 
 def reviews_for_case(store: Store, case_id: str) -> list[Review]:
     """Scoring points held, in meeting order."""
     rows = store.db.query(
         f"SELECT * FROM case_reviews WHERE case_id = ? ORDER BY held_on, {_point_order()}, number",
-        [case_id])
+        [case_id],
+    )
     return [_review(store, row) for row in rows]
 
 
@@ -391,25 +486,32 @@ def _item_where(target_id: str | None, aim_id: str | None) -> tuple[str, str]:
     return ("target_id", target_id) if target_id else ("aim_id", aim_id or "")
 
 
-def agreed_score(store: Store, review_id: str, *, target_id: str | None = None,
-                 aim_id: str | None = None) -> int | None:
+def agreed_score(
+    store: Store, review_id: str, *, target_id: str | None = None, aim_id: str | None = None
+) -> int | None:
     """The agreed score that counts for the item at this scoring point (the latest entered)."""
     column, value = _item_where(target_id, aim_id)
-    rows = list(store.db.query(
-        f"SELECT score FROM scores WHERE review_id = ? AND {column} = ? ORDER BY seq DESC LIMIT 1",
-        [review_id, value]))
+    rows = list(
+        store.db.query(
+            f"SELECT score FROM scores WHERE review_id = ? AND {column} = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            [review_id, value],
+        )
+    )
     return int(rows[0]["score"]) if rows else None
 
 
-def independent_scores(store: Store, review_id: str, *, target_id: str | None = None,
-                       aim_id: str | None = None) -> list[IndependentScore]:
+def independent_scores(
+    store: Store, review_id: str, *, target_id: str | None = None, aim_id: str | None = None
+) -> list[IndependentScore]:
     """Each person's own score for the item at this scoring point, in the order they sat."""
     column, value = _item_where(target_id, aim_id)
     rows = store.db.query(
         f"SELECT p.id, p.role, p.name, p.position, i.score FROM independent_scores i "
         f"JOIN review_people p ON p.id = i.person_id "
         f"WHERE p.review_id = ? AND i.{column} = ? ORDER BY p.position, i.seq",
-        [review_id, value])
+        [review_id, value],
+    )
     latest: dict[str, IndependentScore] = {}
     for row in rows:
         person = ReviewPerson(row["id"], row["role"], row["name"], row["position"])
@@ -417,8 +519,9 @@ def independent_scores(store: Store, review_id: str, *, target_id: str | None = 
     return list(latest.values())
 
 
-def item_spread(store: Store, review_id: str, *, target_id: str | None = None,
-                aim_id: str | None = None) -> Spread | None:
+def item_spread(
+    store: Store, review_id: str, *, target_id: str | None = None, aim_id: str | None = None
+) -> Spread | None:
     found = independent_scores(store, review_id, target_id=target_id, aim_id=aim_id)
     return spread(s.score for s in found)
 
@@ -436,26 +539,40 @@ class ScoreRecord:
     counts: bool  # False when a later score at the same point replaced it
 
 
-def score_history(store: Store, *, target_id: str | None = None,
-                  aim_id: str | None = None) -> list[ScoreRecord]:
+def score_history(
+    store: Store, *, target_id: str | None = None, aim_id: str | None = None
+) -> list[ScoreRecord]:
     """Every agreed score ever entered for the item, in meeting order."""
     column, value = _item_where(target_id, aim_id)
-    rows = list(store.db.query(
-        f"SELECT s.seq, s.review_id, s.score, s.note, s.recorded_at, r.point, r.number, r.held_on "
-        f"FROM scores s JOIN case_reviews r ON r.id = s.review_id WHERE s.{column} = ? "
-        f"ORDER BY r.held_on, {_point_order('r.point')}, r.number, s.seq",
-        [value]))
+    rows = list(
+        store.db.query(
+            "SELECT s.seq, s.review_id, s.score, s.note, s.recorded_at, r.point, r.number,"
+            " r.held_on "
+            f"FROM scores s JOIN case_reviews r ON r.id = s.review_id WHERE s.{column} = ? "
+            f"ORDER BY r.held_on, {_point_order('r.point')}, r.number, s.seq",
+            [value],
+        )
+    )
     last_seq: dict[str, int] = {}
     for row in rows:
         last_seq[row["review_id"]] = max(last_seq.get(row["review_id"], 0), row["seq"])
-    return [ScoreRecord(row["review_id"], ScoringPoint(row["point"], row["number"]),
-                        dt.date.fromisoformat(row["held_on"]), int(row["score"]), row["note"],
-                        row["recorded_at"], row["seq"] == last_seq[row["review_id"]])
-            for row in rows]
+    return [
+        ScoreRecord(
+            row["review_id"],
+            ScoringPoint(row["point"], row["number"]),
+            dt.date.fromisoformat(row["held_on"]),
+            int(row["score"]),
+            row["note"],
+            row["recorded_at"],
+            row["seq"] == last_seq[row["review_id"]],
+        )
+        for row in rows
+    ]
 
 
-def latest_spread(store: Store, case_id: str, *, target_id: str | None = None,
-                  aim_id: str | None = None) -> tuple[Review, Spread] | None:
+def latest_spread(
+    store: Store, case_id: str, *, target_id: str | None = None, aim_id: str | None = None
+) -> tuple[Review, Spread] | None:
     """The spread of independent scores at the latest scoring point that had any."""
     for review in reversed(reviews_for_case(store, case_id)):
         found = item_spread(store, review.id, target_id=target_id, aim_id=aim_id)

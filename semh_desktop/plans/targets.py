@@ -48,11 +48,13 @@ class TargetWording:
         clean = self.cleaned()
         if not clean.target_text:
             errors["target_text"] = (
-                "Write the target in the pupil's own words (what they will achieve).")
+                "Write the target in the pupil's own words (what they will achieve)."
+            )
         for f in fields(clean):
             if len(getattr(clean, f.name)) > MAX_TEXT:
-                errors[f.name] = (f"{WORDING_LABELS[f.name]} is too long; keep it under "
-                                  f"{MAX_TEXT} characters.")
+                errors[f.name] = (
+                    f"{WORDING_LABELS[f.name]} is too long; keep it under {MAX_TEXT} characters."
+                )
         return errors
 
     def as_row(self) -> dict[str, str]:
@@ -102,30 +104,54 @@ def add_target(store: Store, case_id: str, kind: str, wording: TargetWording) ->
     case = get_case(store, case_id)
     require_open(case)
     plan = case.plan
-    count = int(next(iter(store.db.query(
-        "SELECT count(*) AS n FROM targets WHERE case_id = ?", [case_id])))["n"])
+    count = int(
+        next(
+            iter(store.db.query("SELECT count(*) AS n FROM targets WHERE case_id = ?", [case_id]))
+        )["n"]
+    )
     if count >= plan.max_targets:
         raise ValidationError(
             f"A {plan.short_label} has at most {plan.max_targets} {plan.target_word_plural}, and "
             f"this one already has {count}. Change an existing {plan.target_word} instead of "
-            "adding another.", field="target_text")
+            "adding another.",
+            field="target_text",
+        )
     plan.check_kind(kind)
     _raise_first(wording.validate())
     now = timestamp(store)
     target_id = new_id()
     with store.atomic():
-        store.db.table("targets").insert({
-            "id": target_id, "case_id": case_id, "position": count + 1, "kind": kind,
-            "created_at": now, "created_by": store.staff_id})
-        store.db.table("target_versions").insert({
-            "id": new_id(), "target_id": target_id, "version": 1, **wording.as_row(),
-            "review_id": None, "recorded_at": now, "recorded_by": store.staff_id})
+        store.db.table("targets").insert(
+            {
+                "id": target_id,
+                "case_id": case_id,
+                "position": count + 1,
+                "kind": kind,
+                "created_at": now,
+                "created_by": store.staff_id,
+            }
+        )
+        store.db.table("target_versions").insert(
+            {
+                "id": new_id(),
+                "target_id": target_id,
+                "version": 1,
+                **wording.as_row(),
+                "review_id": None,
+                "recorded_at": now,
+                "recorded_by": store.staff_id,
+            }
+        )
         audit.record(store, "create", "target", target_id, f"case {case_id}; kind: {kind}")
     return get_target(store, target_id)
 
 
 def edit_target(
-    store: Store, target_id: str, wording: TargetWording, *, kind: str | None = None,
+    store: Store,
+    target_id: str,
+    wording: TargetWording,
+    *,
+    kind: str | None = None,
     review_id: str | None = None,
 ) -> Target:
     """Change a target's words: a new version is appended and the old one kept.
@@ -144,27 +170,41 @@ def edit_target(
         case.plan.check_kind(kind)
         if has_scores(store, target_id):
             raise ValidationError(
-                "The kind of a target cannot change once it has a score; add a new target "
-                "instead.", field="kind")
+                "The kind of a target cannot change once it has a score; add a new target instead.",
+                field="kind",
+            )
     if not changed and not kind_changed:
         return before
     with store.atomic():
         if kind_changed:
             store.db.table("targets").update(target_id, {"kind": kind})
         if changed:
-            store.db.table("target_versions").insert({
-                "id": new_id(), "target_id": target_id, "version": before.version + 1,
-                **new_row, "review_id": review_id, "recorded_at": timestamp(store),
-                "recorded_by": store.staff_id})
+            store.db.table("target_versions").insert(
+                {
+                    "id": new_id(),
+                    "target_id": target_id,
+                    "version": before.version + 1,
+                    **new_row,
+                    "review_id": review_id,
+                    "recorded_at": timestamp(store),
+                    "recorded_by": store.staff_id,
+                }
+            )
         detail = "fields: " + ", ".join(changed + (["kind"] if kind_changed else []))
         audit.record(store, "change", "target", target_id, detail)
     return get_target(store, target_id)
 
 
 def has_scores(store: Store, target_id: str) -> bool:
-    return bool(list(store.db.query(
-        "SELECT 1 FROM scores WHERE target_id = ? UNION ALL "
-        "SELECT 1 FROM independent_scores WHERE target_id = ? LIMIT 1", [target_id, target_id])))
+    return bool(
+        list(
+            store.db.query(
+                "SELECT 1 FROM scores WHERE target_id = ? UNION ALL "
+                "SELECT 1 FROM independent_scores WHERE target_id = ? LIMIT 1",
+                [target_id, target_id],
+            )
+        )
+    )
 
 
 _CURRENT = """
@@ -177,8 +217,9 @@ JOIN target_versions v ON v.target_id = t.id
 
 
 def _target(row: dict[str, Any]) -> Target:
-    return Target(row["id"], row["case_id"], row["position"], row["kind"], _wording(row),
-                  row["version"])
+    return Target(
+        row["id"], row["case_id"], row["position"], row["kind"], _wording(row), row["version"]
+    )
 
 
 def get_target(store: Store, target_id: str) -> Target:
@@ -196,6 +237,11 @@ def targets_for_case(store: Store, case_id: str) -> list[Target]:
 def target_history(store: Store, target_id: str) -> list[TargetVersion]:
     """Every wording of the target, oldest first."""
     rows = store.db.query(
-        "SELECT * FROM target_versions WHERE target_id = ? ORDER BY version", [target_id])
-    return [TargetVersion(row["version"], _wording(row), row["review_id"], row["recorded_at"],
-                          row["recorded_by"]) for row in rows]
+        "SELECT * FROM target_versions WHERE target_id = ? ORDER BY version", [target_id]
+    )
+    return [
+        TargetVersion(
+            row["version"], _wording(row), row["review_id"], row["recorded_at"], row["recorded_by"]
+        )
+        for row in rows
+    ]

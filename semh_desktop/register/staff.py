@@ -31,14 +31,16 @@ def add_staff(store: Store, name: str, role: str) -> Staff:
     if not name:
         raise ValidationError("Enter the staff member's name.", field="name")
     if role not in ROLES:
-        raise ValidationError(
-            f"Choose a role: {', '.join(ROLES.values())}.", field="role"
-        )
+        raise ValidationError(f"Choose a role: {', '.join(ROLES.values())}.", field="role")
     staff = Staff(new_id(), name, role)
     with store.atomic():
         store.db.table("staff").insert(
-            {"id": staff.id, "name": name, "role": role,
-             "created_at": store.clock.now().isoformat(timespec="seconds")}
+            {
+                "id": staff.id,
+                "name": name,
+                "role": role,
+                "created_at": store.clock.now().isoformat(timespec="seconds"),
+            }
         )
         audit.record(store, "create", "staff", staff.id)
     return staff

@@ -28,12 +28,18 @@ KINDS = {
     "follow_up": "Follow-up meeting",
     "action_ended": "Action ended",
 }
-STATUSES = {"overdue": "Overdue", "this_week": "This week", "next_week": "Next week",
-            "ended": "End date passed"}
+STATUSES = {
+    "overdue": "Overdue",
+    "this_week": "This week",
+    "next_week": "Next week",
+    "ended": "End date passed",
+}
 STATUS_ORDER = {"overdue": 0, "ended": 1, "this_week": 2, "next_week": 3}
 
-_NAME = ("coalesce(nullif(p.preferred_forename, ''), p.legal_forename) || ' ' || "
-         "coalesce(nullif(p.preferred_surname, ''), p.legal_surname)")
+_NAME = (
+    "coalesce(nullif(p.preferred_forename, ''), p.legal_forename) || ' ' || "
+    "coalesce(nullif(p.preferred_surname, ''), p.legal_surname)"
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,14 @@ def _reviews(store: Store, today: dt.date, end: dt.date) -> list[DueItem]:
         f"c.mid_review_moved_to, c.final_review_moved_to, {_NAME} AS name, p.upn, "
         f"(SELECT group_concat(r.point) FROM case_reviews r WHERE r.case_id = c.id) AS held "
         f"FROM cases c JOIN pupils p ON p.id = c.pupil_id "
-        f"WHERE c.status = 'open' AND p.archived_at IS NULL")
+        f"WHERE c.status = 'open' AND p.archived_at IS NULL"
+    )
     found = []
     for row in rows:
         held = set((row["held"] or "").split(","))
-        mid, final = review_dates(dt.date.fromisoformat(row["start_date"]),
-                                  int(row["length_weeks"]))
+        mid, final = review_dates(
+            dt.date.fromisoformat(row["start_date"]), int(row["length_weeks"])
+        )
         if row["mid_review_moved_to"]:
             mid = dt.date.fromisoformat(row["mid_review_moved_to"])
         if row["final_review_moved_to"]:
@@ -98,9 +106,19 @@ def _reviews(store: Store, today: dt.date, end: dt.date) -> list[DueItem]:
         for kind, point, day in (("mid_review", "mid", mid), ("final_review", "final", final)):
             if point in held or "final" in held or day > end:
                 continue
-            found.append(DueItem(kind, day, _status(day, today), row["pupil_id"], row["name"],
-                                 row["upn"], row["id"], row["id"],
-                                 f"{KINDS[kind]} of the {label}"))
+            found.append(
+                DueItem(
+                    kind,
+                    day,
+                    _status(day, today),
+                    row["pupil_id"],
+                    row["name"],
+                    row["upn"],
+                    row["id"],
+                    row["id"],
+                    f"{KINDS[kind]} of the {label}",
+                )
+            )
     return found
 
 
@@ -110,23 +128,42 @@ def _follow_ups(store: Store, today: dt.date, end: dt.date) -> list[DueItem]:
         f"c.pupil_id, {_NAME} AS name, p.upn "
         f"FROM follow_ups f JOIN cases c ON c.id = f.case_id JOIN pupils p ON p.id = c.pupil_id "
         f"WHERE f.held_on IS NULL AND p.archived_at IS NULL "
-        f"AND (f.scheduled_on <= ? OR f.observation_on <= ?)", [end.isoformat(), end.isoformat()])
+        f"AND (f.scheduled_on <= ? OR f.observation_on <= ?)",
+        [end.isoformat(), end.isoformat()],
+    )
     found = []
     for row in rows:
         meeting = dt.date.fromisoformat(row["scheduled_on"])
         observation = dt.date.fromisoformat(row["observation_on"])
         number = row["number"]
         if row["observed_on"] is None and observation <= end:
-            found.append(DueItem(
-                "observation", observation, _status(observation, today), row["pupil_id"],
-                row["name"], row["upn"], row["case_id"], row["id"],
-                f"Observe the pupil before follow-up {number} "
-                f"(meeting {format_date(meeting)})"))
+            found.append(
+                DueItem(
+                    "observation",
+                    observation,
+                    _status(observation, today),
+                    row["pupil_id"],
+                    row["name"],
+                    row["upn"],
+                    row["case_id"],
+                    row["id"],
+                    f"Observe the pupil before follow-up {number} (meeting {format_date(meeting)})",
+                )
+            )
         if meeting <= end:
-            found.append(DueItem(
-                "follow_up", meeting, _status(meeting, today), row["pupil_id"], row["name"],
-                row["upn"], row["case_id"], row["id"],
-                f"Follow-up meeting {number} after closure"))
+            found.append(
+                DueItem(
+                    "follow_up",
+                    meeting,
+                    _status(meeting, today),
+                    row["pupil_id"],
+                    row["name"],
+                    row["upn"],
+                    row["case_id"],
+                    row["id"],
+                    f"Follow-up meeting {number} after closure",
+                )
+            )
     return found
 
 
@@ -136,15 +173,26 @@ def _ended_actions(store: Store, today: dt.date) -> list[DueItem]:
         f"FROM sustainability_actions a JOIN cases c ON c.id = a.case_id "
         f"JOIN pupils p ON p.id = c.pupil_id "
         f"WHERE a.removed_at IS NULL AND a.end_reviewed_on IS NULL AND a.until_date < ? "
-        f"AND p.archived_at IS NULL", [today.isoformat()])
+        f"AND p.archived_at IS NULL",
+        [today.isoformat()],
+    )
     found = []
     for row in rows:
         action = " ".join(str(row["action"]).split())
         short = action if len(action) <= 60 else action[:59].rstrip() + "…"
-        found.append(DueItem(
-            "action_ended", dt.date.fromisoformat(row["until_date"]), "ended", row["pupil_id"],
-            row["name"], row["upn"], row["case_id"], row["id"],
-            f"Decide whether to continue: {short}"))
+        found.append(
+            DueItem(
+                "action_ended",
+                dt.date.fromisoformat(row["until_date"]),
+                "ended",
+                row["pupil_id"],
+                row["name"],
+                row["upn"],
+                row["case_id"],
+                row["id"],
+                f"Decide whether to continue: {short}",
+            )
+        )
     return found
 
 
@@ -153,8 +201,15 @@ def due_items(store: Store, today: dt.date | None = None) -> list[DueItem]:
     day = today or store.clock.today()
     _, end = window(day)
     items = _reviews(store, day, end) + _follow_ups(store, day, end) + _ended_actions(store, day)
-    return sorted(items, key=lambda i: (i.due_on, STATUS_ORDER[i.status], i.pupil_name.casefold(),
-                                        list(KINDS).index(i.kind)))
+    return sorted(
+        items,
+        key=lambda i: (
+            i.due_on,
+            STATUS_ORDER[i.status],
+            i.pupil_name.casefold(),
+            list(KINDS).index(i.kind),
+        ),
+    )
 
 
 def due_count(store: Store, today: dt.date | None = None) -> int:

@@ -36,7 +36,6 @@ A base of 0 is shown as "none".
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 from collections import defaultdict
@@ -67,7 +66,6 @@ from semh_desktop.core.errors import SemhError, ValidationError
 from semh_desktop.core.store import Store
 from semh_desktop.documents import pdf as documents
 from semh_desktop.plans.plan_types import PLAN_TYPES, TARGET_KINDS
-from semh_desktop.register import staff
 from semh_desktop.register.pupils import year_group_label
 
 SMALL_GROUP = 5
@@ -110,35 +108,45 @@ class ReportFilters:
     plan_type: str | None = None
 
     @classmethod
-    def for_year(cls, year: str, *, year_group: int | None = None, worker_id: str | None = None,
-                 worker_name: str = "", plan_type: str | None = None) -> ReportFilters:
+    def for_year(
+        cls,
+        year: str,
+        *,
+        year_group: int | None = None,
+        worker_id: str | None = None,
+        worker_name: str = "",
+        plan_type: str | None = None,
+    ) -> ReportFilters:
         first, last = parse_academic_year(year)
         if plan_type is not None and plan_type not in PLAN_TYPES:
             raise ValidationError("The plan type is psp or family.", field="plan_type")
         if year_group is not None and not -2 <= year_group <= 14:
-            raise ValidationError("A year group is R or a number from 1 to 14.",
-                                  field="year_group")
-        return cls(first, last, academic_year(first), year_group, worker_id, worker_name,
-                   plan_type)
+            raise ValidationError("A year group is R or a number from 1 to 14.", field="year_group")
+        return cls(first, last, academic_year(first), year_group, worker_id, worker_name, plan_type)
 
     def describe(self) -> list[tuple[str, str]]:
-        lines = [("Period", f"{self.label} ({format_date(self.first)} to "
-                            f"{format_date(self.last)})")]
-        lines.append(("Year group", year_group_label(self.year_group)
-                      if self.year_group is not None else "All"))
-        lines.append(("Worker", self.worker_name or ("Chosen worker" if self.worker_id
-                                                     else "All")))
-        lines.append(("Plan type", PLAN_TYPES[self.plan_type].label if self.plan_type
-                      else "All"))
+        lines = [
+            ("Period", f"{self.label} ({format_date(self.first)} to {format_date(self.last)})")
+        ]
+        lines.append(
+            (
+                "Year group",
+                year_group_label(self.year_group) if self.year_group is not None else "All",
+            )
+        )
+        lines.append(("Worker", self.worker_name or ("Chosen worker" if self.worker_id else "All")))
+        lines.append(("Plan type", PLAN_TYPES[self.plan_type].label if self.plan_type else "All"))
         return lines
 
 
 def cohort_cte(filters: ReportFilters, today: dt.date) -> tuple[str, dict[str, Any]]:
     """`WITH cohort AS (...)` and its parameters: the cases the report is about."""
     conditions = ["c.referral_date <= :last", "(c.closed_on IS NULL OR c.closed_on >= :first)"]
-    params: dict[str, Any] = {"first": filters.first.isoformat(),
-                              "last": filters.last.isoformat(),
-                              "as_of": min(filters.last, today).isoformat()}
+    params: dict[str, Any] = {
+        "first": filters.first.isoformat(),
+        "last": filters.last.isoformat(),
+        "as_of": min(filters.last, today).isoformat(),
+    }
     if filters.year_group is not None:
         # pupils.year_group is this school year's; move it back to the period's school year.
         conditions.append("p.year_group - :year_shift = :year_group")
@@ -150,10 +158,11 @@ def cohort_cte(filters: ReportFilters, today: dt.date) -> tuple[str, dict[str, A
     if filters.plan_type is not None:
         conditions.append("c.plan_type = :plan_type")
         params["plan_type"] = filters.plan_type
-    sql = ("WITH cohort AS (SELECT c.id, c.pupil_id, c.plan_type, c.referral_date, "
-           "c.start_date, c.closed_on, c.closure_reason, c.is_re_referral "
-           "FROM cases c JOIN pupils p ON p.id = c.pupil_id WHERE "
-           + " AND ".join(conditions) + ")\n")
+    sql = (
+        "WITH cohort AS (SELECT c.id, c.pupil_id, c.plan_type, c.referral_date, "
+        "c.start_date, c.closed_on, c.closure_reason, c.is_re_referral "
+        "FROM cases c JOIN pupils p ON p.id = c.pupil_id WHERE " + " AND ".join(conditions) + ")\n"
+    )
     return sql, params
 
 
@@ -167,8 +176,9 @@ def report_years(store: Store) -> list[str]:
     return [academic_year(dt.date(year, 9, 1)) for year in range(newest, oldest - 1, -1)]
 
 
-def _query(store: Store, filters: ReportFilters, sql: str,
-           extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def _query(
+    store: Store, filters: ReportFilters, sql: str, extra: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     cte, params = cohort_cte(filters, store.clock.today())
     return list(store.db.query(cte + sql, {**params, **(extra or {})}))
 
@@ -191,22 +201,33 @@ class CaseCounts:
 
 
 def case_counts(store: Store, filters: ReportFilters) -> CaseCounts:
-    row = _query(store, filters, """
+    row = _query(
+        store,
+        filters,
+        """
         SELECT count(*) AS cohort, count(DISTINCT pupil_id) AS pupils,
                coalesce(sum(referral_date >= :first), 0) AS referred,
                coalesce(sum(closed_on IS NOT NULL AND closed_on <= :last), 0) AS closed,
                coalesce(sum(referral_date <= :as_of
                             AND (closed_on IS NULL OR closed_on > :as_of)), 0) AS open_at_end,
                coalesce(sum(referral_date >= :first AND is_re_referral = 1), 0) AS re_referrals
-        FROM cohort""")[0]
+        FROM cohort""",
+    )[0]
     return CaseCounts(**{k: int(v) for k, v in row.items()})
 
 
 def closure_reasons(store: Store, filters: ReportFilters) -> dict[str, int]:
     """Cases closed in the period, by reason (every reason listed, 0 when none)."""
-    found = {str(r["reason"]): int(r["n"]) for r in _query(store, filters, """
+    found = {
+        str(r["reason"]): int(r["n"])
+        for r in _query(
+            store,
+            filters,
+            """
         SELECT coalesce(closure_reason, 'other') AS reason, count(*) AS n FROM cohort
-        WHERE closed_on IS NOT NULL AND closed_on <= :last GROUP BY 1""")}
+        WHERE closed_on IS NOT NULL AND closed_on <= :last GROUP BY 1""",
+        )
+    }
     return {key: found.get(key, 0) for key in CLOSURE_REASONS}
 
 
@@ -224,16 +245,29 @@ def vulnerability_profile(store: Store, filters: ReportFilters) -> list[ProfileL
     sums = ", ".join(
         f"coalesce(sum(in_cohort AND ({condition})), 0) AS c_{key}, "
         f"coalesce(sum(in_register AND ({condition})), 0) AS r_{key}"
-        for key, (_, condition) in PROFILE_FACTORS.items())
-    row = _query(store, filters, f"""
+        for key, (_, condition) in PROFILE_FACTORS.items()
+    )
+    row = _query(
+        store,
+        filters,
+        f"""
         SELECT coalesce(sum(in_cohort), 0) AS c_total,
                coalesce(sum(in_register), 0) AS r_total, {sums}
         FROM (SELECT p.*, p.id IN (SELECT pupil_id FROM cohort) AS in_cohort,
                      p.archived_at IS NULL AS in_register
-              FROM pupils p)""")[0]
-    return [ProfileLine(key, label, int(row[f"c_{key}"]), int(row["c_total"]),
-                        int(row[f"r_{key}"]), int(row["r_total"]))
-            for key, (label, _) in PROFILE_FACTORS.items()]
+              FROM pupils p)""",
+    )[0]
+    return [
+        ProfileLine(
+            key,
+            label,
+            int(row[f"c_{key}"]),
+            int(row["c_total"]),
+            int(row[f"r_{key}"]),
+            int(row["r_total"]),
+        )
+        for key, (label, _) in PROFILE_FACTORS.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -278,21 +312,24 @@ _SCORE_CHANGE = """
 
 
 def _score_change(row: dict[str, Any]) -> ScoreChange:
-    return ScoreChange(int(row["items"]), int(row["scored"]), int(row["improved"]),
-                       int(row["total_change"]))
+    return ScoreChange(
+        int(row["items"]), int(row["scored"]), int(row["improved"]), int(row["total_change"])
+    )
 
 
 def targets_by_kind(store: Store, filters: ReportFilters) -> dict[str, ScoreChange]:
     """Targets (and family goals) improved, by kind; kinds with no target are left out."""
-    rows = _query(store, filters, _SCORE_CHANGE.format(group="t.kind", table="targets",
-                                                       column="target_id"))
+    rows = _query(
+        store, filters, _SCORE_CHANGE.format(group="t.kind", table="targets", column="target_id")
+    )
     found = {str(row["grp"]): _score_change(row) for row in rows}
     return {kind: found[kind] for kind in TARGET_KINDS if kind in found}
 
 
 def case_aims_change(store: Store, filters: ReportFilters) -> ScoreChange:
-    rows = _query(store, filters, _SCORE_CHANGE.format(group="'aims'", table="case_aims",
-                                                       column="aim_id"))
+    rows = _query(
+        store, filters, _SCORE_CHANGE.format(group="'aims'", table="case_aims", column="aim_id")
+    )
     return _score_change(rows[0]) if rows else ScoreChange(0, 0, 0, 0)
 
 
@@ -323,11 +360,15 @@ def _by_case(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 def suspension_windows(store: Store, filters: ReportFilters) -> dict[str, WindowSuspensions]:
     """Per window (and 'after_closure' = after + rest of year): cases, suspensions, days."""
     today = store.clock.today()
-    rows = _query(store, filters, """
+    rows = _query(
+        store,
+        filters,
+        """
         SELECT c.id, c.referral_date, c.start_date, c.closed_on, s.start_date AS s_start,
                s.half_days
         FROM cohort c LEFT JOIN suspensions s
-             ON s.pupil_id = c.pupil_id AND s.withdrawn_at IS NULL""")
+             ON s.pupil_id = c.pupil_id AND s.withdrawn_at IS NULL""",
+    )
     keys = (*WINDOWS, AFTER_CLOSURE)
     cases = dict.fromkeys(keys, 0)
     with_suspension = dict.fromkeys(keys, 0)
@@ -335,11 +376,17 @@ def suspension_windows(store: Store, filters: ReportFilters) -> dict[str, Window
     halves = dict.fromkeys(keys, 0)
     for case_rows in _by_case(rows).values():
         first = case_rows[0]
-        windows = case_windows(dt.date.fromisoformat(first["referral_date"]),
-                               dt.date.fromisoformat(first["start_date"]),
-                               _date(first["closed_on"]), today)
-        spans = [SuspensionSpan(dt.date.fromisoformat(r["s_start"]), int(r["half_days"]))
-                 for r in case_rows if r["s_start"]]
+        windows = case_windows(
+            dt.date.fromisoformat(first["referral_date"]),
+            dt.date.fromisoformat(first["start_date"]),
+            _date(first["closed_on"]),
+            today,
+        )
+        spans = [
+            SuspensionSpan(dt.date.fromisoformat(r["s_start"]), int(r["half_days"]))
+            for r in case_rows
+            if r["s_start"]
+        ]
         after_incidents = after_halves = 0
         for key, window in windows.items():
             found, days = suspensions_in(window, spans)
@@ -355,8 +402,10 @@ def suspension_windows(store: Store, filters: ReportFilters) -> dict[str, Window
             incidents[AFTER_CLOSURE] += after_incidents
             halves[AFTER_CLOSURE] += after_halves
             with_suspension[AFTER_CLOSURE] += after_incidents > 0
-    return {key: WindowSuspensions(key, cases[key], with_suspension[key], incidents[key],
-                                   halves[key]) for key in keys}
+    return {
+        key: WindowSuspensions(key, cases[key], with_suspension[key], incidents[key], halves[key])
+        for key in keys
+    }
 
 
 @dataclass(frozen=True)
@@ -375,24 +424,37 @@ class AttendanceChange:
 
 def attendance_change(store: Store, filters: ReportFilters) -> AttendanceChange:
     today = store.clock.today()
-    rows = _query(store, filters, """
+    rows = _query(
+        store,
+        filters,
+        """
         SELECT c.id, c.referral_date, c.start_date, c.closed_on, a.as_of, a.percent
         FROM cohort c LEFT JOIN attendance_snapshots a
-             ON a.pupil_id = c.pupil_id AND a.withdrawn_at IS NULL""")  # sorted below:
+             ON a.pupil_id = c.pupil_id AND a.withdrawn_at IS NULL""",
+    )  # sorted below:
     # an ORDER BY here makes SQLite walk every case in id order (several times slower)
     cases = with_both = improved = absent_start = absent_end = 0
     total = 0.0
     for case_rows in _by_case(rows).values():
         first = case_rows[0]
-        windows = case_windows(dt.date.fromisoformat(first["referral_date"]),
-                               dt.date.fromisoformat(first["start_date"]),
-                               _date(first["closed_on"]), today)
+        windows = case_windows(
+            dt.date.fromisoformat(first["referral_date"]),
+            dt.date.fromisoformat(first["start_date"]),
+            _date(first["closed_on"]),
+            today,
+        )
         during = windows.get("during")
         if during is None:
             continue
         cases += 1
-        points = sorted((AttendancePoint(dt.date.fromisoformat(r["as_of"]), float(r["percent"]))
-                         for r in case_rows if r["as_of"]), key=lambda point: point.as_of)
+        points = sorted(
+            (
+                AttendancePoint(dt.date.fromisoformat(r["as_of"]), float(r["percent"]))
+                for r in case_rows
+                if r["as_of"]
+            ),
+            key=lambda point: point.as_of,
+        )
         start, end = attendance_at(during, points)
         if start is None or end is None:
             continue
@@ -401,8 +463,7 @@ def attendance_change(store: Store, filters: ReportFilters) -> AttendanceChange:
         total += end.percent - start.percent
         absent_start += start.percent < PERSISTENT_ABSENCE_BELOW
         absent_end += end.percent < PERSISTENT_ABSENCE_BELOW
-    return AttendanceChange(cases, with_both, improved, round(total, 6), absent_start,
-                            absent_end)
+    return AttendanceChange(cases, with_both, improved, round(total, 6), absent_start, absent_end)
 
 
 @dataclass(frozen=True)
@@ -419,25 +480,35 @@ class ItemMean:
 
 def questionnaire_means(store: Store, filters: ReportFilters) -> list[ItemMean]:
     """Per respondent and item wording: answers given (blanks left out) and their total."""
-    rows = _query(store, filters, """
+    rows = _query(
+        store,
+        filters,
+        """
         SELECT q.respondent, a.item_text, count(a.score) AS answers,
                coalesce(sum(a.score), 0) AS total
         FROM questionnaires q JOIN cohort c ON c.id = q.case_id
         JOIN questionnaire_answers a ON a.questionnaire_id = q.id
         GROUP BY q.respondent, a.item_text
         ORDER BY CASE q.respondent WHEN 'school' THEN 0 ELSE 1 END, min(a.position),
-                 a.item_text""")
-    return [ItemMean(str(r["respondent"]), str(r["item_text"]), int(r["answers"]),
-                     int(r["total"])) for r in rows]
+                 a.item_text""",
+    )
+    return [
+        ItemMean(str(r["respondent"]), str(r["item_text"]), int(r["answers"]), int(r["total"]))
+        for r in rows
+    ]
 
 
 def partnership(store: Store, filters: ReportFilters) -> dict[str, dict[str, int]]:
     """Respondent -> improved/same/worse -> questionnaires (unanswered left out)."""
     result = {who: dict.fromkeys(PARTNERSHIP_LABELS, 0) for who in RESPONDENT_LABELS}
-    for row in _query(store, filters, """
+    for row in _query(
+        store,
+        filters,
+        """
             SELECT q.respondent, q.partnership, count(*) AS n
             FROM questionnaires q JOIN cohort c ON c.id = q.case_id
-            WHERE q.partnership IS NOT NULL GROUP BY 1, 2"""):
+            WHERE q.partnership IS NOT NULL GROUP BY 1, 2""",
+    ):
         result[str(row["respondent"])][str(row["partnership"])] = int(row["n"])
     return result
 
@@ -445,18 +516,23 @@ def partnership(store: Store, filters: ReportFilters) -> dict[str, dict[str, int
 def impact_bands(store: Store, filters: ReportFilters) -> dict[str, list[int]]:
     """Family-plan impact area -> cases in each 10% band (BANDS order); unrecorded areas out."""
     result: dict[str, list[int]] = {}
-    for row in _query(store, filters, """
+    for row in _query(
+        store,
+        filters,
+        """
             SELECT i.area, min(i.percent / 10, 10) AS band, count(*) AS n
             FROM impact_areas i JOIN cohort c ON c.id = i.case_id
             WHERE c.plan_type = 'family'
               AND i.seq = (SELECT max(seq) FROM impact_areas
                            WHERE case_id = i.case_id AND area = i.area)
-            GROUP BY 1, 2"""):
+            GROUP BY 1, 2""",
+    ):
         bands = result.setdefault(str(row["area"]), [0] * len(BANDS))
         bands[int(row["band"])] = int(row["n"])
     order = list(IMPACT_AREAS)
-    return dict(sorted(result.items(),
-                       key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+    return dict(
+        sorted(result.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    )
 
 
 # The whole report ------------------------------------------------------------------------
@@ -489,17 +565,40 @@ class CohortReport:
 
 Progress = Callable[[int, int, str], None]
 
-MEASURE_STEPS = ("Counting cases", "Closure reasons", "Cohort profile", "Targets",
-                 "Case aims", "Suspensions", "Attendance", "Questionnaires", "Partnership",
-                 "Impact areas")
+MEASURE_STEPS = (
+    "Counting cases",
+    "Closure reasons",
+    "Cohort profile",
+    "Targets",
+    "Case aims",
+    "Suspensions",
+    "Attendance",
+    "Questionnaires",
+    "Partnership",
+    "Impact areas",
+)
 
 
-def build_report(store: Store, filters: ReportFilters, *, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> CohortReport:
+def build_report(
+    store: Store,
+    filters: ReportFilters,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> CohortReport:
     """Work out every measure (progress(step, steps, what) between them; cancel between)."""
     steps: list[Callable[[Store, ReportFilters], Any]] = [
-        case_counts, closure_reasons, vulnerability_profile, targets_by_kind, case_aims_change,
-        suspension_windows, attendance_change, questionnaire_means, partnership, impact_bands]
+        case_counts,
+        closure_reasons,
+        vulnerability_profile,
+        targets_by_kind,
+        case_aims_change,
+        suspension_windows,
+        attendance_change,
+        questionnaire_means,
+        partnership,
+        impact_bands,
+    ]
     results: list[Any] = []
     for number, (step, what) in enumerate(zip(steps, MEASURE_STEPS, strict=True)):
         if cancelled is not None and cancelled():
@@ -520,7 +619,7 @@ def count_text(n: int) -> str:
 
 
 def _half_up(value: float, places: int = 0) -> float:
-    factor: float = 10.0 ** places
+    factor: float = 10.0**places
     shifted = abs(value) * factor + 0.5 + 1e-9
     return (1 if value >= 0 else -1) * int(shifted) / factor
 
@@ -562,9 +661,18 @@ class Figure:
         return self.value == SUPPRESSED
 
 
-SECTIONS = ("Cases", "Closure reasons", "Cohort profile", "Targets", "Case aims",
-            "Suspensions", "Attendance", "Questionnaires", "Partnership between school and family",
-            "Family-plan impact areas")
+SECTIONS = (
+    "Cases",
+    "Closure reasons",
+    "Cohort profile",
+    "Targets",
+    "Case aims",
+    "Suspensions",
+    "Attendance",
+    "Questionnaires",
+    "Partnership between school and family",
+    "Family-plan impact areas",
+)
 
 
 def report_figures(report: CohortReport) -> list[Figure]:
@@ -578,43 +686,62 @@ def report_figures(report: CohortReport) -> list[Figure]:
     add("Cases", "Cases referred in the period", "All", count_text(c.referred))
     add("Cases", "Cases closed in the period", "All", count_text(c.closed))
     add("Cases", f"Cases open at {end_word}", "All", count_text(c.open_at_end))
-    add("Cases", "Re-referrals (within 12 months of a closure)", "All",
-        count_text(c.re_referrals))
+    add("Cases", "Re-referrals (within 12 months of a closure)", "All", count_text(c.re_referrals))
     add("Cases", "Cases active in the period (the cohort)", "All", count_text(c.cohort))
     add("Cases", "Pupils in the cohort", "All", count_text(c.pupils))
 
     closed = sum(report.reasons.values())
     for key, n in report.reasons.items():
         add("Closure reasons", "Cases closed", CLOSURE_REASONS[key], count_text(n))
-        add("Closure reasons", "Share of closures (%)", CLOSURE_REASONS[key],
-            percent_text(n, closed), "%")
+        add(
+            "Closure reasons",
+            "Share of closures (%)",
+            CLOSURE_REASONS[key],
+            percent_text(n, closed),
+            "%",
+        )
 
     if report.profile:
         first = report.profile[0]
         add("Cohort profile", "Pupils", "Cohort", count_text(first.cohort_total))
         add("Cohort profile", "Pupils", "Whole register", count_text(first.register_total))
     for line in report.profile:
-        add("Cohort profile", f"{line.label} (%)", "Cohort",
-            percent_text(line.cohort, line.cohort_total), "%")
-        add("Cohort profile", f"{line.label} (%)", "Whole register",
-            percent_text(line.register, line.register_total), "%")
+        add(
+            "Cohort profile",
+            f"{line.label} (%)",
+            "Cohort",
+            percent_text(line.cohort, line.cohort_total),
+            "%",
+        )
+        add(
+            "Cohort profile",
+            f"{line.label} (%)",
+            "Whole register",
+            percent_text(line.register, line.register_total),
+            "%",
+        )
 
     def score_figures(section: str, group: str, change: ScoreChange, noun: str) -> None:
         add(section, noun, group, count_text(change.items))
         add(section, "Scored at baseline and final", group, count_text(change.scored))
         add(section, "Improved (%)", group, percent_text(change.improved, change.scored), "%")
-        add(section, "Mean change (final - baseline)", group,
-            mean_text(change.total_change, change.scored))
-        add(section, "Left out: no final (or baseline) score", group,
-            count_text(change.left_out))
+        add(
+            section,
+            "Mean change (final - baseline)",
+            group,
+            mean_text(change.total_change, change.scored),
+        )
+        add(section, "Left out: no final (or baseline) score", group, count_text(change.left_out))
 
     for kind, change in report.targets.items():
         score_figures("Targets", TARGET_KINDS[kind], change, "Targets")
     if len(report.targets) > 1:
-        everything = ScoreChange(sum(t.items for t in report.targets.values()),
-                                 sum(t.scored for t in report.targets.values()),
-                                 sum(t.improved for t in report.targets.values()),
-                                 sum(t.total_change for t in report.targets.values()))
+        everything = ScoreChange(
+            sum(t.items for t in report.targets.values()),
+            sum(t.scored for t in report.targets.values()),
+            sum(t.improved for t in report.targets.values()),
+            sum(t.total_change for t in report.targets.values()),
+        )
         score_figures("Targets", "All kinds", everything, "Targets")
     score_figures("Case aims", "All case aims", report.aims, "Case aims")
 
@@ -622,29 +749,55 @@ def report_figures(report: CohortReport) -> list[Figure]:
         w = report.suspensions[key]
         label = AFTER_CLOSURE_LABEL if key == AFTER_CLOSURE else WINDOW_LABELS[key]
         add("Suspensions", "Cases in the window", label, count_text(w.cases))
-        add("Suspensions", "With a suspension (%)", label,
-            percent_text(w.with_suspension, w.cases), "%")
+        add(
+            "Suspensions",
+            "With a suspension (%)",
+            label,
+            percent_text(w.with_suspension, w.cases),
+            "%",
+        )
         add("Suspensions", "Suspensions (incidents)", label, count_text(w.incidents))
-        add("Suspensions", "Suspension days per pupil", label,
-            mean_text(w.days, w.cases, signed=False))
+        add(
+            "Suspensions",
+            "Suspension days per pupil",
+            label,
+            mean_text(w.days, w.cases, signed=False),
+        )
 
     a = report.attendance
     group = "During the intervention"
     add("Attendance", "Cases with attendance at start and end", group, count_text(a.with_both))
-    add("Attendance", "Attendance improved (%)", group, percent_text(a.improved, a.with_both),
-        "%")
-    add("Attendance", "Mean change (percentage points)", group,
-        mean_text(a.total_change, a.with_both))
-    add("Attendance", "Persistent absence at start (%)", group,
-        percent_text(a.absent_at_start, a.with_both), "%")
-    add("Attendance", "Persistent absence at end (%)", group,
-        percent_text(a.absent_at_end, a.with_both), "%")
+    add("Attendance", "Attendance improved (%)", group, percent_text(a.improved, a.with_both), "%")
+    add(
+        "Attendance",
+        "Mean change (percentage points)",
+        group,
+        mean_text(a.total_change, a.with_both),
+    )
+    add(
+        "Attendance",
+        "Persistent absence at start (%)",
+        group,
+        percent_text(a.absent_at_start, a.with_both),
+        "%",
+    )
+    add(
+        "Attendance",
+        "Persistent absence at end (%)",
+        group,
+        percent_text(a.absent_at_end, a.with_both),
+        "%",
+    )
 
     for item in report.questionnaires:
         who = RESPONDENT_LABELS.get(item.respondent, item.respondent)
         add("Questionnaires", "Answers", f"{who}: {item.item_text}", count_text(item.answers))
-        add("Questionnaires", "Mean agreement (1-5)", f"{who}: {item.item_text}",
-            mean_text(item.total, item.answers, signed=False))
+        add(
+            "Questionnaires",
+            "Mean agreement (1-5)",
+            f"{who}: {item.item_text}",
+            mean_text(item.total, item.answers, signed=False),
+        )
 
     section = "Partnership between school and family"
     for who, counts in report.partnership.items():
@@ -708,8 +861,7 @@ def pivot(figures: list[Figure], *, rows_are_groups: bool) -> list[list[str]]:
             col_keys.append(col)
         cells[(row, col)] = item.display
     header = ["", *(["Figure"] if col_keys == ["All"] else col_keys)]
-    return [header, *[[row, *[cells.get((row, col), "") for col in col_keys]]
-                      for row in row_keys]]
+    return [header, *[[row, *[cells.get((row, col), "") for col in col_keys]] for row in row_keys]]
 
 
 def _numeric(item: Figure) -> float:
@@ -719,8 +871,7 @@ def _numeric(item: Figure) -> float:
         return 0.0  # suppressed or no base: no bar, the label says why
 
 
-def bar_chart(title: str, bars: list[tuple[str, Figure]], width: float,
-              height: float = 150) -> Any:
+def bar_chart(title: str, bars: list[tuple[str, Figure]], width: float, height: float = 150) -> Any:
     """A grey bar chart (legible in black and white) with each bar labelled by its figure."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart  # noqa: PLC0415
     from reportlab.graphics.shapes import Drawing, String  # noqa: PLC0415
@@ -739,8 +890,11 @@ def bar_chart(title: str, bars: list[tuple[str, Figure]], width: float,
     chart.barLabels.fontSize = 7
     chart.barLabels.nudge = 6
     chart.valueAxis.valueMin = 0
-    top = max([100.0, *chart.data[0]]) if all(i.unit == "%" for _, i in bars) else max(
-        [1.0, *chart.data[0]]) * 1.25
+    top = (
+        max([100.0, *chart.data[0]])
+        if all(i.unit == "%" for _, i in bars)
+        else max([1.0, *chart.data[0]]) * 1.25
+    )
     chart.valueAxis.valueMax = top
     chart.valueAxis.labels.fontName = regular
     chart.valueAxis.labels.fontSize = 7
@@ -778,12 +932,18 @@ def pdf_story(report: CohortReport) -> list[Any]:
     st = documents.styles()
     width = documents.content_width()
     story: list[Any] = [
-        Paragraph(documents.escape(f"Cohort impact report {report.filters.label}"),
-                  st["title"]),
-        documents.key_values([*report.filters.describe(),
-                              ("Produced", format_date(report.produced_on)),
-                              ("Contains", "Figures only: no names. Groups smaller than 5 "
-                                           "are shown as \u201cfewer than 5\u201d.")]),
+        Paragraph(documents.escape(f"Cohort impact report {report.filters.label}"), st["title"]),
+        documents.key_values(
+            [
+                *report.filters.describe(),
+                ("Produced", format_date(report.produced_on)),
+                (
+                    "Contains",
+                    "Figures only: no names. Groups smaller than 5 "
+                    "are shown as \u201cfewer than 5\u201d.",
+                ),
+            ]
+        ),
     ]
     by_section: dict[str, list[Figure]] = defaultdict(list)
     for item in report.figures:
@@ -795,9 +955,13 @@ def pdf_story(report: CohortReport) -> list[Any]:
             story += [*block, Paragraph("Nothing recorded for this cohort.", st["body"])]
             continue
         if section == "Suspensions":
-            bars = [(_short_window(k),
-                     figure(report, section, "With a suspension (%)", WINDOW_LABELS[k]))
-                    for k in WINDOWS]
+            bars = [
+                (
+                    _short_window(k),
+                    figure(report, section, "With a suspension (%)", WINDOW_LABELS[k]),
+                )
+                for k in WINDOWS
+            ]
             block.append(bar_chart("Cases with a suspension in each window (%)", bars, width))
         if section == "Targets" and report.targets:
             groups = [TARGET_KINDS[k] for k in report.targets]
@@ -825,21 +989,35 @@ def _table(rows: list[list[str]], width: float) -> Any:
         first, scale, padding = width * 0.24, 0.75, 2
     widths = [first] + [(width - first) / (columns - 1)] * (columns - 1)
     result = documents.table(rows, widths, scale=scale)
-    result.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), padding),
-                                ("RIGHTPADDING", (0, 0), (-1, -1), padding)]))
+    result.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), padding),
+                ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+            ]
+        )
+    )
     return result
 
 
 def _short_window(key: str) -> str:
-    return {"before": "Year before", "during": "During", "after": "6 weeks after",
-            "rest_of_year": "Rest of year"}[key]
+    return {
+        "before": "Year before",
+        "during": "During",
+        "after": "6 weeks after",
+        "rest_of_year": "Rest of year",
+    }[key]
 
 
 def build_pdf(report: CohortReport, path: Path) -> Path:
     """Write the report as a PDF without auditing (benchmarks and previews)."""
-    return documents.write_pdf(Path(path), pdf_story(report),
-                               title=f"Cohort impact report {report.filters.label}",
-                               initials="Cohort figures", produced_on=report.produced_on)
+    return documents.write_pdf(
+        Path(path),
+        pdf_story(report),
+        title=f"Cohort impact report {report.filters.label}",
+        initials="Cohort figures",
+        produced_on=report.produced_on,
+    )
 
 
 def export_report(store: Store, report: CohortReport, path: Path) -> Path:
@@ -853,43 +1031,13 @@ def export_report(store: Store, report: CohortReport, path: Path) -> Path:
     else:
         raise ValidationError("Save the report as a .pdf or a .csv file.", field="out")
     what = f"cohort impact report {report.filters.label}"
-    details = [f"year group {report.filters.year_group}" if report.filters.year_group
-               is not None else "", "worker filter" if report.filters.worker_id else "",
-               f"plan type {report.filters.plan_type}" if report.filters.plan_type else ""]
+    details = [
+        f"year group {report.filters.year_group}" if report.filters.year_group is not None else "",
+        "worker filter" if report.filters.worker_id else "",
+        f"plan type {report.filters.plan_type}" if report.filters.plan_type else "",
+    ]
     extra = ", ".join(d for d in details if d)
-    documents.record_export(store, "cohort_report", None,
-                            f"{what}{'; ' + extra if extra else ''}", written)
+    documents.record_export(
+        store, "cohort_report", None, f"{what}{'; ' + extra if extra else ''}", written
+    )
     return written
-
-
-# Command line ---------------------------------------------------------------------------
-
-
-def report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--year", metavar="YYYY/YY",
-                        help="the academic year, e.g. 2025/26 (default: the current one)")
-    parser.add_argument("--year-group", type=int, metavar="N",
-                        help="only pupils in this year group during that year")
-    parser.add_argument("--worker", metavar="NAME", help="only cases held by this worker")
-    parser.add_argument("--plan-type", choices=sorted(PLAN_TYPES),
-                        help="only PSPs or only family plans")
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE",
-                        help="FILE.pdf or FILE.csv")
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from semh_desktop.cli.main import open_from_args  # noqa: PLC0415 - cli imports this module
-
-    store = open_from_args(args)
-    try:
-        worker = staff.find_staff(store, args.worker) if args.worker else None
-        year = args.year or academic_year(store.clock.today())
-        filters = ReportFilters.for_year(
-            year, year_group=args.year_group, worker_id=worker.id if worker else None,
-            worker_name=worker.name if worker else "", plan_type=args.plan_type)
-        report = build_report(store, filters)
-        written = export_report(store, report, args.out)
-    finally:
-        store.close()
-    print(f"Wrote the cohort impact report for {filters.label} to {written}.")
-    return 0

@@ -25,8 +25,9 @@ XVFB_MARKS = [
 
 def _free_display() -> int:
     for number in range(91, 230):
-        if not (Path(f"/tmp/.X{number}-lock").exists()
-                or Path(f"/tmp/.X11-unix/X{number}").exists()):
+        if not (
+            Path(f"/tmp/.X{number}-lock").exists() or Path(f"/tmp/.X11-unix/X{number}").exists()
+        ):
             return number
     raise RuntimeError("no free X display number")
 
@@ -36,7 +37,9 @@ def xvfb_display() -> Iterator[str]:
     number = _free_display()
     server = subprocess.Popen(
         ["Xvfb", f":{number}", "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     socket = Path(f"/tmp/.X11-unix/X{number}")
     deadline = time.monotonic() + 15  # waiting for the server to start, not timing the app
     while not socket.exists():

@@ -36,24 +36,44 @@ def build_store() -> tuple[Store, Pupil]:
     worker = staff.add_staff(store, "Daniel Whitlock", "pastoral")
     store.staff_id = worker.id
     pupil = pupils.add_pupil(store, sample_details())
-    case = cases.open_case(store, pupil.id, CaseDetails(
-        referral_date=dt.date(2026, 9, 21), referred_by="Head of Year 8",
-        reason="Struggling to settle after break times.", consent_date=dt.date(2026, 9, 28),
-        consent_by="Mum", worker_id=worker.id, plan_type="psp",
-        start_date=dt.date(2026, 10, 5)))
-    words = [("behaviour_wellbeing", "I can stay in class for the whole lesson"),
-             ("behaviour_wellbeing", "I can tell an adult when I start to feel cross"),
-             ("learning", "I can finish my reading book each week")]
-    plan = [targets.add_target(store, case.id, kind, TargetWording(text, "Check in daily."))
-            for kind, text in words]
+    case = cases.open_case(
+        store,
+        pupil.id,
+        CaseDetails(
+            referral_date=dt.date(2026, 9, 21),
+            referred_by="Head of Year 8",
+            reason="Struggling to settle after break times.",
+            consent_date=dt.date(2026, 9, 28),
+            consent_by="Mum",
+            worker_id=worker.id,
+            plan_type="psp",
+            start_date=dt.date(2026, 10, 5),
+        ),
+    )
+    words = [
+        ("behaviour_wellbeing", "I can stay in class for the whole lesson"),
+        ("behaviour_wellbeing", "I can tell an adult when I start to feel cross"),
+        ("learning", "I can finish my reading book each week"),
+    ]
+    plan = [
+        targets.add_target(store, case.id, kind, TargetWording(text, "Check in daily."))
+        for kind, text in words
+    ]
     aim = case_aims.add_aim(store, case.id, "emotional_regulation")
     people = [Person("pupil", "Zoë"), Person("parent_carer"), Person("class_teacher")]
-    for point, day, agreed in ((BASELINE, dt.date(2026, 10, 5), (2, 3, 4)),
-                               (MID, dt.date(2026, 11, 2), (5, 4, 6)),
-                               (FINAL, dt.date(2026, 11, 30), (8, 7, 7))):
-        items = [ItemScoring(t.id, agreed=score, independent={0: min(10, score + 3), 1: score,
-                                                              2: max(1, score - 1)})
-                 for t, score in zip(plan, agreed, strict=True)]
+    for point, day, agreed in (
+        (BASELINE, dt.date(2026, 10, 5), (2, 3, 4)),
+        (MID, dt.date(2026, 11, 2), (5, 4, 6)),
+        (FINAL, dt.date(2026, 11, 30), (8, 7, 7)),
+    ):
+        items = [
+            ItemScoring(
+                t.id,
+                agreed=score,
+                independent={0: min(10, score + 3), 1: score, 2: max(1, score - 1)},
+            )
+            for t, score in zip(plan, agreed, strict=True)
+        ]
         if point != MID:
             items.append(ItemScoring(aim_id=aim.id, agreed=3 if point == BASELINE else 8))
         scaling.record_review(store, case.id, ReviewEntry(point, day, people, items))
@@ -82,10 +102,19 @@ def main(out: Path) -> int:
         screen.save(str(out / "psp_tab_xvfb.png"))
         tab.chart.grab().save(str(out / "psp_chart_widget.png"))
         corner = tab.chart.mapToGlobal(QPoint(0, 0))
-        (out / "chart.json").write_text(json.dumps({
-            "x": corner.x(), "y": corner.y(), "width": tab.chart.width(),
-            "height": tab.chart.height(), "visible": tab.chart.isVisible(),
-            "description": tab.chart.accessibleDescription()}), encoding="utf-8")
+        (out / "chart.json").write_text(
+            json.dumps(
+                {
+                    "x": corner.x(),
+                    "y": corner.y(),
+                    "width": tab.chart.width(),
+                    "height": tab.chart.height(),
+                    "visible": tab.chart.isVisible(),
+                    "description": tab.chart.accessibleDescription(),
+                }
+            ),
+            encoding="utf-8",
+        )
         window.idle.detach()
         app.quit()
 

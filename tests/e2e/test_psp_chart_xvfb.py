@@ -38,10 +38,20 @@ def _count(image: QImage, colour: QColor, x0: int, y0: int, width: int, height: 
 
 def test_psp_progress_chart_shows_in_a_real_window(tmp_path: Path, xvfb_display: str) -> None:
     out = tmp_path / "shots"
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb",
-           "SEMH_DESKTOP_HOME": str(tmp_path / "home")}
-    run = subprocess.run([sys.executable, "-m", "tests.e2e.psp_window", str(out)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb_display,
+        "QT_QPA_PLATFORM": "xcb",
+        "SEMH_DESKTOP_HOME": str(tmp_path / "home"),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.psp_window", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
 
     shot = out / "psp_tab_xvfb.png"
@@ -51,8 +61,11 @@ def test_psp_progress_chart_shows_in_a_real_window(tmp_path: Path, xvfb_display:
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     screen = QImage(str(shot))
     assert not screen.isNull() and (screen.width(), screen.height()) == (1400, 900)
-    colours = {screen.pixel(x, y) for x in range(0, screen.width(), 17)
-               for y in range(0, screen.height(), 13)}
+    colours = {
+        screen.pixel(x, y)
+        for x in range(0, screen.width(), 17)
+        for y in range(0, screen.height(), 13)
+    }
     assert len(colours) > 12, "the screenshot looks blank"
 
     chart = json.loads((out / "chart.json").read_text(encoding="utf-8"))

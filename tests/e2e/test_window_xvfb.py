@@ -32,37 +32,62 @@ def _check_image(path: Path, *, min_width: int, min_height: int) -> QImage:
     image = QImage(str(path))
     assert not image.isNull(), f"{path.name} is not an image"
     assert image.width() >= min_width and image.height() >= min_height, image.size()
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 17)
-               for y in range(0, image.height(), 13)}
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 17) for y in range(0, image.height(), 13)
+    }
     assert len(colours) > 12, f"{path.name} looks blank ({len(colours)} colours)"
     return image
 
 
-def test_real_window_unlocks_selects_a_pupil_and_locks(
-    tmp_path: Path, xvfb_display: str
-) -> None:
+def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_display: str) -> None:
     database = tmp_path / "demo-school.db"
-    env = {**os.environ, "SEMH_DESKTOP_HOME": str(tmp_path / "home"),
-           "SEMH_E2E_PASS": PASSPHRASE}
+    env = {**os.environ, "SEMH_DESKTOP_HOME": str(tmp_path / "home"), "SEMH_E2E_PASS": PASSPHRASE}
     built = subprocess.run(
-        [sys.executable, "-m", "ui.app.launcher", "demo", "--db", str(database),
-         "--passphrase-env", "SEMH_E2E_PASS"],
-        env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "ui.app.launcher",
+            "demo",
+            "--db",
+            str(database),
+            "--passphrase-env",
+            "SEMH_E2E_PASS",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr
 
     shot = tmp_path / "shots" / "window.png"
-    gui_env = {**env, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb",
-               "SEMH_DESKTOP_AUTOSTAFF": "Farah Okonjo",
-               "SEMH_DESKTOP_SCREENSHOT": str(shot)}
+    gui_env = {
+        **env,
+        "DISPLAY": xvfb_display,
+        "QT_QPA_PLATFORM": "xcb",
+        "SEMH_DESKTOP_AUTOSTAFF": "Farah Okonjo",
+        "SEMH_DESKTOP_SCREENSHOT": str(shot),
+    }
     started = subprocess.run(
-        [sys.executable, "-m", "ui.app.launcher", "gui", "--db", str(database),
-         "--passphrase-env", "SEMH_E2E_PASS"],
-        env=gui_env, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "ui.app.launcher",
+            "gui",
+            "--db",
+            str(database),
+            "--passphrase-env",
+            "SEMH_E2E_PASS",
+        ],
+        env=gui_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert started.returncode == 0, started.stderr
 
     main = _check_image(shot, min_width=1000, min_height=600)
-    add_pupil = _check_image(shot.with_name("window-add-pupil.png"), min_width=500,
-                             min_height=300)
+    add_pupil = _check_image(shot.with_name("window-add-pupil.png"), min_width=500, min_height=300)
     lock = _check_image(shot.with_name("window-lock.png"), min_width=1000, min_height=600)
     assert lock.size() == main.size()
     assert add_pupil.width() < main.width()

@@ -13,9 +13,15 @@ def test_about_text_lists_version_and_licences():
     text = about.about_text()
     assert f"SEMH Desktop {__version__}" in text
     assert f"<td>Qt 6</td><td>{qVersion()}</td><td>GNU LGPL v3</td>" in text
-    for licence in ("BSD 3-clause", "Public domain", "Apache License 2.0", "zlib licence",
-                    "GNU LGPL v2.1 or later", "Bitstream Vera licence",
-                    "Python Software Foundation License 2.0"):
+    for licence in (
+        "BSD 3-clause",
+        "Public domain",
+        "Apache License 2.0",
+        "zlib licence",
+        "GNU LGPL v2.1 or later",
+        "Bitstream Vera licence",
+        "Python Software Foundation License 2.0",
+    ):
         assert licence in text
     assert "build_spec" in text  # the licence texts' folder, in a clone
 

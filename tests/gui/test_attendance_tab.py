@@ -15,12 +15,12 @@ from semh_desktop.exchange.mis_import.attendance import read_import
 from semh_desktop.plans import cases
 from semh_desktop.plans.cases import CaseDetails
 from semh_desktop.register import audit, pupils
-from ui.common.pupil_tab import PUPIL_TABS
 from ui.features.attendance import import_dialog as attendance_import_dialog
 from ui.features.attendance.import_dialog import AttendanceImportDialog
 from ui.features.attendance.models import SuspensionsModel
 from ui.features.attendance.tab import AttendanceTab
-from ui.features.reporting.reports_view import ReportsView, ReportsWindow
+from ui.features.reporting.reports_view import ReportsLauncher, ReportsView, ReportsWindow
+from ui.shell.features import PUPIL_TABS
 from ui.shell.main_window import MainWindow
 
 from ..conftest import sample_details
@@ -37,9 +37,17 @@ def choose(combo: QComboBox, value: object) -> None:
 @pytest.fixture
 def tab(qtbot: QtBot, store: Store) -> AttendanceTab:
     pupil = pupils.add_pupil(store, sample_details())
-    cases.open_case(store, pupil.id, CaseDetails(
-        referral_date=D(2026, 9, 21), referred_by="SENCO", reason="Test.", plan_type="psp",
-        start_date=D(2026, 10, 5)))
+    cases.open_case(
+        store,
+        pupil.id,
+        CaseDetails(
+            referral_date=D(2026, 9, 21),
+            referred_by="SENCO",
+            reason="Test.",
+            plan_type="psp",
+            start_date=D(2026, 10, 5),
+        ),
+    )
     widget = AttendanceTab(store)
     qtbot.addWidget(widget)
     widget.show_pupil(pupil)
@@ -66,10 +74,13 @@ def test_add_a_lunchtime_suspension(tab: AttendanceTab, store: Store, qtbot: QtB
     qtbot.mouseClick(tab.add_suspension_button, Qt.MouseButton.LeftButton)
     rows = stored(store, "suspensions")
     assert [(r["start_date"], r["half_days"], r["reason"]) for r in rows] == [
-        ("2026-11-16", 1, "verbal_adult")]
+        ("2026-11-16", 1, "verbal_adult")
+    ]
     assert tab.suspensions_model.rowCount() == 1
-    assert tab.suspensions_model.display(tab.suspensions_model.row_at(0),
-                                         SuspensionsModel.COL_DAYS) == "0.5 (lunchtime)"
+    assert (
+        tab.suspensions_model.display(tab.suspensions_model.row_at(0), SuspensionsModel.COL_DAYS)
+        == "0.5 (lunchtime)"
+    )
     assert tab.suspension_start.text() == ""  # the form is ready for the next one
     assert changed == [tab.pupil.id] if tab.pupil else False
     assert [e.action for e in audit.entries(store, str(rows[0]["id"]))] == ["create"]
@@ -78,8 +89,7 @@ def test_add_a_lunchtime_suspension(tab: AttendanceTab, store: Store, qtbot: QtB
     assert (during.incidents, during.half_days) == (1, 1)
 
 
-def test_messages_appear_next_to_the_fields(tab: AttendanceTab, store: Store,
-                                            qtbot: QtBot) -> None:
+def test_messages_appear_next_to_the_fields(tab: AttendanceTab, store: Store, qtbot: QtBot) -> None:
     tab.suspension_start.setText("21/11/2026")  # a Saturday
     tab.suspension_length.setText("1.25")
     qtbot.mouseClick(tab.add_suspension_button, Qt.MouseButton.LeftButton)
@@ -104,15 +114,17 @@ def test_messages_appear_next_to_the_fields(tab: AttendanceTab, store: Store,
     assert tab.suspension_start.text() == "16/11/2026"  # what was typed is kept
 
 
-def test_remove_a_suspension_entered_in_error(tab: AttendanceTab, store: Store, qtbot: QtBot,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_remove_a_suspension_entered_in_error(
+    tab: AttendanceTab, store: Store, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tab.suspension_start.setText("16/11/2026")
     tab.suspension_length.setText("1")
     choose(tab.suspension_reason, "theft")
     qtbot.mouseClick(tab.add_suspension_button, Qt.MouseButton.LeftButton)
     tab.suspensions_view.selectRow(0)
-    monkeypatch.setattr(QInputDialog, "getText",
-                        lambda *args, **kwargs: ("Entered on the wrong pupil", True))
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *args, **kwargs: ("Entered on the wrong pupil", True)
+    )
     qtbot.mouseClick(tab.remove_suspension_button, Qt.MouseButton.LeftButton)
     row = stored(store, "suspensions")[0]
     assert row["withdrawn_reason"] == "Entered on the wrong pupil" and row["withdrawn_at"]
@@ -139,15 +151,17 @@ def test_exclusion_and_its_decision(tab: AttendanceTab, store: Store, qtbot: QtB
     assert tab.chart.timeline.exclusions == ((D(2026, 11, 2), "rescinded"),)
 
 
-def test_attendance_from_sessions_and_a_duplicate(tab: AttendanceTab, store: Store,
-                                                  qtbot: QtBot) -> None:
+def test_attendance_from_sessions_and_a_duplicate(
+    tab: AttendanceTab, store: Store, qtbot: QtBot
+) -> None:
     tab.pages.setCurrentIndex(2)
     tab.attendance_date.setText("20/11/2026")
     tab.sessions_possible.setText("120")
     tab.sessions_attended.setText("107")
     qtbot.mouseClick(tab.add_attendance_button, Qt.MouseButton.LeftButton)
     assert [(r["as_of"], r["percent"]) for r in stored(store, "attendance_snapshots")] == [
-        ("2026-11-20", 89.2)]
+        ("2026-11-20", 89.2)
+    ]
     tab.attendance_date.setText("20/11/2026")
     tab.attendance_percent.setText("95")
     qtbot.mouseClick(tab.add_attendance_button, Qt.MouseButton.LeftButton)
@@ -174,8 +188,11 @@ def test_the_chart_draws_the_timeline(tab: AttendanceTab, store: Store, qtbot: Q
     assert "1 suspension(s), 2 day(s)" in text and "PSP from 05/10/2026 to still open" in text
     image = tab.chart.grab().toImage()
     assert image.width() > 300
-    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 7)
-               for y in range(0, image.height(), 7)}
+    colours = {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 7)
+        for y in range(0, image.height(), 7)
+    }
     assert len(colours) > 4  # something was drawn, not a blank rectangle
     ARTIFACTS.mkdir(exist_ok=True)
     tab.grab().save(str(ARTIFACTS / "attendance_tab.png"))
@@ -186,13 +203,17 @@ def test_the_chart_draws_the_timeline(tab: AttendanceTab, store: Store, qtbot: Q
 
 def _csv(tmp_path: Path, upn: str) -> Path:
     path = tmp_path / "suspensions.csv"
-    path.write_text(f"UPN,Start date,Days,Reason\n{upn},16/11/2026,1,DB\n"
-                    f"{upn},21/11/2026,1,DB\nB000000000000,16/11/2026,1,DB\n", encoding="utf-8")
+    path.write_text(
+        f"UPN,Start date,Days,Reason\n{upn},16/11/2026,1,DB\n"
+        f"{upn},21/11/2026,1,DB\nB000000000000,16/11/2026,1,DB\n",
+        encoding="utf-8",
+    )
     return path
 
 
-def test_import_dialog_lists_rows_and_line_numbered_problems(store: Store, qtbot: QtBot,
-                                                             tmp_path: Path) -> None:
+def test_import_dialog_lists_rows_and_line_numbered_problems(
+    store: Store, qtbot: QtBot, tmp_path: Path
+) -> None:
     pupil = pupils.add_pupil(store, sample_details())
     preview = read_import(store, _csv(tmp_path, pupil.upn).read_bytes(), file_name="s.csv")
     dialog = AttendanceImportDialog(preview)
@@ -207,8 +228,13 @@ def test_import_dialog_lists_rows_and_line_numbered_problems(store: Store, qtbot
 
 
 @pytest.mark.parametrize("accept", [True, False])
-def test_import_from_the_window(school: Store, make_window: object, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch, accept: bool) -> None:
+def test_import_from_the_window(
+    school: Store,
+    make_window: object,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    accept: bool,
+) -> None:
     window: MainWindow = make_window(school)  # type: ignore[operator]
     row = pupils.caseload(school)[0]
     before = len(stored(school, "suspensions"))
@@ -219,8 +245,9 @@ def test_import_from_the_window(school: Store, make_window: object, tmp_path: Pa
         return accept
 
     monkeypatch.setattr(AttendanceImportDialog, "ask", classmethod(fake_ask))
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *a, **k: (str(_csv(tmp_path, row.upn)), ""))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *a, **k: (str(_csv(tmp_path, row.upn)), "")
+    )
     action = next(a for a in window.menu("File").actions() if "suspensions" in a.text())
     action.trigger()
     after = stored(school, "suspensions")
@@ -236,8 +263,9 @@ def test_import_from_the_window(school: Store, make_window: object, tmp_path: Pa
 # Reports view -------------------------------------------------------------------------------
 
 
-def test_reports_view_shows_and_exports(store: Store, qtbot: QtBot, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_view_shows_and_exports(
+    store: Store, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_cohort(store)
     view = ReportsView(store)
     qtbot.addWidget(view)
@@ -268,8 +296,7 @@ def test_reports_view_shows_and_exports(store: Store, qtbot: QtBot, tmp_path: Pa
     qtbot.waitUntil(lambda: view.worker is None)
     assert "section,measure,group,value" in (tmp_path / "cohort.csv").read_text("utf-8-sig")
     details = [e.detail for e in audit.entries(store) if e.record_type == "cohort_report"]
-    assert details == ["cohort impact report 2025/26 (pdf)",
-                       "cohort impact report 2025/26 (csv)"]
+    assert details == ["cohort impact report 2025/26 (pdf)", "cohort impact report 2025/26 (csv)"]
 
 
 def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
@@ -281,7 +308,10 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
     choose(view.plan_combo, "psp")
     filters = view.filters()
     assert (filters.worker_id, filters.worker_name, filters.plan_type) == (
-        cohort.worker_id, "Ruth Testworker", "psp")
+        cohort.worker_id,
+        "Ruth Testworker",
+        "psp",
+    )
     with qtbot.waitSignal(view.report_ready, timeout=10_000):
         view.start_report()
     qtbot.waitUntil(lambda: view.worker is None)
@@ -290,6 +320,7 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
     # Cancel: the first progress call blocks until Cancel has been pressed.
     def slow(progress: object, cancelled: object) -> object:
         from semh_desktop.reporting.impact_report import ReportCancelled  # noqa: PLC0415
+
         while not cancelled():  # type: ignore[operator]
             pass
         raise ReportCancelled("The report was cancelled.")
@@ -304,7 +335,7 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
 def test_reports_menu_opens_the_view_and_lock_closes_it(window: MainWindow, qtbot: QtBot) -> None:
     action = next(a for a in window.menu("Reports").actions() if "Cohort impact" in a.text())
     action.trigger()
-    reports: ReportsWindow = window.reports_window  # type: ignore[attr-defined]
+    reports: ReportsWindow = window.feature(ReportsLauncher).window
     assert reports.isVisible()
     window.lock()
     assert not reports.isVisible()
@@ -313,7 +344,8 @@ def test_reports_menu_opens_the_view_and_lock_closes_it(window: MainWindow, qtbo
 
 def test_errors_are_shown_plainly(tab: AttendanceTab, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "information",
-                        lambda parent, title, text, *a: shown.append(text))
+    monkeypatch.setattr(
+        QMessageBox, "information", lambda parent, title, text, *a: shown.append(text)
+    )
     tab.decide_selected()  # nothing selected
     assert shown == ["Select the exclusion in the list first."]

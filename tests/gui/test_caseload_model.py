@@ -28,9 +28,17 @@ from ui.shell.caseload import (
 
 def _row(name: str, surname: str, upn: str, year: int, **changes: object) -> CaseloadRow:
     values: dict[str, object] = dict(
-        pupil_id=f"id-{upn}", name=f"{name} {surname}", surname=surname, upn=upn,
-        year_group=year, sen_provision="K", primary_need="SEMH", flags=(),
-        on_semh_register=True, archived=False)
+        pupil_id=f"id-{upn}",
+        name=f"{name} {surname}",
+        surname=surname,
+        upn=upn,
+        year_group=year,
+        sen_provision="K",
+        primary_need="SEMH",
+        flags=(),
+        on_semh_register=True,
+        archived=False,
+    )
     values.update(changes)
     return CaseloadRow(**values)  # type: ignore[arg-type]
 
@@ -52,8 +60,9 @@ def test_qtmodeltester_on_the_caseload_model(qtmodeltester: ModelTester) -> None
 
 
 def test_qtmodeltester_on_the_proxy_with_a_feature_column(qtmodeltester: ModelTester) -> None:
-    phase = CaseloadColumn("Phase", load=lambda store, rows: {},
-                           display=lambda value: str(value or ""))
+    phase = CaseloadColumn(
+        "Phase", load=lambda store, rows: {}, display=lambda value: str(value or "")
+    )
     model = CaseloadModel(columns=[phase])
     model.set_rows(ROWS, [{"id-B801200005001": "Targeted"}])
     proxy = CaseloadFilterProxy()
@@ -70,7 +79,13 @@ def test_display_and_raw_sort_values() -> None:
     model = CaseloadModel(columns=[])
     model.set_rows(ROWS)
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(6)] == [
-        "Name", "UPN", "Year", "SEN", "Need", "Flags"]
+        "Name",
+        "UPN",
+        "Year",
+        "SEN",
+        "Need",
+        "Flags",
+    ]
     assert model.index(0, COL_NAME).data() == "Siân O'Neill"
     assert model.index(0, COL_UPN).data() == "B801200005001"
     assert model.index(0, COL_YEAR).data() == "Y8"

@@ -16,7 +16,6 @@ from semh_desktop.graduated.apdr import ApdrDetails
 from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest
 from semh_desktop.graduated.templates import ChecklistItem, Phase, Template, template_to_json
 from semh_desktop.register import audit, staff
-from ui.common.pupil_tab import PUPIL_TABS
 from ui.features.graduated.dialogs import ApdrCycleDialog, ChangePhaseDialog, EvidenceDialog
 from ui.features.graduated.models import ApdrCycleModel, ItemHistoryModel, PhaseHistoryModel
 from ui.features.graduated.tab import GraduatedResponseTab
@@ -25,7 +24,8 @@ from ui.features.graduated.template_editor import (
     PhasesModel,
     TemplateEditorDialog,
 )
-from ui.shell.caseload import CASELOAD_COLUMNS, CaseloadModel, load_extra_values
+from ui.shell.caseload import CaseloadModel, load_extra_values
+from ui.shell.features import CASELOAD_COLUMNS, PUPIL_TABS
 
 from ..gr_fixtures import DAY, TODAY, add_pupil, dump_tables, small_template
 
@@ -38,8 +38,11 @@ def template(store):
 @pytest.fixture
 def pupil(store, template):
     someone = add_pupil(store)
-    gr.change_phase(store, someone.id, PhaseChangeRequest(
-        "two", DAY, "Universal support tried for a term.", "senco"))
+    gr.change_phase(
+        store,
+        someone.id,
+        PhaseChangeRequest("two", DAY, "Universal support tried for a term.", "senco"),
+    )
     return someone
 
 
@@ -86,10 +89,14 @@ def test_clicking_statuses_fills_the_checklist_and_is_stored_and_audited(tab, st
         "two-3": ("not_yet", TODAY, "Test SENCO"),
     }
     assert [e.detail.split(":")[0] for e in gr_audit(store, pupil)[1:]] == [
-        "checklist item two-1", "checklist item two-2", "checklist item two-3"]
+        "checklist item two-1",
+        "checklist item two-2",
+        "checklist item two-3",
+    ]
     # two-1 asks for evidence: done without a note shows as missing.
     assert tab.readiness_label.text() == (
-        "Readiness: 1 of 2 done (1 not applicable), 1 missing evidence")
+        "Readiness: 1 of 2 done (1 not applicable), 1 missing evidence"
+    )
     assert "evidence missing" in tab.item_row("two-1").detail_label.text()
     assert tab.item_row("two-1").status == "done"
     # Opening another phase's section builds it and shows the right state.
@@ -116,12 +123,16 @@ def test_evidence_dialog_records_date_staff_and_note(tab, store, pupil, monkeypa
     tab.item_row("two-1").evidence_button.click()
     answer = answers_of(store, pupil)["two-1"]
     assert (answer.status, answer.answered_on, answer.staff_name, answer.evidence) == (
-        "done", dt.date(2026, 11, 20), "Ruth Adeyemi",
-        "Plan signed by parents; copy in SEN folder.")
+        "done",
+        dt.date(2026, 11, 20),
+        "Ruth Adeyemi",
+        "Plan signed by parents; copy in SEN folder.",
+    )
     assert tab.readiness_label.text() == "Readiness: 1 of 3 done, 0 missing evidence"
     assert "Plan signed by parents" in tab.item_row("two-1").detail_label.text()
     assert gr_audit(store, pupil)[-1].detail == (
-        "checklist item two-1: status, answered_on, staff_name, evidence")
+        "checklist item two-1: status, answered_on, staff_name, evidence"
+    )
     assert "Plan signed" not in gr_audit(store, pupil)[-1].detail
     # The history button shows both answers after a second change.
     tab.item_row("two-1").status_buttons["not_yet"].click()
@@ -129,8 +140,9 @@ def test_evidence_dialog_records_date_staff_and_note(tab, store, pupil, monkeypa
 
 
 def test_change_phase_dialog_shows_messages_next_to_fields(qtbot, store, pupil, template):
-    dialog = ChangePhaseDialog(template.template.phases, "two", TODAY,
-                               lambda r: gr.check_phase_change(store, pupil.id, r))
+    dialog = ChangePhaseDialog(
+        template.template.phases, "two", TODAY, lambda r: gr.check_phase_change(store, pupil.id, r)
+    )
     qtbot.addWidget(dialog)
     dialog.date_edit.setText("")
     dialog.decided_by_combo.setCurrentIndex(0)
@@ -148,8 +160,9 @@ def test_change_phase_through_the_tab_stores_history_and_audit(tab, store, pupil
         assert dialog.to_phase_combo.currentData() == "three"
         dialog.date_edit.setText("20/11/2026")
         dialog.reason_edit.setPlainText("Two reviewed cycles; panel advised outreach.")
-        dialog.decided_by_combo.setCurrentIndex(dialog.decided_by_combo.findData(
-            "partnership_panel"))
+        dialog.decided_by_combo.setCurrentIndex(
+            dialog.decided_by_combo.findData("partnership_panel")
+        )
         dialog.detail_edit.setText("November panel")
         dialog.ok_button.click()
         return dialog.result()
@@ -159,9 +172,10 @@ def test_change_phase_through_the_tab_stores_history_and_audit(tab, store, pupil
     tab.changed.connect(changed.append)
     tab.change_phase_button.click()
     history = gr.phase_history(store, pupil.id)
-    assert [(c.from_phase_id, c.to_phase_id, c.changed_on, c.decided_by, c.decided_by_detail)
-            for c in history][-1] == ("two", "three", dt.date(2026, 11, 20),
-                                      "partnership_panel", "November panel")
+    assert [
+        (c.from_phase_id, c.to_phase_id, c.changed_on, c.decided_by, c.decided_by_detail)
+        for c in history
+    ][-1] == ("two", "three", dt.date(2026, 11, 20), "partnership_panel", "November panel")
     assert history[-1].reason == "Two reviewed cycles; panel advised outreach."
     assert gr_audit(store, pupil)[-1].detail.startswith(f"phase change {history[-1].id}")
     assert changed == [pupil.id]
@@ -200,7 +214,8 @@ def test_apdr_add_and_edit_through_dialogs(tab, store, pupil, monkeypatch):
     monkeypatch.setattr(ApdrCycleDialog, "exec", bad_then_good)
     tab.add_cycle_button.click()
     assert tab.reviewed_label.text() == (
-        "2 reviewed cycles — enough for an EHC needs assessment request")
+        "2 reviewed cycles — enough for an EHC needs assessment request"
+    )
     assert apdr.reviewed_count(apdr.cycles(store, pupil.id)) == 2
 
     def edit(dialog: ApdrCycleDialog) -> int:
@@ -217,30 +232,40 @@ def test_apdr_add_and_edit_through_dialogs(tab, store, pupil, monkeypatch):
     assert first.details.outcome == "Continue with mentoring; review in spring"
     assert first.revisions == 2
     assert [e.action for e in audit.entries(store) if e.record_type == "apdr_cycle"] == [
-        "create", "create", "change"]
+        "create",
+        "create",
+        "change",
+    ]
 
 
 def test_evidence_pack_button_saves_an_audited_pdf(tab, store, pupil, tmp_path, monkeypatch):
     target = tmp_path / "pack"
-    monkeypatch.setattr("ui.features.graduated.tab.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(target), "PDF files (*.pdf)"))
+    monkeypatch.setattr(
+        "ui.features.graduated.tab.QFileDialog.getSaveFileName",
+        lambda *a, **k: (str(target), "PDF files (*.pdf)"),
+    )
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
     tab.evidence_pack_button.click()
     assert (tmp_path / "pack.pdf").read_bytes().startswith(b"%PDF")
     assert told and "confidential" in told[0]
     assert [e.detail for e in audit.entries(store, pupil.id) if e.action == "export"] == [
-        "graduated response evidence pack (pdf)"]
+        "graduated response evidence pack (pdf)"
+    ]
 
 
 def test_old_wording_is_shown_beside_answers_given_against_an_earlier_version(
-        qtbot, store, pupil, template):
+    qtbot, store, pupil, template
+):
     gr.record_answer(store, pupil.id, "two-2", AnswerRequest("done", DAY, "A", "On file"))
     phases = list(template.template.phases)
     two = phases[1]
-    phases[1] = Phase(two.id, two.name, two.description,
-                      (two.items[0], ChecklistItem("two-2", "Reworded item", "", False),
-                       two.items[2]))
+    phases[1] = Phase(
+        two.id,
+        two.name,
+        two.description,
+        (two.items[0], ChecklistItem("two-2", "Reworded item", "", False), two.items[2]),
+    )
     gr_templates.save_edited_template(store, Template(template.template.name, tuple(phases)))
     widget = GraduatedResponseTab(store)
     qtbot.addWidget(widget)
@@ -299,9 +324,13 @@ def test_caseload_shows_phase_and_outstanding_columns(store, pupil):
     model.set_rows(rows, load_extra_values(store, rows, model.extra_columns))
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     phase_col, outstanding_col = titles.index("Phase"), titles.index("Outstanding")
-    shown = {model.row_at(r).pupil_id: (model.index(r, phase_col).data(),
-                                        model.index(r, outstanding_col).data())
-             for r in range(model.rowCount())}
+    shown = {
+        model.row_at(r).pupil_id: (
+            model.index(r, phase_col).data(),
+            model.index(r, outstanding_col).data(),
+        )
+        for r in range(model.rowCount())
+    }
     assert shown == {pupil.id: ("Phase two", "2"), other.id: ("", "")}
 
 
@@ -325,11 +354,15 @@ def test_editor_saves_edits_as_a_new_version(editor, store, template):
     assert editor.phase_name_edit.text() == "Phase two"
     editor.add_item_button.click()
     new_row = editor.items_model.rowCount() - 1
-    editor.items_model.setData(editor.items_model.index(new_row, ChecklistItemsModel.COL_TEXT),
-                               "Attendance reviewed with the family")
+    editor.items_model.setData(
+        editor.items_model.index(new_row, ChecklistItemsModel.COL_TEXT),
+        "Attendance reviewed with the family",
+    )
     editor.items_model.setData(
         editor.items_model.index(new_row, ChecklistItemsModel.COL_EVIDENCE),
-        Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+        Qt.CheckState.Checked.value,
+        Qt.ItemDataRole.CheckStateRole,
+    )
     editor.phase_name_edit.setText("Phase two (SEN support)")
     editor.phase_name_edit.textEdited.emit("Phase two (SEN support)")
     editor.save_button.click()
@@ -361,28 +394,32 @@ def test_editor_import_and_export(editor, store, tmp_path, monkeypatch):
     theirs = tmp_path / "theirs.json"
     theirs.write_text(template_to_json(small_template("Borough checklist")), encoding="utf-8")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format_version": 1, "name": "Bad", "phases": []}),
-                   encoding="utf-8")
+    bad.write_text(json.dumps({"format_version": 1, "name": "Bad", "phases": []}), encoding="utf-8")
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
-    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
-                        lambda *a, **k: (str(bad), ""))
+    monkeypatch.setattr(
+        "ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
+        lambda *a, **k: (str(bad), ""),
+    )
     before = dump_tables(store)
     editor.import_button.click()
     assert warnings and "phases: must list at least one phase" in warnings[0]
     assert dump_tables(store) == before
-    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
-                        lambda *a, **k: (str(theirs), ""))
+    monkeypatch.setattr(
+        "ui.features.graduated.template_editor.QFileDialog.getOpenFileName",
+        lambda *a, **k: (str(theirs), ""),
+    )
     editor.import_button.click()
     current = gr_templates.current_template(store)
     assert current.template.name == "Borough checklist" and current.source == "import"
     assert editor.name_edit.text() == "Borough checklist"
     out = tmp_path / "ours"
-    monkeypatch.setattr("ui.features.graduated.template_editor.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr(
+        "ui.features.graduated.template_editor.QFileDialog.getSaveFileName",
+        lambda *a, **k: (str(out), ""),
+    )
     editor.export_button.click()
     assert (tmp_path / "ours.json").read_bytes() == theirs.read_bytes()
 
@@ -395,6 +432,8 @@ def test_settings_action_and_tab_in_the_main_window(qtbot, store, pupil):
     texts = [a.text() for a in window.menu("Settings").actions()]
     assert "&Graduated-response template…" in texts
     assert any(isinstance(t, GraduatedResponseTab) for t in window.pupil_tabs)
-    headers = [window.model.headerData(c, Qt.Orientation.Horizontal)
-               for c in range(window.model.columnCount())]
+    headers = [
+        window.model.headerData(c, Qt.Orientation.Horizontal)
+        for c in range(window.model.columnCount())
+    ]
     assert "Phase" in headers and "Outstanding" in headers

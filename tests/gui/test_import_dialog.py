@@ -37,8 +37,9 @@ def _open(store: Store, qtbot: QtBot, path: object) -> ImportDialog:
 
 
 def _wait_page(qtbot: QtBot, dialog: ImportDialog, page: int) -> None:
-    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == page and dialog.worker is None,
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: dialog.pages.currentIndex() == page and dialog.worker is None, timeout=10_000
+    )
 
 
 def _column(model: Any, column: int) -> list[str]:
@@ -59,7 +60,12 @@ def test_mapping_then_preview_then_import(store: Store, qtbot: QtBot) -> None:
     dialog.next_button.click()  # Preview
     _wait_page(qtbot, dialog, ImportDialog.PAGE_PREVIEW)
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
-        "New (6)", "Updated (0)", "Unchanged (0)", "Errors (0)", "Warnings (0)"]
+        "New (6)",
+        "Updated (0)",
+        "Unchanged (0)",
+        "Errors (0)",
+        "Warnings (0)",
+    ]
     assert dialog.new_model.rowCount() == 6
     assert "P873412713001" in _column(dialog.new_model, PlannedModel.COL_UPN)
     assert dialog.import_button.text() == "&Import 6 valid rows"
@@ -72,9 +78,14 @@ def test_mapping_then_preview_then_import(store: Store, qtbot: QtBot) -> None:
     rows = pupil_rows(store)
     assert len(rows) == 6
     renee = rows["P873412713001"]
-    assert (renee["legal_forename"], renee["legal_surname"], renee["preferred_forename"],
-            renee["preferred_surname"], renee["year_group"], renee["on_semh_register"]) == (
-        "Renée", "Halloran", "Renée", None, 8, 0)
+    assert (
+        renee["legal_forename"],
+        renee["legal_surname"],
+        renee["preferred_forename"],
+        renee["preferred_surname"],
+        renee["year_group"],
+        renee["on_semh_register"],
+    ) == ("Renée", "Halloran", "Renée", None, 8, 0)
     assert audit_rows(store)[-1]["detail"] == "created 6, updated 0, unchanged 0, errors 0"
     assert suggested_mapping(store, headers).fields == dialog.mapping()  # remembered
 
@@ -89,9 +100,18 @@ def test_errors_are_listed_and_import_nothing_writes_nothing(store: Store, qtbot
     assert dialog.tabs.currentIndex() == 3  # the Errors tab opens first when there are errors
     assert dialog.tabs.tabText(3) == "Errors (6)"
     assert _column(dialog.error_model, ProblemModel.COL_WHERE) == [
-        "line 5", "line 6", "line 7", "line 8", "line 10", "line 11"]
+        "line 5",
+        "line 6",
+        "line 7",
+        "line 8",
+        "line 10",
+        "line 11",
+    ]
     assert _column(dialog.error_model, ProblemModel.COL_FIELD)[:3] == [
-        "UPN", "Date of birth", "Legal surname"]
+        "UPN",
+        "Date of birth",
+        "Legal surname",
+    ]
     assert "will be put on the SEMH register" in dialog.preview_summary.text()
     dialog.nothing_button.click()
     assert dialog.result() == QDialog.DialogCode.Rejected
@@ -135,14 +155,20 @@ def test_cancel_during_the_import_changes_nothing(
     real_apply = pupil_import.apply_import
     started = threading.Event()
 
-    def gated_apply(target: Store, preview: Any, *, progress: Callable[[int, int], None],
-                    cancelled: Callable[[], bool]) -> ImportResult:
+    def gated_apply(
+        target: Store,
+        preview: Any,
+        *,
+        progress: Callable[[int, int], None],
+        cancelled: Callable[[], bool],
+    ) -> ImportResult:
         def gate(done: int, total: int) -> None:  # after the first pupil is written
             progress(done, total)
             started.set()
             give_up = time.monotonic() + 10
             while not cancelled() and time.monotonic() < give_up:
                 time.sleep(0.01)
+
         return real_apply(target, preview, progress=gate, cancelled=cancelled)
 
     monkeypatch.setattr(pupil_import, "apply_import", gated_apply)
@@ -177,14 +203,19 @@ def test_cancel_during_the_import_changes_nothing(
 def test_file_menu_import_action_in_the_main_window(
     window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    action = next(a for a in window.menu("File").actions()
-                  if a.text().replace("&", "") == "Import pupils…")
+    action = next(
+        a for a in window.menu("File").actions() if a.text().replace("&", "") == "Import pupils…"
+    )
     assert action.shortcut().toString() == "Ctrl+I" and action.isEnabled()
     before = window.model.rowCount()
 
     def ask(store: Store, parent: object = None) -> ImportResult:
-        return pupil_import.apply_import(store, pupil_import.preview_import(
-            store, pupil_import.read_import_file(SIMS), on_register=True))
+        return pupil_import.apply_import(
+            store,
+            pupil_import.preview_import(
+                store, pupil_import.read_import_file(SIMS), on_register=True
+            ),
+        )
 
     monkeypatch.setattr(ImportDialog, "ask", staticmethod(ask))
     action.trigger()

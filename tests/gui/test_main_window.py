@@ -25,8 +25,10 @@ def test_window_starts_on_the_register_with_an_empty_pane(window: MainWindow) ->
     assert window.detail_stack.currentWidget() is window.empty_page
     assert "Ctrl+N" in window.empty_label.text()
     assert window.count_label.text() == "10 pupils on the SEMH register"
-    assert window.statusBar().findChild(type(window.staff_label), "statusStaff").text() \
+    assert (
+        window.statusBar().findChild(type(window.staff_label), "statusStaff").text()
         == "Test SENCO (SENCO)"
+    )
     assert window.key_label.text() == "In memory (not saved)"
 
 
@@ -99,6 +101,7 @@ def test_archive_asks_first_then_archives(
         def question(_parent: object, title: str, text: str, *_args: object) -> object:
             asked.append(text)
             return reply
+
         return question
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
@@ -195,8 +198,10 @@ def test_window_can_start_on_the_unlock_screen(
     window = make_window(school, passphrase="demo", demo=True, passphrase_at_first_unlock=True)
     assert window.is_locked
     assert window.demo_banner.isVisible()
-    assert "fictional" in window.demo_banner.findChild(type(window.count_label),
-                                                       "demoBannerText").text()
+    assert (
+        "fictional"
+        in window.demo_banner.findChild(type(window.count_label), "demoBannerText").text()
+    )
     assert "demo" in window.unlock_page.hint.text() and window.unlock_page.hint.isVisible()
     assert window.model.rowCount() == 0
     window.unlock_page.passphrase_edit.setText("demo")
@@ -224,10 +229,10 @@ def test_features_can_add_menus_and_actions(window: MainWindow) -> None:
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles.index("Widgets for tests") == titles.index("&Help") - 1
     assert window.menu("Widgets for tests") is reports
-    plain = window.add_action("Widgets for tests", "Cohort report…", lambda: calls.append("cohort"),
-                              toolbar=True)
-    per_pupil = window.add_pupil_action("Pupil", "Print PSP…",
-                                        lambda pupil: calls.append(pupil.id))
+    plain = window.add_action(
+        "Widgets for tests", "Cohort report…", lambda: calls.append("cohort"), toolbar=True
+    )
+    per_pupil = window.add_pupil_action("Pupil", "Print PSP…", lambda pupil: calls.append(pupil.id))
     assert plain in window.toolbar.actions()
     assert plain.isEnabled() and not per_pupil.isEnabled()
     window.table.selectRow(0)

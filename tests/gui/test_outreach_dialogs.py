@@ -39,8 +39,9 @@ def register(school: Store) -> list[pupils.CaseloadRow]:
 def messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
     for name in ("information", "warning"):
-        monkeypatch.setattr(QMessageBox, name,
-                            lambda _parent, _title, text, *a, **k: shown.append(text))
+        monkeypatch.setattr(
+            QMessageBox, name, lambda _parent, _title, text, *a, **k: shown.append(text)
+        )
     return shown
 
 
@@ -48,8 +49,7 @@ def tick(view_model: outreach_export.PupilChoiceModel, pupil_id: str) -> None:
     for row in range(view_model.rowCount()):
         index = view_model.index(row, 0)
         if view_model.data(index, outreach_export.PUPIL_ID_ROLE) == pupil_id:
-            assert view_model.setData(index, Qt.CheckState.Checked,
-                                      Qt.ItemDataRole.CheckStateRole)
+            assert view_model.setData(index, Qt.CheckState.Checked, Qt.ItemDataRole.CheckStateRole)
             return
     raise AssertionError("pupil not listed")
 
@@ -58,7 +58,8 @@ def tick(view_model: outreach_export.PupilChoiceModel, pupil_id: str) -> None:
 
 
 def test_summary_dialog_defaults_to_pseudonymised_for_several_and_lists_what_leaves(
-        qtbot: QtBot, register, tmp_path):
+    qtbot: QtBot, register, tmp_path
+):
     first, second = register[0], register[1]
     dialog = SummaryExportDialog(register, {first.pupil_id})
     qtbot.addWidget(dialog)
@@ -101,12 +102,16 @@ def test_summary_dialog_refuses_no_pupils(qtbot: QtBot, register, tmp_path):
 
 
 def test_export_summary_action_writes_the_files_off_the_gui_thread(
-        window: MainWindow, school, register, tmp_path, monkeypatch, messages):
+    window: MainWindow, school, register, tmp_path, monkeypatch, messages
+):
     chosen = tuple(r.pupil_id for r in register[:3])
     options = outreach_summary.default_options(3)
     request = outreach_export.SummaryRequest(
-        chosen, dataclasses.replace(options, contact_details="Office 01632 960000"), ".json",
-        tmp_path)
+        chosen,
+        dataclasses.replace(options, contact_details="Office 01632 960000"),
+        ".json",
+        tmp_path,
+    )
     monkeypatch.setattr(SummaryExportDialog, "ask", classmethod(lambda cls, *a, **k: request))
     before = len(audit.entries(school))
     outreach_export.export_summaries(window)
@@ -114,7 +119,8 @@ def test_export_summary_action_writes_the_files_off_the_gui_thread(
     assert len(written) == 3
     document = json.loads(written[0].read_text("utf-8"))
     assert document["pseudonymised"] and document["school_contact"]["details"] == (
-        "Office 01632 960000")
+        "Office 01632 960000"
+    )
     assert messages == [f"Wrote 3 summaries in {tmp_path}."]
     exports = [e for e in audit.entries(school)[before:] if e.action == "export"]
     assert {e.record_id for e in exports} == set(chosen)
@@ -131,10 +137,12 @@ def test_the_window_has_the_three_actions(window: MainWindow):
 
 
 def test_send_dialog_checks_the_passphrase_next_to_its_field_and_previews(
-        qtbot: QtBot, school, register, tmp_path):
+    qtbot: QtBot, school, register, tmp_path
+):
     first = register[0]
-    dialog = SendBundleDialog(register, {first.pupil_id},
-                              lambda ids: handover.export_preview(school, ids))
+    dialog = SendBundleDialog(
+        register, {first.pupil_id}, lambda ids: handover.export_preview(school, ids)
+    )
     qtbot.addWidget(dialog)
     assert first.name in dialog.leaving.toPlainText()
     assert "Staff named in the records" in dialog.leaving.toPlainText()
@@ -154,14 +162,17 @@ def test_send_dialog_checks_the_passphrase_next_to_its_field_and_previews(
     dialog.path.setText(str(tmp_path / "handover.semhbundle"))
     dialog.send_button.click()
     assert dialog.request == bundle_dialogs.BundleRequest(
-        (first.pupil_id,), tmp_path / "handover.semhbundle", PASSPHRASE)
+        (first.pupil_id,), tmp_path / "handover.semhbundle", PASSPHRASE
+    )
 
 
-def test_send_action_writes_an_encrypted_bundle(window: MainWindow, school, register, tmp_path,
-                                                monkeypatch, messages):
+def test_send_action_writes_an_encrypted_bundle(
+    window: MainWindow, school, register, tmp_path, monkeypatch, messages
+):
     path = tmp_path / "out.semhbundle"
-    request = bundle_dialogs.BundleRequest((register[0].pupil_id, register[1].pupil_id), path,
-                                           PASSPHRASE)
+    request = bundle_dialogs.BundleRequest(
+        (register[0].pupil_id, register[1].pupil_id), path, PASSPHRASE
+    )
     monkeypatch.setattr(SendBundleDialog, "ask", classmethod(lambda cls, *a, **k: request))
     monkeypatch.setattr(handover, "default_kdf", lambda: FAST)
     bundle_dialogs.send_bundle_action(window)
@@ -221,11 +232,14 @@ def test_import_dialog_wrong_passphrase_then_preview_then_import(qtbot: QtBot, s
 def test_import_dialog_conflict_take_theirs_for_the_selected_row(qtbot: QtBot, school, tmp_path):
     sender, target, path = sender_with_case(tmp_path)
     handover.import_bundle(school, path, PASSPHRASE)
-    for store, words in ((sender, "Theirs: walk in with a friend"),
-                         (school, "Mine: meet at the gate")):
+    for store, words in (
+        (sender, "Theirs: walk in with a friend"),
+        (school, "Mine: meet at the gate"),
+    ):
         current = targets.get_target(store, target.id)
-        targets.edit_target(store, target.id,
-                            dataclasses.replace(current.wording, pupil_actions=words))
+        targets.edit_target(
+            store, target.id, dataclasses.replace(current.wording, pupil_actions=words)
+        )
     second = tmp_path / "second.semhbundle"
     pupil_id = sender.conn.execute("SELECT pupil_id FROM cases").fetchone()[0]
     handover.export_bundle(sender, [pupil_id], second, PASSPHRASE, kdf=FAST)

@@ -13,20 +13,23 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from semh_desktop.plans import case_aims, cases, scaling, targets
 from semh_desktop.plans.scaling import BASELINE
 from semh_desktop.register import audit
-from ui.common.pupil_tab import PUPIL_TABS
 from ui.features.plans.dialogs import AimDialog, NetworkPersonDialog, PlanDialog, TargetDialog
 from ui.features.plans.models import COL_SPREAD, COL_TEXT, PlanProgressModel, PlanRow
 from ui.features.plans.progress_chart import ProgressChart
 from ui.features.plans.review_dialog import ReviewDialog
 from ui.features.plans.tab import PspTab
 from ui.shell import meeting_mode
+from ui.shell.features import PUPIL_TABS
 
 from ..psp_fixtures import add_aims, add_targets, make_case
 
 
 def accepted(dialog: QDialog) -> QDialog.DialogCode:
-    return (QDialog.DialogCode.Accepted if dialog.result() == QDialog.DialogCode.Accepted
-            else QDialog.DialogCode.Rejected)
+    return (
+        QDialog.DialogCode.Accepted
+        if dialog.result() == QDialog.DialogCode.Accepted
+        else QDialog.DialogCode.Rejected
+    )
 
 
 @pytest.fixture
@@ -50,8 +53,9 @@ def tab(qtbot, store, case):
 def _no_message_boxes(monkeypatch):
     shown: list[str] = []
     for name in ("warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, name,
-                            lambda _parent, _title, text, *a, **k: shown.append(text))
+        monkeypatch.setattr(
+            QMessageBox, name, lambda _parent, _title, text, *a, **k: shown.append(text)
+        )
     return shown
 
 
@@ -74,8 +78,11 @@ def test_review_dialog_three_people_score_independently(qtbot, monkeypatch, stor
         dialog.date_edit.setText("05/10/2026")
         for row in list(dialog.person_rows):
             dialog.remove_person(row)
-        for role, name in (("pupil", "Zoë"), ("parent_carer", "Ms Ellwood"),
-                           ("class_teacher", "Mrs Okafor")):
+        for role, name in (
+            ("pupil", "Zoë"),
+            ("parent_carer", "Ms Ellwood"),
+            ("class_teacher", "Mrs Okafor"),
+        ):
             row = dialog.add_person()
             row.role_combo.setCurrentIndex(row.role_combo.findData(role))
             row.name_edit.setText(name)
@@ -130,12 +137,18 @@ def test_review_dialog_three_people_score_independently(qtbot, monkeypatch, stor
     review = reviews[0]
     assert review.point == BASELINE and review.held_on == dt.date(2026, 10, 5)
     assert [(p.role, p.name) for p in review.people] == [
-        ("pupil", "Zoë"), ("parent_carer", "Ms Ellwood"), ("class_teacher", "Mrs Okafor")]
+        ("pupil", "Zoë"),
+        ("parent_carer", "Ms Ellwood"),
+        ("class_teacher", "Mrs Okafor"),
+    ]
     # The stored agreed score, the individual scores and the disagreement flag.
     assert scaling.agreed_score(store, review.id, target_id=first.id) == 4
     own = scaling.independent_scores(store, review.id, target_id=first.id)
     assert [(s.person.role, s.person.name, s.score) for s in own] == [
-        ("pupil", "Zoë", 6), ("parent_carer", "Ms Ellwood", 4), ("class_teacher", "Mrs Okafor", 2)]
+        ("pupil", "Zoë", 6),
+        ("parent_carer", "Ms Ellwood", 4),
+        ("class_teacher", "Mrs Okafor", 2),
+    ]
     spread = scaling.item_spread(store, review.id, target_id=first.id)
     assert spread is not None and spread.disagreement and spread.range == 4
     second_spread = scaling.item_spread(store, review.id, target_id=second.id)
@@ -150,8 +163,10 @@ def test_review_dialog_three_people_score_independently(qtbot, monkeypatch, stor
     detail = audit.entries(store, review.id)[-1].detail
     assert detail == "agreed scores: 4; independent scores: 8; people present: 3"
     # The tab shows the new scores and the disagreement in words.
-    texts = {tab.model.row_at(r).item_id: tab.model.index(r, COL_SPREAD).data()
-             for r in range(tab.model.rowCount())}
+    texts = {
+        tab.model.row_at(r).item_id: tab.model.index(r, COL_SPREAD).data()
+        for r in range(tab.model.rowCount())
+    }
     assert texts[first.id] == "6, 4, 2: disagree by 4"
     assert texts[second.id] == "5, 6, 5"
     assert tab.chart.items()[0].baseline == 4
@@ -161,8 +176,9 @@ def test_mid_point_review_adjusts_actions_and_skips_aims(qtbot, monkeypatch, sto
     first, _second = add_targets(store, case)
     aim = add_aims(store, case)[0]
     for target, score in ((first, 3), (_second, 4)):
-        scaling.record_score(store, case.id, BASELINE, score, target_id=target.id,
-                             held_on=dt.date(2026, 10, 5))
+        scaling.record_score(
+            store, case.id, BASELINE, score, target_id=target.id, held_on=dt.date(2026, 10, 5)
+        )
     scaling.record_score(store, case.id, BASELINE, 2, aim_id=aim.id, held_on=dt.date(2026, 10, 5))
     tab.refresh()
 
@@ -187,7 +203,9 @@ def test_mid_point_review_adjusts_actions_and_skips_aims(qtbot, monkeypatch, sto
     tab.review_button.click()
     history = targets.target_history(store, first.id)
     assert [v.wording.school_actions for v in history] == [
-        "Check in with me at the start of each day.", "Meet me at the gate on Mondays."]
+        "Check in with me at the start of each day.",
+        "Meet me at the gate on Mondays.",
+    ]
     assert len(targets.target_history(store, _second.id)) == 1
     mid = [r for r in scaling.reviews_for_case(store, case.id) if r.point.point == "mid"][0]
     assert scaling.agreed_score(store, mid.id, target_id=first.id) == 6
@@ -196,8 +214,12 @@ def test_mid_point_review_adjusts_actions_and_skips_aims(qtbot, monkeypatch, sto
 def test_review_dialog_date_checks(qtbot, store, case, tab):
     add_targets(store, case)
     tab.refresh()
-    dialog = ReviewDialog(tab.review_items(), point=BASELINE, today=dt.date(2026, 11, 23),
-                          earliest=dt.date(2026, 9, 21))
+    dialog = ReviewDialog(
+        tab.review_items(),
+        point=BASELINE,
+        today=dt.date(2026, 11, 23),
+        earliest=dt.date(2026, 9, 21),
+    )
     qtbot.addWidget(dialog)
     dialog.date_edit.setText("24/11/2026")
     dialog.next_button.click()
@@ -256,9 +278,14 @@ def test_create_plan_through_the_dialog(qtbot, monkeypatch, store):
     # 12 weeks from 05/10/2026: mid after 6 weeks (16/11), final after 12 (28/12).
     assert messages["preview"] == "Mid-point review 16/11/2026 · final review 28/12/2026"
     row = next(iter(store.db.query("SELECT * FROM cases")))
-    assert (row["referral_date"], row["referred_by"], row["consent_by"], row["length_weeks"],
-            row["plan_type"], row["worker_id"]) == (
-        "2026-09-21", "Head of Year 8", "Dad", 12, "psp", store.staff_id)
+    assert (
+        row["referral_date"],
+        row["referred_by"],
+        row["consent_by"],
+        row["length_weeks"],
+        row["plan_type"],
+        row["worker_id"],
+    ) == ("2026-09-21", "Head of Year 8", "Dad", 12, "psp", store.staff_id)
     assert [e.action for e in audit.entries(store, row["id"])] == ["create"]
     assert widget.case is not None and widget.table.isVisibleTo(widget)
     assert not widget.create_button.isVisibleTo(widget)
@@ -281,7 +308,8 @@ def test_add_targets_until_full_then_refused(qtbot, monkeypatch, store, case, ta
         tab.add_target_button.click()
     stored = targets.targets_for_case(store, case.id)
     assert [(t.kind, t.text, t.wording.rewards) for t in stored] == [
-        ("learning", "I can ask for help in maths", "Choosing the class game")] * 3
+        ("learning", "I can ask for help in maths", "Choosing the class game")
+    ] * 3
     assert not tab.add_target_button.isEnabled()  # a fourth is not offered
     assert "at most 3 targets" in tab.add_target_button.toolTip()
 
@@ -303,7 +331,9 @@ def test_edit_selected_target_keeps_history(qtbot, monkeypatch, store, case, tab
     tab.edit_item_button.click()
     history = targets.target_history(store, first.id)
     assert [v.wording.target_text for v in history] == [
-        "I can stay in class for the whole lesson", "I can stay in class, using my calm card"]
+        "I can stay in class for the whole lesson",
+        "I can stay in class, using my calm card",
+    ]
     assert "using my calm card" in tab.proxy.index(0, COL_TEXT).data()
 
 
@@ -344,8 +374,9 @@ def test_read_only_staff_cannot_change_the_plan(qtbot, store, case):
 # --- printing and saving ---------------------------------------------------------------------
 
 
-def test_print_goes_through_the_preview_and_is_audited(qtbot, monkeypatch, tmp_path, store,
-                                                        case, tab):
+def test_print_goes_through_the_preview_and_is_audited(
+    qtbot, monkeypatch, tmp_path, store, case, tab
+):
     add_targets(store, case)
     tab.refresh()
     printed = tmp_path / "printed.pdf"
@@ -376,8 +407,9 @@ def test_save_as_pdf_writes_and_audits(qtbot, monkeypatch, tmp_path, store, case
     add_targets(store, case)
     tab.refresh()
     target = tmp_path / "plan"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(target), "PDF files (*.pdf)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "PDF files (*.pdf)")
+    )
     assert tab.save_pdf("staff")
     written = Path(f"{target}.pdf")
     text = "".join(page.extract_text() for page in PdfReader(written).pages)
@@ -443,8 +475,13 @@ def test_meeting_mode_shortcut(school, make_window):
 
 def test_psp_tab_shows_demo_plans_in_the_window(school, make_window):
     window = make_window(school)
-    with_case = next(iter(school.db.query(
-        "SELECT pupil_id FROM cases WHERE status = 'open' ORDER BY start_date LIMIT 1")))
+    with_case = next(
+        iter(
+            school.db.query(
+                "SELECT pupil_id FROM cases WHERE status = 'open' ORDER BY start_date LIMIT 1"
+            )
+        )
+    )
     assert window.select_pupil(with_case["pupil_id"])
     tab = next(t for t in window.pupil_tabs if isinstance(t, PspTab))
     assert tab.case is not None and tab.model.rowCount() >= 3

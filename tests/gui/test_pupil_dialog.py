@@ -40,6 +40,7 @@ def fill_dialog(dialog: PupilDialog, *, upn: str = VALID_UPN) -> None:
 
 def while_dialog_open(work: Callable[[PupilDialog], None], failures: list[BaseException]) -> None:
     """Run `work` on the modal pupil dialog once its exec() loop is running."""
+
     def run() -> None:
         dialog = QApplication.activeModalWidget()
         try:
@@ -49,6 +50,7 @@ def while_dialog_open(work: Callable[[PupilDialog], None], failures: list[BaseEx
             failures.append(exc)
             if isinstance(dialog, PupilDialog):
                 dialog.reject()
+
     QTimer.singleShot(0, run)
 
 
@@ -68,9 +70,19 @@ def test_add_pupil_through_dialog_stores_row_and_audit(window: MainWindow, schoo
     assert (d.legal_forename, d.legal_surname, d.preferred_forename) == ("Siân", "O'Neill", "Zoë")
     assert d.date_of_birth is not None and d.date_of_birth.isoformat() == "2013-05-14"
     assert (d.year_group, d.reg_group, d.sex, d.sen_provision, d.primary_need) == (
-        8, "8H", "F", "K", "SEMH")
+        8,
+        "8H",
+        "F",
+        "K",
+        "SEMH",
+    )
     assert (d.social_care, d.pupil_premium, d.young_carer, d.eal, d.at_risk_pex) == (
-        "CIN", True, True, False, True)
+        "CIN",
+        True,
+        True,
+        False,
+        True,
+    )
     assert d.ethnicity == "WBRI" and d.on_semh_register
     actions = [(e.action, e.record_type) for e in audit.entries(school, stored.id)]
     assert ("create", "pupil") in actions

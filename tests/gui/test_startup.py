@@ -40,16 +40,22 @@ pytestmark = pytest.mark.usefixtures("qapp")
 @pytest.fixture
 def critical(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "critical",
-                        lambda _parent, _title, text, *args: shown.append(text))
+    monkeypatch.setattr(
+        QMessageBox, "critical", lambda _parent, _title, text, *args: shown.append(text)
+    )
     return shown
 
 
 def test_welcome_create_in_passphrase_mode_opens_unlocked(
     monkeypatch: pytest.MonkeyPatch, keystore: KeyStore
 ) -> None:
-    choice = WelcomeChoice("create", staff_name="Siân O'Neill", role="senco",
-                           key_mode="passphrase", passphrase="a long passphrase")
+    choice = WelcomeChoice(
+        "create",
+        staff_name="Siân O'Neill",
+        role="senco",
+        key_mode="passphrase",
+        passphrase="a long passphrase",
+    )
     monkeypatch.setattr(WelcomeDialog, "ask", lambda *args, **kwargs: choice)
     session = Startup(keystore).begin(None, None, False)
     assert session is not None
@@ -68,8 +74,9 @@ def test_welcome_create_in_passphrase_mode_opens_unlocked(
     # next start: the app remembers the file uses a passphrase and asks only for that
     asked: dict[str, object] = {}
 
-    def ask(_parent: object, _db: Path, *, message: str, attempt: object,
-            allow_recovery: bool) -> bool:
+    def ask(
+        _parent: object, _db: Path, *, message: str, attempt: object, allow_recovery: bool
+    ) -> bool:
         asked.update(message=message, allow_recovery=allow_recovery)
         assert callable(attempt)
         asked["wrong"] = attempt("passphrase", "not it at all")
@@ -90,8 +97,7 @@ def test_welcome_create_in_keyring_mode_shows_the_recovery_key_once(
     choice = WelcomeChoice("create", staff_name="Farah Okonjo", key_mode="keyring")
     monkeypatch.setattr(WelcomeDialog, "ask", lambda *args, **kwargs: choice)
     shown: list[str] = []
-    monkeypatch.setattr(RecoveryKeyDialog, "ask",
-                        lambda _parent, key, _db: shown.append(key))
+    monkeypatch.setattr(RecoveryKeyDialog, "ask", lambda _parent, key, _db: shown.append(key))
     session = Startup(keystore).begin(None, None, False)
     assert session is not None
     session.store.close()
@@ -110,11 +116,13 @@ def test_missing_keyring_key_offers_the_recovery_key(
     keystore.forget(path)
     seen: dict[str, object] = {}
 
-    def ask(_parent: object, _db: Path, *, message: str, attempt: object,
-            allow_recovery: bool) -> bool:
+    def ask(
+        _parent: object, _db: Path, *, message: str, attempt: object, allow_recovery: bool
+    ) -> bool:
         assert callable(attempt)
-        seen.update(message=message, allow_recovery=allow_recovery,
-                    garbled=attempt("recovery", "ABCD-EFGH"))
+        seen.update(
+            message=message, allow_recovery=allow_recovery, garbled=attempt("recovery", "ABCD-EFGH")
+        )
         return attempt("recovery", created.recovery_key.lower()) is None
 
     monkeypatch.setattr(OpenDatabaseDialog, "ask", ask)
@@ -154,8 +162,9 @@ def test_storage_errors_are_shown_in_plain_words(
 def test_demo_school_is_built_once_with_progress_then_opened(
     monkeypatch: pytest.MonkeyPatch, critical: list[str]
 ) -> None:
-    monkeypatch.setattr(demo, "build_demo",
-                        functools.partial(demo.build_demo, pupil_count=12, register_count=4))
+    monkeypatch.setattr(
+        demo, "build_demo", functools.partial(demo.build_demo, pupil_count=12, register_count=4)
+    )
     session = Startup().begin(None, None, True)
     assert session is not None and not critical
     try:
@@ -209,13 +218,16 @@ def test_welcome_dialog_checks_the_passphrase_fields(qtbot: QtBot, tmp_path: Pat
     assert dialog.choice is None and "not the same" in dialog.confirm_message.text()
     dialog.confirm_edit.setText("correct horse")
     dialog.create_ok_button.click()
-    assert dialog.choice == WelcomeChoice("create", staff_name="Zoë Ashdown", role="senco",
-                                          key_mode="passphrase", passphrase="correct horse")
+    assert dialog.choice == WelcomeChoice(
+        "create",
+        staff_name="Zoë Ashdown",
+        role="senco",
+        key_mode="passphrase",
+        passphrase="correct horse",
+    )
 
 
-def test_welcome_without_a_keyring_offers_only_a_passphrase(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_welcome_without_a_keyring_offers_only_a_passphrase(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = WelcomeDialog(tmp_path / "semh.db", keyring_available=False)
     qtbot.addWidget(dialog)
     assert not dialog.keyring_radio.isEnabled() and dialog.passphrase_radio.isChecked()
@@ -236,8 +248,9 @@ def test_recovery_key_dialog_needs_the_tick_and_saves_and_prints(
     assert dialog.key_label.text() == "\n".join(grouped_key_lines(key))
 
     target = tmp_path / "key.txt"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *args, **kwargs: (str(target), "Text files (*.txt)"))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(target), "Text files (*.txt)")
+    )
     dialog.save_button.click()
     saved = target.read_text(encoding="utf-8")
     assert "ABCD ABCD ABCD ABCD ABCD ABCD ABCD" in saved and "semh.db" in saved
@@ -265,8 +278,9 @@ def test_open_dialog_shows_the_reason_next_to_the_field(qtbot: QtBot, tmp_path: 
         tried.append((kind, text))
         return None if text == "right" else "That is not a valid recovery key."
 
-    dialog = OpenDatabaseDialog(tmp_path / "semh.db", message="No key in the keyring.",
-                                attempt=attempt, allow_recovery=True)
+    dialog = OpenDatabaseDialog(
+        tmp_path / "semh.db", message="No key in the keyring.", attempt=attempt, allow_recovery=True
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.kind == "recovery" and dialog.radios.isVisible()

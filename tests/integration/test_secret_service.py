@@ -31,10 +31,20 @@ def secret_service(tmp_path, monkeypatch):
     runtime = tmp_path / "runtime"
     home.mkdir()
     runtime.mkdir(mode=0o700)
-    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
-           "XDG_DATA_HOME": str(home / ".local" / "share")}
-    launched = subprocess.run(["dbus-launch", "--sh-syntax"], env=env, capture_output=True,
-                              text=True, check=True, timeout=30)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+    }
+    launched = subprocess.run(
+        ["dbus-launch", "--sh-syntax"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
     bus = dict(
         line.split("=", 1)
         for line in launched.stdout.replace("'", "").replace(";", "").splitlines()
@@ -43,7 +53,10 @@ def secret_service(tmp_path, monkeypatch):
     env["DBUS_SESSION_BUS_ADDRESS"] = bus["DBUS_SESSION_BUS_ADDRESS"]
     daemon = subprocess.Popen(
         ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-        env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     assert daemon.stdin is not None
     daemon.stdin.write(b"login keyring password for the test")

@@ -25,10 +25,13 @@ def _table(rows: list[components.ComponentRow]) -> str:
     cells = "".join(
         f"<tr><td>{escape(row.name)}</td><td>{escape(row.version)}</td>"
         f"<td>{escape(row.licence)}</td></tr>"
-        for row in rows)
-    return ("<table cellspacing='0' cellpadding='3'>"
-            "<tr><th align='left'>Component</th><th align='left'>Version</th>"
-            f"<th align='left'>Licence</th></tr>{cells}</table>")
+        for row in rows
+    )
+    return (
+        "<table cellspacing='0' cellpadding='3'>"
+        "<tr><th align='left'>Component</th><th align='left'>Version</th>"
+        f"<th align='left'>Licence</th></tr>{cells}</table>"
+    )
 
 
 def about_text(intro_html: str = DESCRIPTION) -> str:

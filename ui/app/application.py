@@ -61,11 +61,16 @@ class _DemoBuilder(QThread):
 
     def run(self) -> None:
         try:
-            created = create_database(self.path, staff_name=demo_school.STAFF[0][0], role="senco",
-                                      passphrase=Passphrase(locations.DEMO_PASSPHRASE))
+            created = create_database(
+                self.path,
+                staff_name=demo_school.STAFF[0][0],
+                role="senco",
+                passphrase=Passphrase(locations.DEMO_PASSPHRASE),
+            )
             try:
-                demo_school.build_demo(created.store,
-                                       progress=lambda done, total: self.progress.emit(done, total))
+                demo_school.build_demo(
+                    created.store, progress=lambda done, total: self.progress.emit(done, total)
+                )
             finally:
                 created.store.close()
         except SemhError as exc:
@@ -96,16 +101,18 @@ class Startup:
 
     def show_error(self, path: Path, message: str) -> None:
         self.failed = True
-        QMessageBox.critical(self.parent, APP_NAME,
-                             f"SEMH Desktop could not open {path.name}.\n\n{message}")
+        QMessageBox.critical(
+            self.parent, APP_NAME, f"SEMH Desktop could not open {path.name}.\n\n{message}"
+        )
 
     # -- the demo school -----------------------------------------------------------------------
 
     def build_demo(self, path: Path) -> bool:
         """Build the demo database with a progress dialog; False (and no file) if it failed."""
         builder = _DemoBuilder(path)
-        dialog = QProgressDialog("Building the demo school (fictional pupils)…", "", 0, 100,
-                                 self.parent)
+        dialog = QProgressDialog(
+            "Building the demo school (fictional pupils)…", "", 0, 100, self.parent
+        )
         dialog.setWindowTitle(APP_NAME)
         dialog.setCancelButton(None)
         dialog.setMinimumDuration(0)
@@ -144,8 +151,7 @@ class Startup:
         except StoreError as exc:
             self.show_error(path, exc.message)
             return None
-        return Session(store, locations.DEMO_PASSPHRASE, demo=True,
-                       passphrase_at_first_unlock=True)
+        return Session(store, locations.DEMO_PASSPHRASE, demo=True, passphrase_at_first_unlock=True)
 
     # -- existing databases --------------------------------------------------------------------
 
@@ -161,18 +167,24 @@ class Startup:
 
     def open_existing(self, path: Path) -> Session | None:
         if settings.remembered_key_mode(path) == "passphrase":
-            return self.ask_for_key(path, f"Type the passphrase for {path.name}.",
-                                    allow_recovery=False)
+            return self.ask_for_key(
+                path, f"Type the passphrase for {path.name}.", allow_recovery=False
+            )
         try:
             store = open_database(path, keystore=self.keystore)
         except KeyMissing as exc:
             return self.ask_for_key(
-                path, f"{exc.message}\n\nIf this database uses a passphrase, choose "
-                "Passphrase instead.", allow_recovery=True)
+                path,
+                f"{exc.message}\n\nIf this database uses a passphrase, choose Passphrase instead.",
+                allow_recovery=True,
+            )
         except WrongKey:
             return self.ask_for_key(
-                path, "The key kept in this computer's keyring does not open this file. "
-                "Type its recovery key or passphrase.", allow_recovery=True)
+                path,
+                "The key kept in this computer's keyring does not open this file. "
+                "Type its recovery key or passphrase.",
+                allow_recovery=True,
+            )
         except StoreError as exc:
             self.show_error(path, exc.message)
             return None
@@ -197,8 +209,12 @@ class Startup:
                 return exc.message
             return None
 
-        if not OpenDatabaseDialog.ask(self.parent, path, message=message, attempt=attempt,
-                                      allow_recovery=allow_recovery) or not opened:
+        if (
+            not OpenDatabaseDialog.ask(
+                self.parent, path, message=message, attempt=attempt, allow_recovery=allow_recovery
+            )
+            or not opened
+        ):
             for session in opened:
                 _close_quietly(session.store)
             return None
@@ -216,8 +232,9 @@ class Startup:
 
     def welcome(self, path: Path) -> Session | None:
         while True:
-            choice = WelcomeDialog.ask(self.parent, path,
-                                       keyring_available=self.keystore.available())
+            choice = WelcomeDialog.ask(
+                self.parent, path, keyring_available=self.keystore.available()
+            )
             if choice is None:
                 return None
             if choice.choice == "demo":
@@ -229,11 +246,17 @@ class Startup:
                 continue
             passphrase = Passphrase(choice.passphrase) if choice.key_mode == "passphrase" else None
             try:
-                created = create_database(path, staff_name=choice.staff_name, role=choice.role,
-                                          passphrase=passphrase, keystore=self.keystore)
+                created = create_database(
+                    path,
+                    staff_name=choice.staff_name,
+                    role=choice.role,
+                    passphrase=passphrase,
+                    keystore=self.keystore,
+                )
             except SemhError as exc:
-                QMessageBox.warning(self.parent, APP_NAME,
-                                    f"The database was not created.\n\n{exc.message}")
+                QMessageBox.warning(
+                    self.parent, APP_NAME, f"The database was not created.\n\n{exc.message}"
+                )
                 continue
             settings.remember_key_mode(path, choice.key_mode)
             if created.recovery_key:
@@ -259,15 +282,20 @@ def _application() -> QApplication:
 
 def _install_excepthook() -> None:
     """An unexpected error is shown and logged; the window stays open and saved work is safe."""
-    def hook(kind: type[BaseException], value: BaseException,
-             trace: TracebackType | None) -> None:
+
+    def hook(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
         traceback.print_exception(kind, value, trace)
         if isinstance(value, KeyboardInterrupt):
             QApplication.quit()
             return
-        message = value.message if isinstance(value, SemhError) else (
-            f"Something unexpected went wrong ({kind.__name__}: {value}). Everything already "
-            "saved is safe. If it happens again, tell your IT support what you were doing.")
+        message = (
+            value.message
+            if isinstance(value, SemhError)
+            else (
+                f"Something unexpected went wrong ({kind.__name__}: {value}). Everything already "
+                "saved is safe. If it happens again, tell your IT support what you were doing."
+            )
+        )
         QMessageBox.warning(QApplication.activeWindow(), APP_NAME, message)
 
     sys.excepthook = hook
@@ -332,9 +360,14 @@ def _take_screenshots(window: MainWindow, target: Path) -> None:
         window.grab().save(str(target.with_name(f"{target.stem}-lock{target.suffix}")))
 
     steps: list[tuple[int, Callable[[], object]]] = [
-        (SETTLE_MS, select_first), (SETTLE_MS, grab_main), (0, open_dialog),
-        (SETTLE_MS, grab_dialog), (0, lock), (SETTLE_MS, grab_lock),
-        (0, window.close), (0, QApplication.quit),
+        (SETTLE_MS, select_first),
+        (SETTLE_MS, grab_main),
+        (0, open_dialog),
+        (SETTLE_MS, grab_dialog),
+        (0, lock),
+        (SETTLE_MS, grab_lock),
+        (0, window.close),
+        (0, QApplication.quit),
     ]
     delay = 0
     for wait, step in steps:
@@ -359,9 +392,13 @@ def run(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
     session = startup.begin(db, passphrase_env, demo)
     if session is None:
         return 1 if startup.failed else 0
-    window = MainWindow(session.store, passphrase=session.passphrase, demo=session.demo,
-                        start_locked=session.start_locked,
-                        passphrase_at_first_unlock=session.passphrase_at_first_unlock)
+    window = MainWindow(
+        session.store,
+        passphrase=session.passphrase,
+        demo=session.demo,
+        start_locked=session.start_locked,
+        passphrase_at_first_unlock=session.passphrase_at_first_unlock,
+    )
     window.show()
     _install_test_hooks(window, session)
     try:

@@ -71,8 +71,9 @@ def _choice_button(title: str, detail: str, name: str) -> QPushButton:
 class WelcomeDialog(QDialog):
     """First start: create a database (keyring or passphrase mode) or open the demo school."""
 
-    def __init__(self, target: Path, *, keyring_available: bool,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, target: Path, *, keyring_available: bool, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to SEMH Desktop")
         self.setWindowIcon(theme.icon("app"))
@@ -96,16 +97,22 @@ class WelcomeDialog(QDialog):
         title = QLabel("Welcome to SEMH Desktop")
         title.setObjectName("welcomeTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        intro = _note("The SEMH register, graduated response and support plans for your "
-                      "pupils, kept in one encrypted file on this computer. Nothing is sent "
-                      "anywhere.")
+        intro = _note(
+            "The SEMH register, graduated response and support plans for your "
+            "pupils, kept in one encrypted file on this computer. Nothing is sent "
+            "anywhere."
+        )
         intro.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.create_button = _choice_button(
-            "Create a new database", "For your school's pupils. Encrypted on this computer.",
-            "welcomeCreate")
+            "Create a new database",
+            "For your school's pupils. Encrypted on this computer.",
+            "welcomeCreate",
+        )
         self.demo_button = _choice_button(
-            "Open the demo school", "A fictional school with made-up pupils, to try things "
-            "out safely.", "welcomeDemo")
+            "Open the demo school",
+            "A fictional school with made-up pupils, to try things out safely.",
+            "welcomeDemo",
+        )
         self.open_button = QPushButton("Open a database file…")
         self.open_button.setObjectName("welcomeOpenFile")
         self.open_button.setAccessibleName("Open a database file")
@@ -155,18 +162,20 @@ class WelcomeDialog(QDialog):
             if code != "read_only":
                 self.role_combo.addItem(label, code)
 
-        self.keyring_radio = QRadioButton(
-            "Keep the key in this computer's keyring (recommended)")
+        self.keyring_radio = QRadioButton("Keep the key in this computer's keyring (recommended)")
         self.keyring_radio.setAccessibleName("Keyring mode")
         self.passphrase_radio = QRadioButton("Use a passphrase")
         self.passphrase_radio.setAccessibleName("Passphrase mode")
         group = QButtonGroup(self)
         group.addButton(self.keyring_radio)
         group.addButton(self.passphrase_radio)
-        keyring_note = _note("Opens without typing anything on this computer and account. "
-                             "A recovery key is shown once for you to print or save.")
-        passphrase_note = _note("You type the passphrase every time. If it is forgotten, "
-                                "nobody can open the file.")
+        keyring_note = _note(
+            "Opens without typing anything on this computer and account. "
+            "A recovery key is shown once for you to print or save."
+        )
+        passphrase_note = _note(
+            "You type the passphrase every time. If it is forgotten, nobody can open the file."
+        )
         if keyring_available:
             self.keyring_radio.setChecked(True)
         else:
@@ -201,8 +210,7 @@ class WelcomeDialog(QDialog):
         secret.setVerticalSpacing(8)
         pass_label = QLabel("&Passphrase")
         pass_label.setBuddy(self.passphrase_edit)
-        secret.addRow(pass_label, field_with_message(self.passphrase_edit,
-                                                     self.passphrase_message))
+        secret.addRow(pass_label, field_with_message(self.passphrase_edit, self.passphrase_message))
         confirm_label = QLabel("&Confirm")
         confirm_label.setBuddy(self.confirm_edit)
         secret.addRow(confirm_label, field_with_message(self.confirm_edit, self.confirm_message))
@@ -227,8 +235,9 @@ class WelcomeDialog(QDialog):
         buttons = QDialogButtonBox()
         self.back_button = buttons.addButton("Back", QDialogButtonBox.ButtonRole.ResetRole)
         self.back_button.setAccessibleName("Back")
-        self.create_ok_button = buttons.addButton("Create database",
-                                                  QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_ok_button = buttons.addButton(
+            "Create database", QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.create_ok_button.setObjectName("welcomeCreateOk")
         self.create_ok_button.setAccessibleName("Create database")
         theme.set_role(self.create_ok_button, "primary")
@@ -257,9 +266,12 @@ class WelcomeDialog(QDialog):
         self.accept()
 
     def _choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open a SEMH Desktop database",
-                                              str(self._target.parent),
-                                              "SEMH Desktop databases (*.db);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open a SEMH Desktop database",
+            str(self._target.parent),
+            "SEMH Desktop databases (*.db);;All files (*)",
+        )
         if name:
             self._choice = WelcomeChoice("open", open_path=Path(name))
             self.accept()
@@ -280,16 +292,21 @@ class WelcomeDialog(QDialog):
             if len(passphrase) < MIN_PASSPHRASE:
                 self.passphrase_message.show_error(
                     f"Use at least {MIN_PASSPHRASE} characters; a short sentence is easiest "
-                    "to remember.")
+                    "to remember."
+                )
                 ok = False
             elif passphrase != self.confirm_edit.text():
                 self.confirm_message.show_error("The two passphrases are not the same.")
                 ok = False
         if not ok:
             return
-        self._choice = WelcomeChoice("create", staff_name=name,
-                                     role=str(self.role_combo.currentData()), key_mode=mode,
-                                     passphrase=passphrase if mode == "passphrase" else "")
+        self._choice = WelcomeChoice(
+            "create",
+            staff_name=name,
+            role=str(self.role_combo.currentData()),
+            key_mode=mode,
+            passphrase=passphrase if mode == "passphrase" else "",
+        )
         self.accept()
 
     @property
@@ -297,8 +314,9 @@ class WelcomeDialog(QDialog):
         return self._choice
 
     @classmethod
-    def ask(cls, parent: QWidget | None, target: Path, *,
-            keyring_available: bool) -> WelcomeChoice | None:
+    def ask(
+        cls, parent: QWidget | None, target: Path, *, keyring_available: bool
+    ) -> WelcomeChoice | None:
         dialog = cls(target, keyring_available=keyring_available, parent=parent)
         try:
             if dialog.exec() == QDialog.DialogCode.Accepted:
@@ -310,7 +328,7 @@ class WelcomeDialog(QDialog):
 
 def grouped_key_lines(key: str, per_line: int = 7) -> list[str]:
     groups = key.split("-")
-    return [" ".join(groups[i:i + per_line]) for i in range(0, len(groups), per_line)]
+    return [" ".join(groups[i : i + per_line]) for i in range(0, len(groups), per_line)]
 
 
 def recovery_key_document(key: str, database: Path, today: dt.date) -> QTextDocument:
@@ -324,7 +342,8 @@ def recovery_key_document(key: str, database: Path, today: dt.date) -> QTextDocu
         f"<p style='font-family: monospace; font-size: 18pt; letter-spacing: 2px'>{lines}</p>"
         "<p>This key opens the database if this computer's keyring is lost (a new laptop, "
         "a rebuilt user account). Keep it somewhere safe and away from the laptop, such as "
-        "the school safe. Anyone with this key and the file can read it.</p>")
+        "the school safe. Anyone with this key and the file can read it.</p>"
+    )
     return document
 
 
@@ -341,7 +360,8 @@ class RecoveryKeyDialog(QDialog):
         intro = _note(
             f"It is the only way to open {database.name} if this computer's keyring is lost, "
             "for example on a new laptop. It is shown only now. Print it or save it somewhere "
-            "safe away from this laptop, such as the school safe.")
+            "safe away from this laptop, such as the school safe."
+        )
         self.key_label = QLabel("\n".join(grouped_key_lines(key)))
         self.key_label.setObjectName("recoveryKey")
         self.key_label.setFont(theme.monospace_font(16))
@@ -405,18 +425,23 @@ class RecoveryKeyDialog(QDialog):
 
     def save_key(self) -> None:
         suggested = str(Path.home() / f"SEMH Desktop recovery key - {self.database.stem}.txt")
-        name, _ = QFileDialog.getSaveFileName(self, "Save the recovery key", suggested,
-                                              "Text files (*.txt)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the recovery key", suggested, "Text files (*.txt)"
+        )
         if not name:
             return
-        text = (f"SEMH Desktop recovery key\nDatabase file: {self.database.name}\n\n"
-                + "\n".join(grouped_key_lines(self.key))
-                + "\n\nKeep this somewhere safe, away from the laptop.\n")
+        text = (
+            f"SEMH Desktop recovery key\nDatabase file: {self.database.name}\n\n"
+            + "\n".join(grouped_key_lines(self.key))
+            + "\n\nKeep this somewhere safe, away from the laptop.\n"
+        )
         try:
             Path(name).write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.status.setText(f"The key could not be saved there ({exc.strerror}). "
-                                "Choose another place, such as a USB stick kept in the safe.")
+            self.status.setText(
+                f"The key could not be saved there ({exc.strerror}). "
+                "Choose another place, such as a USB stick kept in the safe."
+            )
             return
         self.status.setText(f"Saved to {name}. Move it off this laptop to somewhere safe.")
 
@@ -440,8 +465,15 @@ Attempt = Callable[[str, str], "str | None"]  # (kind, text) -> error message or
 class OpenDatabaseDialog(QDialog):
     """Ask for the passphrase, or the recovery key when the keyring has no key for the file."""
 
-    def __init__(self, database: Path, *, message: str, attempt: Attempt,
-                 allow_recovery: bool, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        database: Path,
+        *,
+        message: str,
+        attempt: Attempt,
+        allow_recovery: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Open {database.name}")
         self.setWindowIcon(theme.icon("app"))
@@ -520,10 +552,18 @@ class OpenDatabaseDialog(QDialog):
         super().accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, database: Path, *, message: str, attempt: Attempt,
-            allow_recovery: bool) -> bool:
-        dialog = cls(database, message=message, attempt=attempt, allow_recovery=allow_recovery,
-                     parent=parent)
+    def ask(
+        cls,
+        parent: QWidget | None,
+        database: Path,
+        *,
+        message: str,
+        attempt: Attempt,
+        allow_recovery: bool,
+    ) -> bool:
+        dialog = cls(
+            database, message=message, attempt=attempt, allow_recovery=allow_recovery, parent=parent
+        )
         try:
             return dialog.exec() == QDialog.DialogCode.Accepted
         finally:

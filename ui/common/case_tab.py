@@ -49,7 +49,8 @@ class CaseTab(PupilTab):
         keep = self.case.id if self.case else None
         self._cases = cases.cases_for_pupil(self.store, self.pupil.id)
         chosen = next((c for c in self._cases if c.id == keep), None) or cases.current_case(
-            self.store, self.pupil.id)
+            self.store, self.pupil.id
+        )
         self._fill_case_combo(chosen)
         self._show_case(chosen)
 

@@ -1,4 +1,4 @@
-"""The tabs of the pupil detail pane. Each feature adds its tab class to PUPIL_TABS.
+"""The base of the pupil detail pane's tabs; `ui/shell/features.py` lists them in order.
 
 A tab is a thin widget: it reads through `semh_desktop` functions, asks dialogs for input,
 calls the domain's write functions, and emits `changed` with the pupil id so the window can
@@ -32,15 +32,3 @@ class PupilTab(QWidget):
     def clear(self) -> None:
         """Forget the pupil (called when the window locks, or no pupil is selected)."""
         self.pupil = None
-
-
-# Registered in display order; the Profile tab comes first and is added by the shell itself.
-PUPIL_TABS: list[type[PupilTab]] = []
-
-# Feature tabs append themselves to PUPIL_TABS when imported (here, once PupilTab exists).
-from ui.features.closure.tab import ClosureTab  # noqa: E402, F401 - after the PSP tab
-from ui.features.graduated import tab as graduated_response_tab  # noqa: E402, F401
-from ui.features.plans import tab as psp_tab
-
-# isort: split
-from ui.features.attendance.tab import AttendanceTab  # noqa: E402, F401 - after the Closure tab

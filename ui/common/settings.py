@@ -21,8 +21,9 @@ IDLE_MINUTES_RANGE = (1, 120)
 def app_settings() -> QSettings:
     if os.environ.get("SEMH_DESKTOP_HOME"):
         return QSettings(str(data_dir() / "settings.ini"), QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                     APP_DIR_NAME, APP_DIR_NAME)
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_DIR_NAME, APP_DIR_NAME
+    )
 
 
 def idle_minutes() -> int:

@@ -1,26 +1,14 @@
 """The caseload table: one model over `pupils.caseload` rows and a proxy that searches and sorts.
 
-Adding a column (for example the graduated-response phase) is done from a feature module,
-without touching this file's base columns:
-
-    from ui.shell.caseload import CASELOAD_COLUMNS, CaseloadColumn
-
-    def _phases(store, rows):            # one query for all shown pupils
-        return graduated.current_phases(store, [row.pupil_id for row in rows])
-
-    CASELOAD_COLUMNS.append(CaseloadColumn("Phase", load=_phases,
-                                           display=lambda phase: phase.label if phase else ""))
-
-The window (which holds the store) calls every column's `load` once per refresh and hands the
-values to `set_rows`; the model itself never queries the database.
+Features add columns (`ui.common.caseload_column.CaseloadColumn`, listed in
+`ui/shell/features.py`) without touching the base columns here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -35,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from semh_desktop.core.store import Store
 from semh_desktop.register.pupils import PRIMARY_NEEDS, SEN_PROVISION, CaseloadRow, year_group_label
+from ui.common.caseload_column import CaseloadColumn
 
 COL_NAME, COL_UPN, COL_YEAR, COL_SEN, COL_NEED, COL_FLAGS = range(6)
 BASE_HEADERS = ("Name", "UPN", "Year", "SEN", "Need", "Flags")
@@ -58,25 +47,6 @@ SEN_ORDER = {"N": 0, "K": 1, "E": 2}
 Index = QModelIndex | QPersistentModelIndex
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class CaseloadColumn:
-    """A column added by a feature: a title, a bulk loader and how to show its raw value."""
-
-    title: str
-    load: Callable[[Store, Sequence[CaseloadRow]], Mapping[str, object]]
-    display: Callable[[object], str] = _text
-    sort_key: Callable[[object], Any] | None = None  # default: the displayed text, folded
-    tooltip: str = ""
-
-
-# Features append here (import order = column order); the base columns always come first.
-CASELOAD_COLUMNS: list[CaseloadColumn] = []
-
-
 def fold(text: str) -> str:
     """Lower case without accents, so that 'sian' finds Siân and 'zoe' finds Zoë."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -95,9 +65,7 @@ class CaseloadModel(QAbstractTableModel):
         self, columns: Sequence[CaseloadColumn] | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self.extra_columns: list[CaseloadColumn] = list(
-            CASELOAD_COLUMNS if columns is None else columns
-        )
+        self.extra_columns: list[CaseloadColumn] = list(() if columns is None else columns)
         self._rows: list[CaseloadRow] = []
         self._search: list[str] = []
         self._extra: list[Mapping[str, object]] = [{} for _ in self.extra_columns]
@@ -146,8 +114,11 @@ class CaseloadModel(QAbstractTableModel):
                 return BASE_HEADERS[section]
             return self.extra_columns[section - len(BASE_HEADERS)].title
         if role == Qt.ItemDataRole.ToolTipRole:
-            tips = {COL_SEN: "SEN provision: N none, K SEN support, E EHC plan",
-                    COL_NEED: "Primary need", COL_FLAGS: "Vulnerability flags"}
+            tips = {
+                COL_SEN: "SEN provision: N none, K SEN support, E EHC plan",
+                COL_NEED: "Primary need",
+                COL_FLAGS: "Vulnerability flags",
+            }
             if section >= len(BASE_HEADERS):
                 return self.extra_columns[section - len(BASE_HEADERS)].tooltip or None
             return tips.get(section)

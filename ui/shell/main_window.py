@@ -1,10 +1,6 @@
 """The main window: the caseload on the left, the selected pupil's tabs on the right.
 
-Extension points (see also ui/extensions.py):
-- a pupil tab: subclass `ui.pupil_tabs.PupilTab`, append it to `PUPIL_TABS`;
-- a caseload column: append a `ui.caseload_model.CaseloadColumn` to `CASELOAD_COLUMNS`;
-- a menu or toolbar action: an `install(window)` function in `ui.extensions.WINDOW_EXTENSIONS`
-  calling `window.add_action(...)`, `window.add_pupil_action(...)` or `window.menu(name)`.
+Features (pupil tabs, window actions, caseload columns) are listed in `ui/shell/features.py`.
 
 Locking (Ctrl+L or the idle timer) swaps the whole central area for the unlock screen, clears
 every tab and empties the caseload model, so no pupil detail stays on screen or in a view.
@@ -57,11 +53,12 @@ from semh_desktop.core.store import Store
 from semh_desktop.register import audit, pupils, staff
 from semh_desktop.register.pupils import Pupil, year_group_label
 from ui.common import settings, theme
-from ui.common.pupil_tab import PUPIL_TABS, PupilTab
+from ui.common.pupil_tab import PupilTab
 from ui.common.widgets import ChipRow
 from ui.features.register.profile_tab import ProfileTab
 from ui.features.register.pupil_dialog import PupilDialog
 from ui.features.register.staff_dialog import StaffProfilesDialog
+from ui.shell import features, meeting_mode
 from ui.shell.caseload import (
     COL_FLAGS,
     COL_NAME,
@@ -73,14 +70,16 @@ from ui.shell.caseload import (
     CaseloadModel,
     load_extra_values,
 )
-from ui.shell.features import WINDOW_EXTENSIONS
 from ui.shell.lock import IdleWatcher, UnlockPage
 
 T = TypeVar("T")
 
 MENU_NAMES = ("&File", "&Pupil", "&View", "&Settings", "&Help")
-KEY_MODE_WORDS = {"keyring": "Key: system keyring", "passphrase": "Key: passphrase",
-                  "memory": "In memory (not saved)"}
+KEY_MODE_WORDS = {
+    "keyring": "Key: system keyring",
+    "passphrase": "Key: passphrase",
+    "memory": "In memory (not saved)",
+}
 
 
 @dataclass
@@ -94,7 +93,9 @@ class _ActionRule:
 def confirm(parent: QWidget, title: str, text: str) -> bool:
     """Ask a yes/no question (tests patch QMessageBox.question)."""
     answer = QMessageBox.question(
-        parent, title, text,
+        parent,
+        title,
+        text,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.No,
     )
@@ -182,14 +183,23 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(idle_ms if idle_ms is not None else minutes * 60_000, self)
         self.idle.idle.connect(self.lock)
 
-        chain: list[QWidget] = [self.register_button, self.whole_school_button,
-                                self.search_edit, self.table, self.tabs]
+        chain: list[QWidget] = [
+            self.register_button,
+            self.whole_school_button,
+            self.search_edit,
+            self.table,
+            self.tabs,
+        ]
         for first, second in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
 
         self._restore_layout()
-        for install in WINDOW_EXTENSIONS:
-            install(self)
+        self.meeting_mode_action = meeting_mode.install(self)
+        self._features: dict[type, object] = {}
+        for install in features.WINDOW_ACTIONS:
+            handle = install(self)
+            if handle is not None:
+                self._features[type(handle)] = handle
 
         if start_locked is None:
             start_locked = store.staff_id is None
@@ -229,8 +239,10 @@ class MainWindow(QMainWindow):
 
         self.register_button = QToolButton()
         self.whole_school_button = QToolButton()
-        for button, position in ((self.register_button, "first"),
-                                 (self.whole_school_button, "last")):
+        for button, position in (
+            (self.register_button, "first"),
+            (self.whole_school_button, "last"),
+        ):
             theme.set_role(button, "segment", position=position)
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -241,7 +253,7 @@ class MainWindow(QMainWindow):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
 
-        self.model = CaseloadModel(parent=self)
+        self.model = CaseloadModel(features.CASELOAD_COLUMNS, parent=self)
         self.proxy = CaseloadFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.search_edit.textChanged.connect(self._on_search)
@@ -303,13 +315,20 @@ class MainWindow(QMainWindow):
         bold = QFont(self.table.font())
         bold.setBold(True)
         header_metrics = QFontMetrics(bold)
-        samples = {COL_NAME: "Mohammed Holloway", COL_UPN: "W873412724073", COL_YEAR: "Y10",
-                   COL_SEN: "E", COL_NEED: "SEMH", COL_FLAGS: "PP, PEX risk"}
+        samples = {
+            COL_NAME: "Mohammed Holloway",
+            COL_UPN: "W873412724073",
+            COL_YEAR: "Y10",
+            COL_SEN: "E",
+            COL_NEED: "SEMH",
+            COL_FLAGS: "PP, PEX risk",
+        }
         for column in range(self.model.columnCount()):
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
             sample = samples.get(column, "Targeted plus")
-            width = max(metrics.horizontalAdvance(sample) + 22,
-                        header_metrics.horizontalAdvance(title) + 30)
+            width = max(
+                metrics.horizontalAdvance(sample) + 22, header_metrics.horizontalAdvance(title) + 30
+            )
             self.table.setColumnWidth(column, min(width, 220))
         self.table.horizontalHeader().setSectionHidden(COL_UPN, True)
 
@@ -326,8 +345,7 @@ class MainWindow(QMainWindow):
             action = QAction(title, self)
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
-            action.toggled.connect(
-                lambda shown, c=column: header.setSectionHidden(c, not shown))
+            action.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
             self.column_menu.addAction(action)
             self.column_actions.append(action)
         self.menu("View").addMenu(self.column_menu)
@@ -402,11 +420,11 @@ class MainWindow(QMainWindow):
         self.detail_pane = pane
 
     def _build_tabs(self) -> None:
-        self.profile_tab = ProfileTab(self.store, self)
+        self.pupil_tabs: list[PupilTab] = [tab(self.store, self) for tab in features.PUPIL_TABS]
+        profile = self.pupil_tabs[0]
+        assert isinstance(profile, ProfileTab), "the Profile tab comes first (features.py)"
+        self.profile_tab = profile
         self.profile_tab.set_actions(self.edit_action, self.archive_action, self.restore_action)
-        self.pupil_tabs: list[PupilTab] = [self.profile_tab]
-        for tab_class in PUPIL_TABS:
-            self.pupil_tabs.append(tab_class(self.store, self))
         for tab in self.pupil_tabs:
             self.tabs.addTab(tab, tab.title)
             tab.changed.connect(self._on_pupil_changed)
@@ -421,36 +439,66 @@ class MainWindow(QMainWindow):
             self._menus[name.replace("&", "")] = self.menuBar().addMenu(name)
 
         self.new_pupil_action = self.add_action(
-            "File", "&New pupil…", self.new_pupil, shortcut=QKeySequence.StandardKey.New,
-            icon=theme.icon("add-pupil"), toolbar=True, needs_edit=True,
-            tip="Add a pupil to the register (Ctrl+N)")
+            "File",
+            "&New pupil…",
+            self.new_pupil,
+            shortcut=QKeySequence.StandardKey.New,
+            icon=theme.icon("add-pupil"),
+            toolbar=True,
+            needs_edit=True,
+            tip="Add a pupil to the register (Ctrl+N)",
+        )
         self.menu("File").addSeparator()
         self.lock_action = self.add_action(
-            "File", "&Lock", self.lock, shortcut="Ctrl+L", icon=theme.icon("lock"),
-            tip="Hide every pupil detail until a staff profile unlocks (Ctrl+L)")
+            "File",
+            "&Lock",
+            self.lock,
+            shortcut="Ctrl+L",
+            icon=theme.icon("lock"),
+            tip="Hide every pupil detail until a staff profile unlocks (Ctrl+L)",
+        )
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self._rules[self.lock_action].enabled_if = lambda: not self._locked
         self._rules[self.lock_action].when_locked = True
         self.menu("File").addSeparator()
-        self.quit_action = self.add_action("File", "&Quit", self.close,
-                                           shortcut=QKeySequence.StandardKey.Quit,
-                                           when_locked=True)
+        self.quit_action = self.add_action(
+            "File", "&Quit", self.close, shortcut=QKeySequence.StandardKey.Quit, when_locked=True
+        )
 
         self.edit_action = self.add_action(
-            "Pupil", "&Edit details…", self.edit_current, shortcut="Ctrl+E",
-            icon=theme.icon("edit"), toolbar=True, needs_pupil=True, needs_edit=True,
-            tip="Edit the selected pupil's details (Ctrl+E)")
+            "Pupil",
+            "&Edit details…",
+            self.edit_current,
+            shortcut="Ctrl+E",
+            icon=theme.icon("edit"),
+            toolbar=True,
+            needs_pupil=True,
+            needs_edit=True,
+            tip="Edit the selected pupil's details (Ctrl+E)",
+        )
         self.archive_action = self.add_action(
-            "Pupil", "&Archive…", self.archive_current, icon=theme.icon("archive"),
-            toolbar=True, needs_pupil=True, needs_edit=True,
-            tip="Archive the selected pupil (records are kept)")
-        self._rules[self.archive_action].enabled_if = (
-            lambda: self._current is not None and not self._current.archived_at)
+            "Pupil",
+            "&Archive…",
+            self.archive_current,
+            icon=theme.icon("archive"),
+            toolbar=True,
+            needs_pupil=True,
+            needs_edit=True,
+            tip="Archive the selected pupil (records are kept)",
+        )
+        self._rules[self.archive_action].enabled_if = lambda: (
+            self._current is not None and not self._current.archived_at
+        )
         self.restore_action = self.add_action(
-            "Pupil", "&Restore from archive", self.restore_current, needs_pupil=True,
-            needs_edit=True)
-        self._rules[self.restore_action].enabled_if = (
-            lambda: self._current is not None and bool(self._current.archived_at))
+            "Pupil",
+            "&Restore from archive",
+            self.restore_current,
+            needs_pupil=True,
+            needs_edit=True,
+        )
+        self._rules[self.restore_action].enabled_if = lambda: (
+            self._current is not None and bool(self._current.archived_at)
+        )
 
         # Toolbar: Lock sits at the far right, apart from the pupil actions.
         spacer = QWidget()
@@ -459,10 +507,12 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.lock_action)
 
         self.scope_group = QActionGroup(self)
-        self.register_action = self.add_action("View", "SEMH &register",
-                                               self.refresh_caseload, shortcut="Ctrl+1")
-        self.whole_school_action = self.add_action("View", "&Whole school",
-                                                   self.refresh_caseload, shortcut="Ctrl+2")
+        self.register_action = self.add_action(
+            "View", "SEMH &register", self.refresh_caseload, shortcut="Ctrl+1"
+        )
+        self.whole_school_action = self.add_action(
+            "View", "&Whole school", self.refresh_caseload, shortcut="Ctrl+2"
+        )
         for action in (self.register_action, self.whole_school_action):
             action.setCheckable(True)
             self.scope_group.addAction(action)
@@ -474,21 +524,26 @@ class MainWindow(QMainWindow):
         self.register_button.setAccessibleName("Show the SEMH register")
         self.whole_school_button.setAccessibleName("Show the whole school")
         self.menu("View").addSeparator()
-        self.show_archived_action = self.add_action("View", "Show &archived pupils",
-                                                    self.refresh_caseload)
+        self.show_archived_action = self.add_action(
+            "View", "Show &archived pupils", self.refresh_caseload
+        )
         self.show_archived_action.setCheckable(True)
         self.menu("View").addSeparator()
-        self.find_action = self.add_action("View", "&Find in caseload", self._focus_search,
-                                           shortcut=QKeySequence.StandardKey.Find)
+        self.find_action = self.add_action(
+            "View", "&Find in caseload", self._focus_search, shortcut=QKeySequence.StandardKey.Find
+        )
         self._build_column_actions()
 
-        self.idle_action = self.add_action("Settings", "&Idle lock minutes…",
-                                           self.choose_idle_minutes)
-        self.staff_action = self.add_action("Settings", "&Staff profiles…",
-                                            self.show_staff_profiles)
+        self.idle_action = self.add_action(
+            "Settings", "&Idle lock minutes…", self.choose_idle_minutes
+        )
+        self.staff_action = self.add_action(
+            "Settings", "&Staff profiles…", self.show_staff_profiles
+        )
 
-        self.about_action = self.add_action("Help", "&About SEMH Desktop", self.show_about,
-                                            when_locked=True)
+        self.about_action = self.add_action(
+            "Help", "&About SEMH Desktop", self.show_about, when_locked=True
+        )
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -565,10 +620,18 @@ class MainWindow(QMainWindow):
         self, menu: str, text: str, slot: Callable[[Pupil], object], **options: object
     ) -> QAction:
         """Like add_action, for work on the open pupil: `slot` receives it."""
+
         def run() -> None:
             if self._current is not None:
                 self.run_guarded(lambda: slot(self._current))  # type: ignore[arg-type]
+
         return self.add_action(menu, text, run, needs_pupil=True, **options)  # type: ignore[arg-type]
+
+    def feature(self, kind: type[T]) -> T:
+        """The handle a window action of `ui/shell/features.py` returned (a dock, say)."""
+        handle = self._features[kind]
+        assert isinstance(handle, kind)
+        return handle
 
     @property
     def current_pupil(self) -> Pupil | None:
@@ -598,13 +661,18 @@ class MainWindow(QMainWindow):
         """Re-read the caseload (after any change); the open pupil stays selected if listed."""
         if self._locked:
             return
-        rows = self.run_guarded(lambda: pupils.caseload(
-            self.store, whole_register=self.whole_school_action.isChecked(),
-            include_archived=self.show_archived_action.isChecked()))
+        rows = self.run_guarded(
+            lambda: pupils.caseload(
+                self.store,
+                whole_register=self.whole_school_action.isChecked(),
+                include_archived=self.show_archived_action.isChecked(),
+            )
+        )
         if rows is None:
             return
         extra = self.run_guarded(
-            lambda: load_extra_values(self.store, rows, self.model.extra_columns))
+            lambda: load_extra_values(self.store, rows, self.model.extra_columns)
+        )
         self._restoring_selection = True
         try:
             self.model.set_rows(rows, extra)
@@ -625,8 +693,9 @@ class MainWindow(QMainWindow):
         details = PupilDialog.ask(self, lambda d: pupils.validate(self.store, d))
         if details is None:
             return
-        pupil = self.run_guarded(lambda: pupils.add_pupil(self.store, details),
-                                 "The pupil was not added")
+        pupil = self.run_guarded(
+            lambda: pupils.add_pupil(self.store, details), "The pupil was not added"
+        )
         if pupil is None:
             return
         if not pupil.details.on_semh_register and self.register_action.isChecked():
@@ -641,11 +710,13 @@ class MainWindow(QMainWindow):
         if current is None:
             return
         details = PupilDialog.ask(
-            self, lambda d: pupils.validate(self.store, d, pupil_id=current.id), current.details)
+            self, lambda d: pupils.validate(self.store, d, pupil_id=current.id), current.details
+        )
         if details is None or self._current is None or self._current.id != current.id:
             return
-        updated = self.run_guarded(lambda: pupils.update_pupil(self.store, current.id, details),
-                                   "The change was not saved")
+        updated = self.run_guarded(
+            lambda: pupils.update_pupil(self.store, current.id, details), "The change was not saved"
+        )
         if updated is None:
             return
         self._current = updated
@@ -657,13 +728,17 @@ class MainWindow(QMainWindow):
         current = self._current
         if current is None or current.archived_at:
             return
-        if not confirm(self, "Archive pupil",
-                       f"Archive {current.display_name}?\n\nThey leave the caseload. Their "
-                       "records are kept and can be shown again with View > Show archived "
-                       "pupils."):
+        if not confirm(
+            self,
+            "Archive pupil",
+            f"Archive {current.display_name}?\n\nThey leave the caseload. Their "
+            "records are kept and can be shown again with View > Show archived "
+            "pupils.",
+        ):
             return
-        archived = self.run_guarded(lambda: pupils.archive_pupil(self.store, current.id),
-                                    "The pupil was not archived")
+        archived = self.run_guarded(
+            lambda: pupils.archive_pupil(self.store, current.id), "The pupil was not archived"
+        )
         if archived is None:
             return
         self._current = archived
@@ -705,9 +780,11 @@ class MainWindow(QMainWindow):
             known_as = f"  (legal name {details.legal_forename} {details.legal_surname})"
         self.pupil_name.setText(pupil.display_name)
         self.pupil_name.setAccessibleName(f"Pupil: {pupil.display_name}")
-        parts = [year_group_label(details.year_group) + (f" · {details.reg_group}"
-                                                          if details.reg_group else ""),
-                 f"UPN {pupil.upn}"]
+        parts = [
+            year_group_label(details.year_group)
+            + (f" · {details.reg_group}" if details.reg_group else ""),
+            f"UPN {pupil.upn}",
+        ]
         if details.date_of_birth is not None:
             age = age_on(details.date_of_birth, self.store.clock.today())
             parts.append(f"Born {format_date(details.date_of_birth)} (age {age})")
@@ -754,8 +831,10 @@ class MainWindow(QMainWindow):
             return False
         index = self.proxy.index(row, 0)
         self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
         self.table.scrollTo(index)
         return True
 
@@ -816,19 +895,24 @@ class MainWindow(QMainWindow):
         profiles = self.run_guarded(lambda: staff.list_staff(self.store)) or []
         self.unlock_page.set_profiles(profiles, self.store.staff_id)
         need_passphrase = self._passphrase is not None and (
-            self._unlocked_once or self._passphrase_at_first_unlock)
+            self._unlocked_once or self._passphrase_at_first_unlock
+        )
         self.unlock_page.set_passphrase_required(need_passphrase)
         db_name = self.store.path.name if self.store.path else "this database"
         if first:
-            self.unlock_page.set_texts("Welcome to SEMH Desktop",
-                                       f"Choose your staff profile to open {db_name}.")
+            self.unlock_page.set_texts(
+                "Welcome to SEMH Desktop", f"Choose your staff profile to open {db_name}."
+            )
         else:
             self.unlock_page.set_texts(
                 "SEMH Desktop is locked",
-                "Pupil information is hidden. Choose your staff profile to carry on.")
+                "Pupil information is hidden. Choose your staff profile to carry on.",
+            )
         self.unlock_page.set_hint(
             "This is the demo school: its passphrase is “demo”."
-            if self.demo and need_passphrase else "")
+            if self.demo and need_passphrase
+            else ""
+        )
         self.stack.setCurrentWidget(self.unlock_page)
         self.unlock_page.focus_first()
         self.staff_label.setText("Locked")
@@ -840,7 +924,8 @@ class MainWindow(QMainWindow):
             expected = (self._passphrase or "").encode("utf-8")
             if not hmac.compare_digest(typed.encode("utf-8"), expected):
                 self.unlock_page.show_passphrase_error(
-                    "That passphrase is not right. Check Caps Lock and try again.")
+                    "That passphrase is not right. Check Caps Lock and try again."
+                )
                 return
         try:
             staff.act_as(self.store, profile)
@@ -885,8 +970,14 @@ class MainWindow(QMainWindow):
         current = max(1, self.idle.interval_ms // 60_000)
         low, high = settings.IDLE_MINUTES_RANGE
         minutes, ok = QInputDialog.getInt(
-            self, "Idle lock", "Lock the window after this many minutes without use:",
-            current, low, high, 1)
+            self,
+            "Idle lock",
+            "Lock the window after this many minutes without use:",
+            current,
+            low,
+            high,
+            1,
+        )
         if not ok:
             return
         settings.set_idle_minutes(minutes)
@@ -899,8 +990,11 @@ class MainWindow(QMainWindow):
         if profiles is None:
             return
         acting = self.acting_staff()
-        add = ((lambda name, role: staff.add_staff(self.store, name, role))
-               if acting is not None and acting.role == "senco" else None)
+        add = (
+            (lambda name, role: staff.add_staff(self.store, name, role))
+            if acting is not None and acting.role == "senco"
+            else None
+        )
         dialog = StaffProfilesDialog(profiles, add, self)
         dialog.exec()
         dialog.deleteLater()
@@ -936,14 +1030,19 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(splitter)
         header = stored.value("caseload/header")
         # Features add columns over time: an old layout is only restored onto the same columns.
-        if (isinstance(header, QByteArray) and not header.isEmpty()
-                and stored.value("caseload/columns") == self._column_signature()):
+        if (
+            isinstance(header, QByteArray)
+            and not header.isEmpty()
+            and stored.value("caseload/columns") == self._column_signature()
+        ):
             self.table.horizontalHeader().restoreState(header)
             self._sync_column_actions()
 
     def _column_signature(self) -> str:
-        return "|".join(str(self.model.headerData(c, Qt.Orientation.Horizontal))
-                        for c in range(self.model.columnCount()))
+        return "|".join(
+            str(self.model.headerData(c, Qt.Orientation.Horizontal))
+            for c in range(self.model.columnCount())
+        )
 
     def save_layout(self) -> None:
         stored = settings.app_settings()

@@ -33,25 +33,33 @@ def set_meeting_mode(window: MainWindow, on: bool) -> None:
     window.caseload_pane.setVisible(not on)
     window.chips.setVisible(not on)  # safeguarding and other flags stay off a shared screen
     window.detail_pane.setStyleSheet(MEETING_STYLE if on else "")
-    action = getattr(window, "meeting_mode_action", None)
-    if isinstance(action, QAction) and action.isChecked() != on:
+    action = window.meeting_mode_action
+    if action.isChecked() != on:
         action.blockSignals(True)
         action.setChecked(on)
         action.blockSignals(False)
     window.statusBar().showMessage(
-        "Meeting mode: only this pupil is shown, in larger text (Ctrl+M to leave)." if on
-        else "Meeting mode is off.", 5000)
+        "Meeting mode: only this pupil is shown, in larger text (Ctrl+M to leave)."
+        if on
+        else "Meeting mode is off.",
+        5000,
+    )
 
 
-def install(window: MainWindow) -> None:
+def install(window: MainWindow) -> QAction:
     """Add View > Meeting mode (Ctrl+M) to the window."""
     window.menu("View").addSeparator()
     action = window.add_action(
-        "View", "&Meeting mode", lambda: set_meeting_mode(window, action.isChecked()),
+        "View",
+        "&Meeting mode",
+        lambda: set_meeting_mode(window, action.isChecked()),
         shortcut="Ctrl+M",
-        tip="Show only the current pupil in larger text, for a screen others can see (Ctrl+M)")
+        tip="Show only the current pupil in larger text, for a screen others can see (Ctrl+M)",
+    )
     action.setCheckable(True)
-    window.meeting_mode_action = action  # type: ignore[attr-defined]
     window.locked_changed.connect(
-        lambda locked: set_meeting_mode(window, False) if locked and is_meeting_mode(window)
-        else None)
+        lambda locked: (
+            set_meeting_mode(window, False) if locked and is_meeting_mode(window) else None
+        )
+    )
+    return action

@@ -50,15 +50,40 @@ MAX_ROWS = 50_000
 # Column -> the header spellings accepted (compared lower-case, punctuation as spaces).
 COLUMN_NAMES = {
     "upn": ("upn", "unique pupil number", "pupil upn"),
-    "start_date": ("start date", "start", "suspension start", "suspension date",
-                   "first day", "date from", "from"),
-    "length": ("days", "length", "length days", "school days", "number of days", "duration",
-               "days suspended", "length in days"),
+    "start_date": (
+        "start date",
+        "start",
+        "suspension start",
+        "suspension date",
+        "first day",
+        "date from",
+        "from",
+    ),
+    "length": (
+        "days",
+        "length",
+        "length days",
+        "school days",
+        "number of days",
+        "duration",
+        "days suspended",
+        "length in days",
+    ),
     "reason": ("reason", "category", "reason category", "reason code", "suspension reason"),
     "note": ("note", "notes", "comment", "comments"),
     "as_of": ("as of", "as at", "attendance date", "snapshot date", "date to", "to"),
-    "percent": ("attendance", "attendance %", "attendance percent", "attendance percentage",
-                "percent", "percentage", "%", "% attendance", "% attended", "attendance pct"),
+    "percent": (
+        "attendance",
+        "attendance %",
+        "attendance percent",
+        "attendance percentage",
+        "percent",
+        "percentage",
+        "%",
+        "% attendance",
+        "% attended",
+        "attendance pct",
+    ),
     "sessions_possible": ("sessions possible", "possible sessions", "possible"),
     "sessions_attended": ("sessions attended", "attended sessions", "attended", "present"),
 }
@@ -127,18 +152,19 @@ def _header_key(text: str) -> str:
 
 def _decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
-        raise ValidationError("The file is larger than 10 MB; is it the right file?",
-                              field="file")
+        raise ValidationError("The file is larger than 10 MB; is it the right file?", field="file")
     if b"\x00" in data:
-        raise ValidationError("This is not a CSV text file (it contains binary data).",
-                              field="file")
+        raise ValidationError(
+            "This is not a CSV text file (it contains binary data).", field="file"
+        )
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationError("The file's text cannot be read: save it as CSV (UTF-8) and try "
-                          "again.", field="file")
+    raise ValidationError(
+        "The file's text cannot be read: save it as CSV (UTF-8) and try again.", field="file"
+    )
 
 
 def _columns(header: list[str]) -> tuple[str, dict[str, int]]:
@@ -156,23 +182,36 @@ def _columns(header: list[str]) -> tuple[str, dict[str, int]]:
         raise ValidationError(
             "The first row must name the columns: for suspensions UPN, Start date, Days, "
             "Reason (and Note); for attendance UPN, Date and Attendance % (or Sessions "
-            "possible and Sessions attended).", field="file")
+            "possible and Sessions attended).",
+            field="file",
+        )
     kind = "suspensions" if is_suspensions else "attendance"
     date_column = "start_date" if is_suspensions else "as_of"
     if date_column not in found and "date" in keys:
         found[date_column] = keys.index("date")
-    needed = (["upn", "start_date", "length", "reason"] if is_suspensions
-              else ["upn", "as_of"])
+    needed = ["upn", "start_date", "length", "reason"] if is_suspensions else ["upn", "as_of"]
     missing = [c for c in needed if c not in found]
-    if not is_suspensions and "percent" not in found and not (
-            {"sessions_possible", "sessions_attended"} <= found.keys()):
+    if (
+        not is_suspensions
+        and "percent" not in found
+        and not ({"sessions_possible", "sessions_attended"} <= found.keys())
+    ):
         missing.append("percent")
     if missing:
-        words = {"upn": "UPN", "start_date": "Start date", "length": "Days",
-                 "reason": "Reason", "as_of": "Date", "percent": "Attendance %"}
+        words = {
+            "upn": "UPN",
+            "start_date": "Start date",
+            "length": "Days",
+            "reason": "Reason",
+            "as_of": "Date",
+            "percent": "Attendance %",
+        }
         raise ValidationError(
             f"The {KINDS[kind].lower()} file has no column for: "
-            + ", ".join(words[c] for c in missing) + ".", field="file")
+            + ", ".join(words[c] for c in missing)
+            + ".",
+            field="file",
+        )
     return kind, found
 
 
@@ -187,8 +226,10 @@ class _Pupils:
     """UPN -> pupil id, read once per import."""
 
     def __init__(self, store: Store) -> None:
-        self.by_upn = {str(r["upn"]): (str(r["id"]), r["archived_at"]) for r in store.db.query(
-            "SELECT id, upn, archived_at FROM pupils")}
+        self.by_upn = {
+            str(r["upn"]): (str(r["id"]), r["archived_at"])
+            for r in store.db.query("SELECT id, upn, archived_at FROM pupils")
+        }
 
     def find(self, text: str) -> tuple[str, str]:
         if not text:
@@ -196,11 +237,13 @@ class _Pupils:
         normal = upn.normalise(text)
         found = self.by_upn.get(normal)
         if found is None:
-            raise ValidationError(f"No pupil with UPN {normal[:20]} is in this database.",
-                                  field="upn")
+            raise ValidationError(
+                f"No pupil with UPN {normal[:20]} is in this database.", field="upn"
+            )
         if found[1]:
-            raise ValidationError(f"The pupil with UPN {normal} is archived; restore the "
-                                  "record first.", field="upn")
+            raise ValidationError(
+                f"The pupil with UPN {normal} is archived; restore the record first.", field="upn"
+            )
         return found[0], normal
 
 
@@ -271,8 +314,9 @@ def read_import(store: Store, data: bytes, *, file_name: str = "") -> ImportPrev
             if not any(cell.strip() for cell in row):
                 continue
             if preview.lines_read >= MAX_ROWS:
-                raise ValidationError(f"The file has more than {MAX_ROWS} rows; split it.",
-                                      field="file")
+                raise ValidationError(
+                    f"The file has more than {MAX_ROWS} rows; split it.", field="file"
+                )
             try:
                 pupil_id, normal = pupils.find(_cell(row, found, "upn"))
                 if kind == "suspensions":
@@ -290,9 +334,13 @@ def read_import(store: Store, data: bytes, *, file_name: str = "") -> ImportPrev
                     taken = dates_taken.get(pupil_id)
                     if taken is None:
                         taken = dates_taken[pupil_id] = {
-                            dt.date.fromisoformat(str(r["as_of"])) for r in store.db.query(
+                            dt.date.fromisoformat(str(r["as_of"]))
+                            for r in store.db.query(
                                 "SELECT as_of FROM attendance_snapshots WHERE pupil_id = ? "
-                                "AND withdrawn_at IS NULL", [pupil_id])}
+                                "AND withdrawn_at IS NULL",
+                                [pupil_id],
+                            )
+                        }
                     errors = validate_attendance(store, pupil_id, figure, taken_dates=taken)
                     if errors:
                         raise ValidationError(" ".join(dict.fromkeys(errors.values())))
@@ -302,8 +350,9 @@ def read_import(store: Store, data: bytes, *, file_name: str = "") -> ImportPrev
             except ValidationError as exc:
                 preview.errors.append(RowError(line, exc.message))
     except csv.Error as exc:
-        raise ValidationError(f"The file is not valid CSV near line {reader.line_num} "
-                              f"({exc}).", field="file") from None
+        raise ValidationError(
+            f"The file is not valid CSV near line {reader.line_num} ({exc}).", field="file"
+        ) from None
     return preview
 
 
@@ -321,30 +370,48 @@ def apply_import(store: Store, preview: ImportPreview) -> ImportResult:
             if preview.kind == "suspensions":
                 # Checked again: the database may have changed since the preview.
                 existing: list[Suspension | SuspensionDetails] = list(
-                    suspensions_for_pupil(store, pupil_id))
+                    suspensions_for_pupil(store, pupil_id)
+                )
                 for row in rows:
                     assert row.suspension is not None
                     if check_against(row.suspension, existing):
                         raise ValidationError(
                             f"Line {row.line} no longer fits (a suspension was added since the "
-                            "file was checked). Nothing was imported; check the file again.")
+                            "file was checked). Nothing was imported; check the file again."
+                        )
                     existing.append(row.suspension)
                     record = suspension_row(store, pupil_id, row.suspension, batch)
                     store.db.table("suspensions").insert(record)
-                    audit.record(store, "create", "suspension", record["id"],
-                                 f"pupil {pupil_id}; imported, batch {batch}")
+                    audit.record(
+                        store,
+                        "create",
+                        "suspension",
+                        record["id"],
+                        f"pupil {pupil_id}; imported, batch {batch}",
+                    )
             else:
                 for row in rows:
                     assert row.attendance is not None
                     if validate_attendance(store, pupil_id, row.attendance):
                         raise ValidationError(
                             f"Line {row.line} no longer fits (a figure was added since the "
-                            "file was checked). Nothing was imported; check the file again.")
+                            "file was checked). Nothing was imported; check the file again."
+                        )
                     record = attendance_row(store, pupil_id, row.attendance, batch)
                     store.db.table("attendance_snapshots").insert(record)
-                    audit.record(store, "create", "attendance", record["id"],
-                                 f"pupil {pupil_id}; imported, batch {batch}")
-        audit.record(store, "import", f"{record_type}_csv", batch,
-                     f"rows imported: {len(preview.rows)}; rows refused: "
-                     f"{len(preview.errors)}; pupils: {preview.pupils}")
+                    audit.record(
+                        store,
+                        "create",
+                        "attendance",
+                        record["id"],
+                        f"pupil {pupil_id}; imported, batch {batch}",
+                    )
+        audit.record(
+            store,
+            "import",
+            f"{record_type}_csv",
+            batch,
+            f"rows imported: {len(preview.rows)}; rows refused: "
+            f"{len(preview.errors)}; pupils: {preview.pupils}",
+        )
     return ImportResult(batch, len(preview.rows), len(preview.errors), preview.pupils)

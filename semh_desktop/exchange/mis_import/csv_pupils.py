@@ -67,7 +67,9 @@ def decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValidationError(
             "This is a spreadsheet workbook, not a CSV file. Open it in the spreadsheet program, "
-            "save it as CSV, and import that.", field="file")
+            "save it as CSV, and import that.",
+            field="file",
+        )
     text: str | None = None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -84,10 +86,12 @@ def decode(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 raise ValidationError(
                     "The file is not text in UTF-8 or Windows-1252, so it cannot be a CSV export.",
-                    field="file") from None
+                    field="file",
+                ) from None
     if "\x00" in text:
-        raise ValidationError("The file contains binary data, so it cannot be a CSV export.",
-                              field="file")
+        raise ValidationError(
+            "The file contains binary data, so it cannot be a CSV export.", field="file"
+        )
     return text.lstrip("\ufeff"), encoding
 
 
@@ -127,21 +131,28 @@ def read_csv(data: bytes, name: str = "the file") -> CsvTable:
                 headers = cells
                 continue
             problems: tuple[tuple[str, str], ...] = ()
-            if any(cells[len(headers):]):
-                problems = (("row", "The row has more cells than the header has columns; a "
-                             "separator inside a value may have shifted the columns."),)
-            rows.append(CsvRow(start, cells[:len(headers)], problems))
+            if any(cells[len(headers) :]):
+                problems = (
+                    (
+                        "row",
+                        "The row has more cells than the header has columns; a "
+                        "separator inside a value may have shifted the columns.",
+                    ),
+                )
+            rows.append(CsvRow(start, cells[: len(headers)], problems))
     except csv.Error as exc:
         raise ValidationError(
             f"Line {reader.line_num} of the file cannot be read as CSV ({exc}).", field="file"
         ) from None
     if headers is None:
-        raise ValidationError("The file is empty: there is no header line and no pupils.",
-                              field="file")
+        raise ValidationError(
+            "The file is empty: there is no header line and no pupils.", field="file"
+        )
     return CsvTable(name, encoding, separator, headers, tuple(rows))
 
 
 # -- the column mapping -----------------------------------------------------------------------
+
 
 def _header_keys(header: str) -> set[str]:
     key = squash(header)
@@ -230,7 +241,8 @@ def field_named(text: str) -> str:
     names = ", ".join(f.name for f in IMPORT_FIELDS)
     raise ValidationError(
         f"'{text}' is not a field SEMH Desktop imports. Use one of: {names} (or \"ignore\").",
-        field="mapping")
+        field="mapping",
+    )
 
 
 def mapping_from_json(
@@ -240,17 +252,20 @@ def mapping_from_json(
     if not isinstance(mapping, Mapping):
         raise ValidationError(
             'A mapping file holds one JSON object: {"Column header": "field", ...}.',
-            field="mapping")
+            field="mapping",
+        )
     fields = list(base)
     for header, value in mapping.items():
         columns = [i for i, h in enumerate(headers) if squash(h) == squash(str(header))]
         if not columns:
             raise ValidationError(
                 f"The mapping names a column '{header}' that this file does not have.",
-                field="mapping")
+                field="mapping",
+            )
         if value is not None and not isinstance(value, str):
-            raise ValidationError(f"The field for column '{header}' should be text.",
-                                  field="mapping")
+            raise ValidationError(
+                f"The field for column '{header}' should be text.", field="mapping"
+            )
         for column in columns:
             fields[column] = field_named(value or "")
     return tuple(fields)
@@ -260,11 +275,13 @@ def load_mapping_file(path: Path, headers: Sequence[str], base: Sequence[str]) -
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except OSError as exc:
-        raise ValidationError(f"The mapping file {path} cannot be read ({exc.strerror}).",
-                              field="mapping") from None
+        raise ValidationError(
+            f"The mapping file {path} cannot be read ({exc.strerror}).", field="mapping"
+        ) from None
     except ValueError as exc:
-        raise ValidationError(f"The mapping file {path} is not valid JSON ({exc}).",
-                              field="mapping") from None
+        raise ValidationError(
+            f"The mapping file {path} is not valid JSON ({exc}).", field="mapping"
+        ) from None
     return mapping_from_json(headers, document, base)
 
 
@@ -280,12 +297,15 @@ def check_mapping(headers: Sequence[str], fields: Sequence[str]) -> None:
             raise ValidationError(
                 f"Two columns ('{headers[seen[name]]}' and '{headers[column]}') are both set to "
                 f"{label(name)}; choose one and set the other to {NOT_IMPORTED_TEXT}.",
-                field="mapping")
+                field="mapping",
+            )
         seen[name] = column
     if "upn" not in seen and not {"legal_surname", "legal_forename", "date_of_birth"} <= set(seen):
         raise ValidationError(
             "Set one column to UPN (or columns to legal surname, legal forename and date of "
-            "birth) so that each pupil can be recognised.", field="mapping")
+            "birth) so that each pupil can be recognised.",
+            field="mapping",
+        )
 
 
 NOT_IMPORTED_TEXT = "not imported"
@@ -295,8 +315,12 @@ def records(table: CsvTable, fields: Sequence[str]) -> list[SourceRecord]:
     """Each row as the fields it carries; empty cells and unmapped columns are left out."""
     result = []
     for row in table.rows:
-        values = {name: row.cells[column] for column, name in enumerate(fields)
-                  if name and column < len(row.cells) and row.cells[column]}
-        result.append(SourceRecord(f"line {row.line}", values, line=row.line,
-                                   problems=row.problems))
+        values = {
+            name: row.cells[column]
+            for column, name in enumerate(fields)
+            if name and column < len(row.cells) and row.cells[column]
+        }
+        result.append(
+            SourceRecord(f"line {row.line}", values, line=row.line, problems=row.problems)
+        )
     return result

@@ -86,8 +86,11 @@ def _parse(data: bytes) -> ElementTree.Element:
     depth = 0
     try:
         for event, element in SafeElementTree.iterparse(
-            io.BytesIO(data), events=("start", "end"), forbid_dtd=True,
-            forbid_entities=True, forbid_external=True,
+            io.BytesIO(data),
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
         ):
             if event == "start":
                 depth += 1
@@ -96,13 +99,17 @@ def _parse(data: bytes) -> ElementTree.Element:
                 if depth > MAX_DEPTH:
                     raise ValidationError(
                         f"The XML nests more than {MAX_DEPTH} levels deep, so it is not a Common "
-                        "Transfer File.", field="file")
+                        "Transfer File.",
+                        field="file",
+                    )
             else:
                 depth -= 1
     except defusedxml.DefusedXmlException:
         raise ValidationError(
             "The file declares a DTD or entities, which a Common Transfer File never needs; "
-            "it was not read, for safety.", field="file") from None
+            "it was not read, for safety.",
+            field="file",
+        ) from None
     except ElementTree.ParseError as exc:
         raise ValidationError(
             f"The file is not well-formed XML ({exc}); it may be cut short.", field="file"
@@ -203,7 +210,9 @@ def read_ctf(data: bytes, name: str = "the file") -> CtfFile:
     if _local(root.tag) != "CTfile":
         raise ValidationError(
             f"This XML file is not a Common Transfer File (it starts with "
-            f"<{_local(root.tag)[:40]}>, not <CTfile>).", field="file")
+            f"<{_local(root.tag)[:40]}>, not <CTfile>).",
+            field="file",
+        )
     pupils: list[SourceRecord] = []
     for holder in _children(root, "CTFpupilData"):
         for element in _children(holder, "Pupil"):

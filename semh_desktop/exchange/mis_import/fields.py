@@ -51,37 +51,152 @@ def _f(name: str, label: str, *synonyms: str) -> ImportField:
 IMPORT_FIELDS: tuple[ImportField, ...] = (
     _f("upn", "UPN", "UPN", "Unique Pupil Number", "Pupil UPN", "UPN Number"),
     _f("former_upn", "Former UPN (matching only)", "Former UPN", "Previous UPN", "Old UPN"),
-    _f("legal_surname", "Legal surname", "Legal Surname", "Legal Last Name", "Surname",
-       "Last Name", "Lastname", "Family Name"),
-    _f("legal_forename", "Legal forename", "Legal Forename", "Legal First Name", "Forename",
-       "First Name", "Firstname", "Given Name", "Forenames"),
-    _f("preferred_surname", "Preferred surname", "Preferred Surname", "Preferred Last Name",
-       "Known As Surname", "Surname"),
-    _f("preferred_forename", "Preferred forename", "Preferred Forename", "Preferred First Name",
-       "Preferred Name", "Known As", "Chosen Name", "Forename"),
-    _f("date_of_birth", "Date of birth", "DOB", "Date of Birth", "Birth Date", "Birthdate",
-       "Birthday"),
-    _f("year_group", "Year group", "NC Year Actual", "NC Year", "Year Group",
-       "National Curriculum Year", "Curriculum Year", "Year", "Yr", "Year Taught In"),
-    _f("reg_group", "Registration group", "Reg Group", "Registration Group", "Reg", "Form",
-       "Form Group", "Tutor Group", "Registration", "Class"),
+    _f(
+        "legal_surname",
+        "Legal surname",
+        "Legal Surname",
+        "Legal Last Name",
+        "Surname",
+        "Last Name",
+        "Lastname",
+        "Family Name",
+    ),
+    _f(
+        "legal_forename",
+        "Legal forename",
+        "Legal Forename",
+        "Legal First Name",
+        "Forename",
+        "First Name",
+        "Firstname",
+        "Given Name",
+        "Forenames",
+    ),
+    _f(
+        "preferred_surname",
+        "Preferred surname",
+        "Preferred Surname",
+        "Preferred Last Name",
+        "Known As Surname",
+        "Surname",
+    ),
+    _f(
+        "preferred_forename",
+        "Preferred forename",
+        "Preferred Forename",
+        "Preferred First Name",
+        "Preferred Name",
+        "Known As",
+        "Chosen Name",
+        "Forename",
+    ),
+    _f(
+        "date_of_birth",
+        "Date of birth",
+        "DOB",
+        "Date of Birth",
+        "Birth Date",
+        "Birthdate",
+        "Birthday",
+    ),
+    _f(
+        "year_group",
+        "Year group",
+        "NC Year Actual",
+        "NC Year",
+        "Year Group",
+        "National Curriculum Year",
+        "Curriculum Year",
+        "Year",
+        "Yr",
+        "Year Taught In",
+    ),
+    _f(
+        "reg_group",
+        "Registration group",
+        "Reg Group",
+        "Registration Group",
+        "Reg",
+        "Form",
+        "Form Group",
+        "Tutor Group",
+        "Registration",
+        "Class",
+    ),
     _f("sex", "Sex", "Sex", "Gender", "Legal Sex"),
-    _f("sen_provision", "SEN provision", "SEN Provision", "SEN Status", "SEN Stage", "SEND Status",
-       "SEN", "SEND", "SEN Code"),
-    _f("primary_need", "Primary need", "Primary Need", "SEN Primary Need", "Primary SEN Need",
-       "Primary Need Type", "SEN Need Type", "SEN Need 1", "SEN Type", "Need Type"),
-    _f("pupil_premium", "Pupil Premium", "Pupil Premium", "PP", "Pupil Premium Indicator",
-       "PP Indicator", "PP Eligible", "FSM Ever 6", "Ever 6 FSM", "FSM6", "Ever 6",
-       "Disadvantaged"),
+    _f(
+        "sen_provision",
+        "SEN provision",
+        "SEN Provision",
+        "SEN Status",
+        "SEN Stage",
+        "SEND Status",
+        "SEN",
+        "SEND",
+        "SEN Code",
+    ),
+    _f(
+        "primary_need",
+        "Primary need",
+        "Primary Need",
+        "SEN Primary Need",
+        "Primary SEN Need",
+        "Primary Need Type",
+        "SEN Need Type",
+        "SEN Need 1",
+        "SEN Type",
+        "Need Type",
+    ),
+    _f(
+        "pupil_premium",
+        "Pupil Premium",
+        "Pupil Premium",
+        "PP",
+        "Pupil Premium Indicator",
+        "PP Indicator",
+        "PP Eligible",
+        "FSM Ever 6",
+        "Ever 6 FSM",
+        "FSM6",
+        "Ever 6",
+        "Disadvantaged",
+    ),
     _f("eal", "EAL", "EAL", "English as an Additional Language", "EAL Status", "EAL Indicator"),
-    _f("first_language", "First language (not English: EAL)", "First Language", "Home Language",
-       "Main Language", "Language"),
-    _f("ethnicity", "Ethnicity", "Ethnicity", "Ethnic Group", "Ethnic Origin", "Ethnicity Code",
-       "Ethnic Code"),
-    _f("looked_after", "Looked after (CLA)", "Looked After", "CLA", "LAC", "Child Looked After",
-       "Looked After Child", "In Care"),
-    _f("social_care", "Social care status", "Social Care", "Social Care Status", "CSC Status",
-       "CIN CP CLA"),
+    _f(
+        "first_language",
+        "First language (not English: EAL)",
+        "First Language",
+        "Home Language",
+        "Main Language",
+        "Language",
+    ),
+    _f(
+        "ethnicity",
+        "Ethnicity",
+        "Ethnicity",
+        "Ethnic Group",
+        "Ethnic Origin",
+        "Ethnicity Code",
+        "Ethnic Code",
+    ),
+    _f(
+        "looked_after",
+        "Looked after (CLA)",
+        "Looked After",
+        "CLA",
+        "LAC",
+        "Child Looked After",
+        "Looked After Child",
+        "In Care",
+    ),
+    _f(
+        "social_care",
+        "Social care status",
+        "Social Care",
+        "Social Care Status",
+        "CSC Status",
+        "CIN CP CLA",
+    ),
     _f("young_carer", "Young carer", "Young Carer", "Young Carer Indicator"),
 )
 FIELDS_BY_NAME = {f.name: f for f in IMPORT_FIELDS}
@@ -122,28 +237,91 @@ _TRUE = {"y", "yes", "true", "t", "1", "x", "eligible"}
 _FALSE = {"n", "no", "false", "f", "0", "noteligible", "none"}
 _CODED = re.compile(r"^\s*([A-Za-z0-9]{1,5})\s*[-–:]\s+\S")  # "K - SEN support" -> "K"
 
-_SEN = {"n": "N", "nosen": "N", "none": "N", "nospecialeducationalneed": "N",
-        "k": "K", "sensupport": "K", "support": "K", "a": "K", "p": "K", "schoolaction": "K",
-        "schoolactionplus": "K",
-        "e": "E", "ehcp": "E", "ehcplan": "E", "educationhealthandcareplan": "E",
-        "s": "E", "statement": "E", "statementofsen": "E"}
-_NEED_ALIASES = {"asc": "ASD", "autism": "ASD", "autisticspectrumcondition": "ASD",
-                 "autisticspectrumdisorder": "ASD", "semhd": "SEMH", "bese": "SEMH",
-                 "socialemotionalandmentalhealth": "SEMH", "slcn": "SLCN",
-                 "speechlanguageandcommunicationneeds": "SLCN", "other": "OTH",
-                 "otherdifficultydisability": "OTH"}
-_NEEDS = {squash(code): code for code in PRIMARY_NEEDS} | {
-    squash(text): code for code, text in PRIMARY_NEEDS.items()} | _NEED_ALIASES
-_SEX = {"f": "F", "female": "F", "girl": "F", "m": "M", "male": "M", "boy": "M",
-        "x": "X", "u": "X", "w": "X", "unknown": "X", "notknown": "X", "other": "X",
-        "indeterminate": "X", "withheld": "X", "notspecified": "X", "notrecorded": "X"}
-_SOCIAL_CARE = {"": "", "none": "", "no": "", "n": "", "cin": "CIN", "childinneed": "CIN",
-                "cp": "CP", "cpp": "CP", "childprotection": "CP", "childprotectionplan": "CP",
-                "cla": "CLA", "lac": "CLA", "lookedafter": "CLA", "childlookedafter": "CLA",
-                "lookedafterchild": "CLA"}
+_SEN = {
+    "n": "N",
+    "nosen": "N",
+    "none": "N",
+    "nospecialeducationalneed": "N",
+    "k": "K",
+    "sensupport": "K",
+    "support": "K",
+    "a": "K",
+    "p": "K",
+    "schoolaction": "K",
+    "schoolactionplus": "K",
+    "e": "E",
+    "ehcp": "E",
+    "ehcplan": "E",
+    "educationhealthandcareplan": "E",
+    "s": "E",
+    "statement": "E",
+    "statementofsen": "E",
+}
+_NEED_ALIASES = {
+    "asc": "ASD",
+    "autism": "ASD",
+    "autisticspectrumcondition": "ASD",
+    "autisticspectrumdisorder": "ASD",
+    "semhd": "SEMH",
+    "bese": "SEMH",
+    "socialemotionalandmentalhealth": "SEMH",
+    "slcn": "SLCN",
+    "speechlanguageandcommunicationneeds": "SLCN",
+    "other": "OTH",
+    "otherdifficultydisability": "OTH",
+}
+_NEEDS = (
+    {squash(code): code for code in PRIMARY_NEEDS}
+    | {squash(text): code for code, text in PRIMARY_NEEDS.items()}
+    | _NEED_ALIASES
+)
+_SEX = {
+    "f": "F",
+    "female": "F",
+    "girl": "F",
+    "m": "M",
+    "male": "M",
+    "boy": "M",
+    "x": "X",
+    "u": "X",
+    "w": "X",
+    "unknown": "X",
+    "notknown": "X",
+    "other": "X",
+    "indeterminate": "X",
+    "withheld": "X",
+    "notspecified": "X",
+    "notrecorded": "X",
+}
+_SOCIAL_CARE = {
+    "": "",
+    "none": "",
+    "no": "",
+    "n": "",
+    "cin": "CIN",
+    "childinneed": "CIN",
+    "cp": "CP",
+    "cpp": "CP",
+    "childprotection": "CP",
+    "childprotectionplan": "CP",
+    "cla": "CLA",
+    "lac": "CLA",
+    "lookedafter": "CLA",
+    "childlookedafter": "CLA",
+    "lookedafterchild": "CLA",
+}
 _ENGLISH = {"eng", "enb", "english", "englishbelievedtobe", "believedtobeenglish"}
-_LANGUAGE_UNKNOWN = {"not", "ref", "notobtained", "informationnotobtained", "refused",
-                     "notknown", "unknown", "notstated", "nk"}
+_LANGUAGE_UNKNOWN = {
+    "not",
+    "ref",
+    "notobtained",
+    "informationnotobtained",
+    "refused",
+    "notknown",
+    "unknown",
+    "notstated",
+    "nk",
+}
 _DATE_SHAPES = (
     (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), (3, 2, 1)),
     (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), (3, 2, 1)),
@@ -162,12 +340,15 @@ def _code(text: str) -> str:
 def read_text(name: str, text: str) -> str:
     cleaned = " ".join(text.split())
     if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in cleaned):
-        raise ValidationError(f"The {label(name).lower()} contains characters that are not text.",
-                              field=name)
+        raise ValidationError(
+            f"The {label(name).lower()} contains characters that are not text.", field=name
+        )
     if len(cleaned) > MAX_TEXT:
         raise ValidationError(
             f"The {label(name).lower()} is longer than {MAX_TEXT} characters; "
-            "check the column is the right one.", field=name)
+            "check the column is the right one.",
+            field=name,
+        )
     return cleaned
 
 
@@ -181,9 +362,11 @@ def read_date(name: str, text: str) -> dt.date:
             except ValueError:
                 raise ValidationError(
                     f"The {label(name).lower()} is not a real date (no such day or month).",
-                    field=name) from None
+                    field=name,
+                ) from None
     raise ValidationError(
-        f"The {label(name).lower()} is not written as dd/mm/yyyy or yyyy-mm-dd.", field=name)
+        f"The {label(name).lower()} is not written as dd/mm/yyyy or yyyy-mm-dd.", field=name
+    )
 
 
 def read_year_group(text: str) -> int:
@@ -201,7 +384,8 @@ def read_year_group(text: str) -> int:
         return int(cleaned)  # 0 is how some systems write Reception
     raise ValidationError(
         "The year group is not one we know: use R, N1, N2 or a number from 1 to 14.",
-        field="year_group")
+        field="year_group",
+    )
 
 
 def read_bool(name: str, text: str) -> bool:
@@ -211,7 +395,8 @@ def read_bool(name: str, text: str) -> bool:
     if cleaned in _FALSE:
         return False
     raise ValidationError(
-        f"The {label(name).lower()} should be Yes or No (or Y/N, True/False, 1/0).", field=name)
+        f"The {label(name).lower()} should be Yes or No (or Y/N, True/False, 1/0).", field=name
+    )
 
 
 def read_value(name: str, text: str) -> object:
@@ -221,8 +406,14 @@ def read_value(name: str, text: str) -> object:
     """
     if name in ("upn", "former_upn"):
         return upn.normalise(text)
-    if name in ("legal_surname", "legal_forename", "preferred_surname", "preferred_forename",
-                "reg_group", "ethnicity"):
+    if name in (
+        "legal_surname",
+        "legal_forename",
+        "preferred_surname",
+        "preferred_forename",
+        "reg_group",
+        "ethnicity",
+    ):
         return read_text(name, text)
     if name == "date_of_birth":
         return read_date(name, text)
@@ -235,8 +426,9 @@ def read_value(name: str, text: str) -> object:
     if name == "sen_provision":
         code = _code(text)
         if code not in _SEN:
-            raise ValidationError("The SEN provision should be N (none), K (SEN support) "
-                                  "or E (EHC plan).", field=name)
+            raise ValidationError(
+                "The SEN provision should be N (none), K (SEN support) or E (EHC plan).", field=name
+            )
         return _SEN[code]
     if name == "primary_need":
         code = _code(text)
@@ -245,13 +437,16 @@ def read_value(name: str, text: str) -> object:
         if code not in _NEEDS:
             raise ValidationError(
                 "The primary need is not one of the DfE need types (SPLD, MLD, SLD, PMLD, SEMH, "
-                "SLCN, HI, VI, MSI, PD, ASD, OTH, NSA).", field=name)
+                "SLCN, HI, VI, MSI, PD, ASD, OTH, NSA).",
+                field=name,
+            )
         return _NEEDS[code]
     if name == "social_care":
         code = _code(text)
         if code not in _SOCIAL_CARE:
-            raise ValidationError("The social care status should be CIN, CP, CLA or none.",
-                                  field=name)
+            raise ValidationError(
+                "The social care status should be CIN, CP, CLA or none.", field=name
+            )
         return _SOCIAL_CARE[code]
     if name == "first_language":
         code = _code(text)

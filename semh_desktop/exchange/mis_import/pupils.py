@@ -46,8 +46,16 @@ from semh_desktop.register import audit, pupils, upn
 from semh_desktop.register.pupils import PupilDetails
 
 __all__ = [
-    "ImportCancelled", "ImportOutOfDate", "ImportPreview", "ImportResult", "PlannedPupil",
-    "RowProblem", "apply_import", "preview_import", "preview_records", "read_import_file",
+    "ImportCancelled",
+    "ImportOutOfDate",
+    "ImportPreview",
+    "ImportResult",
+    "PlannedPupil",
+    "RowProblem",
+    "apply_import",
+    "preview_import",
+    "preview_records",
+    "read_import_file",
     "read_source",
 ]
 
@@ -123,8 +131,10 @@ class ImportPreview:
 
     @property
     def counts(self) -> str:
-        return (f"created {len(self.new)}, updated {len(self.updated)}, "
-                f"unchanged {len(self.unchanged)}, errors {self.error_rows}")
+        return (
+            f"created {len(self.new)}, updated {len(self.updated)}, "
+            f"unchanged {len(self.unchanged)}, errors {self.error_rows}"
+        )
 
 
 @dataclass(frozen=True)
@@ -137,11 +147,14 @@ class ImportResult:
 
     @property
     def detail(self) -> str:
-        return (f"created {self.created}, updated {self.updated}, "
-                f"unchanged {self.unchanged}, errors {self.error_rows}")
+        return (
+            f"created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, errors {self.error_rows}"
+        )
 
 
 # -- reading a file ----------------------------------------------------------------------------
+
 
 def _looks_like_xml(data: bytes) -> bool:
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -161,24 +174,32 @@ def read_import_file(path: Path) -> ImportSource:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ValidationError(
                 f"{path.name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB, far bigger than "
-                "a whole-school export; check it is the right file.", field="file")
+                "a whole-school export; check it is the right file.",
+                field="file",
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise ValidationError(f"{path.name} cannot be read ({exc.strerror or exc}).",
-                              field="file") from None
+        raise ValidationError(
+            f"{path.name} cannot be read ({exc.strerror or exc}).", field="file"
+        ) from None
     return read_source(data, path.name)
 
 
 def describe_source(source: ImportSource) -> str:
     if isinstance(source, CsvTable):
-        return (f"{source.name}: CSV, {len(source.rows)} rows, {source.separator_name}-separated, "
-                f"{source.encoding}")
+        return (
+            f"{source.name}: CSV, {len(source.rows)} rows, {source.separator_name}-separated, "
+            f"{source.encoding}"
+        )
     count = len(source.pupils)
-    return (f"{source.name}: Common Transfer File from {source.header.describe()}, "
-            f"{count} pupil{'' if count == 1 else 's'}")
+    return (
+        f"{source.name}: Common Transfer File from {source.header.describe()}, "
+        f"{count} pupil{'' if count == 1 else 's'}"
+    )
 
 
 # -- the preview -------------------------------------------------------------------------------
+
 
 @dataclass
 class _Stored:
@@ -219,8 +240,9 @@ class _Outcome:
 
 def _merge(base: PupilDetails, parsed: dict[str, object]) -> PupilDetails:
     """The pupil with the file's values laid over the stored ones (never clearing a field)."""
-    changes = {name: value for name, value in parsed.items()
-               if name in COMPARED and value is not None}
+    changes = {
+        name: value for name, value in parsed.items() if name in COMPARED and value is not None
+    }
     if parsed.get("first_language") is not None and "eal" not in parsed:
         changes["eal"] = parsed["first_language"]
     if "looked_after" in parsed and "social_care" not in parsed:
@@ -231,9 +253,7 @@ def _merge(base: PupilDetails, parsed: dict[str, object]) -> PupilDetails:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def _plan_row(
-    store: Store, stored: _Stored, record: SourceRecord, on_register: bool
-) -> _Outcome:
+def _plan_row(store: Store, stored: _Stored, record: SourceRecord, on_register: bool) -> _Outcome:
     outcome = _Outcome(record, errors=list(record.problems))
     parsed: dict[str, object] = {}
     for name, text in record.values.items():
@@ -251,31 +271,56 @@ def _plan_row(
         pupil_id, matched_by = stored.by_upn[file_upn], "upn"
     elif former_upn and former_upn in stored.by_upn:
         pupil_id, matched_by = stored.by_upn[former_upn], "former_upn"
-        outcome.warnings.append(("upn", "Matched by the former UPN: the pupil's UPN will change "
-                                        "to the one in the file."))
-    elif all(isinstance(parsed.get(n), str | dt.date) for n in
-             ("legal_surname", "legal_forename", "date_of_birth")):
+        outcome.warnings.append(
+            (
+                "upn",
+                "Matched by the former UPN: the pupil's UPN will change to the one in the file.",
+            )
+        )
+    elif all(
+        isinstance(parsed.get(n), str | dt.date)
+        for n in ("legal_surname", "legal_forename", "date_of_birth")
+    ):
         dob = parsed["date_of_birth"]
         assert isinstance(dob, dt.date)
-        key = _name_key(str(parsed["legal_surname"]), str(parsed["legal_forename"]),
-                        dob.isoformat())
+        key = _name_key(
+            str(parsed["legal_surname"]), str(parsed["legal_forename"]), dob.isoformat()
+        )
         found = stored.by_name_dob.get(key, [])
         if len(found) > 1:
-            outcome.errors.append(("upn", "More than one pupil in the database has this legal name "
-                                          "and date of birth; give the UPN to tell them apart."))
+            outcome.errors.append(
+                (
+                    "upn",
+                    "More than one pupil in the database has this legal name "
+                    "and date of birth; give the UPN to tell them apart.",
+                )
+            )
             return outcome
         if found:
             pupil_id, matched_by = found[0], "name_and_dob"
-            outcome.warnings.append((
-                "upn", "Matched by legal name and date of birth, not by UPN"
-                + (": the pupil's UPN will change to the one in the file. " if file_upn else ". ")
-                + "Check this is the same pupil."))
+            outcome.warnings.append(
+                (
+                    "upn",
+                    "Matched by legal name and date of birth, not by UPN"
+                    + (
+                        ": the pupil's UPN will change to the one in the file. "
+                        if file_upn
+                        else ". "
+                    )
+                    + "Check this is the same pupil.",
+                )
+            )
 
     if pupil_id is None:
         missing = [name for name in REQUIRED_FOR_NEW if name not in parsed]
         for name in missing:
-            outcome.errors.append((name, f"The {label(name).lower() if name != 'upn' else 'UPN'} "
-                                         "is missing; a new pupil needs one."))
+            outcome.errors.append(
+                (
+                    name,
+                    f"The {label(name).lower() if name != 'upn' else 'UPN'} "
+                    "is missing; a new pupil needs one.",
+                )
+            )
         if missing:
             return outcome
         before = None
@@ -284,23 +329,37 @@ def _plan_row(
         before = pupils.get_pupil(store, pupil_id)
         base = before.details
         if pupil_id in stored.archived:
-            outcome.warnings.append(("row", "This pupil is archived: the record is updated "
-                                            "but stays archived."))
+            outcome.warnings.append(
+                ("row", "This pupil is archived: the record is updated but stays archived.")
+            )
     details = _merge(base, parsed)
     checked = pupils.validate(store, details, pupil_id=pupil_id)
     outcome.errors.extend(checked.errors.items())
     # A warning about a value already stored (an unknown LA code in a known UPN) is old news.
     outcome.warnings.extend(
-        (name, warning) for name, warning in checked.warnings.items()
-        if before is None or getattr(before.details, name, None) != getattr(details, name, None))
+        (name, warning)
+        for name, warning in checked.warnings.items()
+        if before is None or getattr(before.details, name, None) != getattr(details, name, None)
+    )
     if outcome.errors:
         return outcome
     details = dataclasses.replace(details, upn=checked.upn)
-    changed = () if before is None else tuple(
-        name for name in COMPARED if getattr(before.details, name) != getattr(details, name))
+    changed = (
+        ()
+        if before is None
+        else tuple(
+            name for name in COMPARED if getattr(before.details, name) != getattr(details, name)
+        )
+    )
     outcome.plan = PlannedPupil(
-        record.where, details, pupil_id, changed, matched_by,
-        stored.updated_at.get(pupil_id) if pupil_id else None, record.line, record.index,
+        record.where,
+        details,
+        pupil_id,
+        changed,
+        matched_by,
+        stored.updated_at.get(pupil_id) if pupil_id else None,
+        record.line,
+        record.index,
     )
     return outcome
 
@@ -317,7 +376,8 @@ def _mark_duplicates(outcomes: list[_Outcome]) -> None:
             places = ", ".join(o.record.where for o in group)
             for outcome in group:
                 outcome.errors.append(
-                    ("upn", f"The UPN appears more than once in the file ({places})."))
+                    ("upn", f"The UPN appears more than once in the file ({places}).")
+                )
                 outcome.plan = None
     by_pupil: dict[str, list[_Outcome]] = defaultdict(list)
     for outcome in outcomes:
@@ -364,17 +424,28 @@ def preview_records(
         record = outcome.record
         place = (record.upn, record.line, record.index)
         if outcome.errors or outcome.plan is None:
-            errors.extend(RowProblem(record.where, name, reason, *place)
-                          for name, reason in dict.fromkeys(outcome.errors))
+            errors.extend(
+                RowProblem(record.where, name, reason, *place)
+                for name, reason in dict.fromkeys(outcome.errors)
+            )
             continue
-        warnings.extend(RowProblem(record.where, name, reason, *place)
-                        for name, reason in outcome.warnings)
+        warnings.extend(
+            RowProblem(record.where, name, reason, *place) for name, reason in outcome.warnings
+        )
         plan = outcome.plan
         (new if plan.pupil_id is None else updated if plan.changed else unchanged).append(plan)
     return ImportPreview(
-        source_name, description, tuple(new), tuple(updated), tuple(unchanged), tuple(errors),
-        tuple(warnings), sum(1 for o in outcomes if o.errors or o.plan is None), on_register,
-        headers, mapping,
+        source_name,
+        description,
+        tuple(new),
+        tuple(updated),
+        tuple(unchanged),
+        tuple(errors),
+        tuple(warnings),
+        sum(1 for o in outcomes if o.errors or o.plan is None),
+        on_register,
+        headers,
+        mapping,
     )
 
 
@@ -393,23 +464,38 @@ def preview_import(
             mapping = suggested_mapping(store, source.headers).fields
         fields = tuple(mapping)
         if len(fields) != len(source.headers):
-            raise ValidationError("The mapping does not have one field per column.",
-                                  field="mapping")
+            raise ValidationError(
+                "The mapping does not have one field per column.", field="mapping"
+            )
         check_mapping(source.headers, fields)
         return preview_records(
-            store, records(source, fields), source_name=source.name,
-            description=describe_source(source), on_register=on_register,
-            headers=source.headers, mapping=fields, progress=progress, cancelled=cancelled)
+            store,
+            records(source, fields),
+            source_name=source.name,
+            description=describe_source(source),
+            on_register=on_register,
+            headers=source.headers,
+            mapping=fields,
+            progress=progress,
+            cancelled=cancelled,
+        )
     file_warnings = []
     if source.header.la_warning:
         file_warnings.append(RowProblem("file header", "la", source.header.la_warning))
     return preview_records(
-        store, source.pupils, source_name=source.name, description=describe_source(source),
-        on_register=on_register, file_warnings=file_warnings, progress=progress,
-        cancelled=cancelled)
+        store,
+        source.pupils,
+        source_name=source.name,
+        description=describe_source(source),
+        on_register=on_register,
+        file_warnings=file_warnings,
+        progress=progress,
+        cancelled=cancelled,
+    )
 
 
 # -- applying it -------------------------------------------------------------------------------
+
 
 def apply_import(
     store: Store,
@@ -430,20 +516,27 @@ def apply_import(
         for plan in preview.updated:
             check_cancel(cancelled)
             assert plan.pupil_id is not None
-            now = list(store.db.query("SELECT updated_at FROM pupils WHERE id = ?",
-                                      [plan.pupil_id]))
+            now = list(
+                store.db.query("SELECT updated_at FROM pupils WHERE id = ?", [plan.pupil_id])
+            )
             if not now or now[0]["updated_at"] != plan.stored_updated_at:
                 raise ImportOutOfDate(
                     f"A pupil in the file ({plan.where}) was changed after the preview was made. "
-                    "Nothing was imported; preview the file again.")
+                    "Nothing was imported; preview the file again."
+                )
             pupils.update_pupil(store, plan.pupil_id, plan.details)
             written.append(plan.pupil_id)
             if progress is not None:
                 progress(len(written), total)
         if preview.headers is not None and preview.mapping is not None:
             remember_mapping(store, preview.headers, preview.mapping)
-        result = ImportResult(len(preview.new), len(preview.updated), len(preview.unchanged),
-                              preview.error_rows, tuple(written))
+        result = ImportResult(
+            len(preview.new),
+            len(preview.updated),
+            len(preview.unchanged),
+            preview.error_rows,
+            tuple(written),
+        )
         audit.record(store, "import", "pupil", None, result.detail)
         check_cancel(cancelled)  # the last moment a cancel can still undo everything
     return result
@@ -451,15 +544,23 @@ def apply_import(
 
 # -- the same preview in words (the command line prints it) -------------------------------------
 
+
 def preview_lines(preview: ImportPreview) -> list[str]:
     """The preview for a person: counts, each update's changed fields, each error with its place.
 
     Only UPNs and places in the file are printed, never names or other personal values.
     """
     lines = [f"Read {preview.description or preview.source_name}."]
-    lines.append(f"New pupils: {len(preview.new)}"
-                 + (" (they will join the SEMH register)" if preview.on_register and preview.new
-                    else " (they will not be on the SEMH register)" if preview.new else ""))
+    lines.append(
+        f"New pupils: {len(preview.new)}"
+        + (
+            " (they will join the SEMH register)"
+            if preview.on_register and preview.new
+            else " (they will not be on the SEMH register)"
+            if preview.new
+            else ""
+        )
+    )
     lines.append(f"Pupils to update: {len(preview.updated)}")
     for plan in preview.updated:
         lines.append(f"  {plan.where}, UPN {plan.upn}: {', '.join(plan.changed_labels)}")

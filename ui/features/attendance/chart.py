@@ -59,9 +59,11 @@ class AttendanceChart(QWidget):
         parts = []
         if t.attendance:
             first, last = t.attendance[0], t.attendance[-1]
-            parts.append(f"Attendance {first.percent:.1f}% on {format_date(first.as_of)}, "
-                         f"{last.percent:.1f}% on {format_date(last.as_of)} "
-                         f"({len(t.attendance)} figures)")
+            parts.append(
+                f"Attendance {first.percent:.1f}% on {format_date(first.as_of)}, "
+                f"{last.percent:.1f}% on {format_date(last.as_of)} "
+                f"({len(t.attendance)} figures)"
+            )
         if t.suspensions:
             halves = sum(s.half_days for s in t.suspensions)
             parts.append(f"{len(t.suspensions)} suspension(s), {format_days(halves)} day(s)")
@@ -86,8 +88,9 @@ class AttendanceChart(QWidget):
             painter.end()
             return
         line_height = metrics.height()
-        plot = QRectF(44, line_height * 2 + 8, self.width() - 60,
-                      self.height() - line_height * 4 - 16)
+        plot = QRectF(
+            44, line_height * 2 + 8, self.width() - 60, self.height() - line_height * 4 - 16
+        )
         first, last = t.date_range()
         first -= dt.timedelta(days=7)
         last += dt.timedelta(days=7)
@@ -105,19 +108,25 @@ class AttendanceChart(QWidget):
         for item in t.interventions:
             start_x = x_of(item.start)
             end_x = x_of(item.end or t.today)
-            painter.fillRect(QRectF(start_x, plot.top(), max(end_x - start_x, 1), plot.height()),
-                             BAND)
+            painter.fillRect(
+                QRectF(start_x, plot.top(), max(end_x - start_x, 1), plot.height()), BAND
+            )
             painter.setPen(QPen(INK, 1.5))
             painter.drawLine(QPointF(start_x, plot.top()), QPointF(start_x, plot.bottom()))
-            painter.setPen(QPen(INK, 1.5, Qt.PenStyle.SolidLine if item.end
-                                else Qt.PenStyle.DotLine))
+            painter.setPen(
+                QPen(INK, 1.5, Qt.PenStyle.SolidLine if item.end else Qt.PenStyle.DotLine)
+            )
             painter.drawLine(QPointF(end_x, plot.top()), QPointF(end_x, plot.bottom()))
             painter.setPen(INK)
             label = f"{item.label} start"
             painter.drawText(QPointF(start_x + 3, plot.top() + line_height), label)
             end_label = "end" if item.end else "open"
-            painter.drawText(QPointF(end_x - metrics.horizontalAdvance(end_label) - 3,
-                                     plot.top() + 2 * line_height), end_label)
+            painter.drawText(
+                QPointF(
+                    end_x - metrics.horizontalAdvance(end_label) - 3, plot.top() + 2 * line_height
+                ),
+                end_label,
+            )
         top_days = max([5.0, *[s.half_days / 2 for s in t.suspensions]])
         for span_item in t.suspensions:
             x = x_of(span_item.start_date)
@@ -132,8 +141,7 @@ class AttendanceChart(QWidget):
             x = x_of(day)
             painter.setPen(QPen(SUSPENSION, 2, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()))
-            painter.drawText(QPointF(x + 3, plot.top() + 3 * line_height),
-                             f"PEX ({outcome})")
+            painter.drawText(QPointF(x + 3, plot.top() + 3 * line_height), f"PEX ({outcome})")
         if t.attendance:
             painter.setPen(QPen(LINE, 2))
             points = [QPointF(x_of(p.as_of), y_of(p.percent)) for p in t.attendance]
@@ -145,8 +153,14 @@ class AttendanceChart(QWidget):
         self._draw_legend(painter, metrics)
         painter.end()
 
-    def _draw_grid(self, painter: QPainter, plot: QRectF, low: float,
-                   y_of: Callable[[float], float], metrics: QFontMetrics) -> None:
+    def _draw_grid(
+        self,
+        painter: QPainter,
+        plot: QRectF,
+        low: float,
+        y_of: Callable[[float], float],
+        metrics: QFontMetrics,
+    ) -> None:
         step = 10 if low else 20
         value = low
         while value <= 100:
@@ -155,8 +169,12 @@ class AttendanceChart(QWidget):
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(MUTED)
             text = f"{value:.0f}%"
-            painter.drawText(QPointF(plot.left() - metrics.horizontalAdvance(text) - 4,
-                                     y + metrics.ascent() / 2 - 1), text)
+            painter.drawText(
+                QPointF(
+                    plot.left() - metrics.horizontalAdvance(text) - 4, y + metrics.ascent() / 2 - 1
+                ),
+                text,
+            )
             value += step
         y90 = y_of(90)
         painter.setPen(QPen(INK, 1, Qt.PenStyle.DashLine))
@@ -164,8 +182,15 @@ class AttendanceChart(QWidget):
         painter.setPen(QPen(INK, 1))
         painter.drawRect(plot)
 
-    def _draw_months(self, painter: QPainter, plot: QRectF, first: dt.date, last: dt.date,
-                     x_of: Callable[[dt.date], float], metrics: QFontMetrics) -> None:
+    def _draw_months(
+        self,
+        painter: QPainter,
+        plot: QRectF,
+        first: dt.date,
+        last: dt.date,
+        x_of: Callable[[dt.date], float],
+        metrics: QFontMetrics,
+    ) -> None:
         months = (last.year - first.year) * 12 + last.month - first.month
         every = max(1, (months + 11) // 12)
         day = dt.date(first.year, first.month, 1)
@@ -176,16 +201,25 @@ class AttendanceChart(QWidget):
                 x = x_of(day)
                 painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4))
                 text = f"{MONTHS[day.month - 1]} {day.year % 100:02d}"
-                painter.drawText(QPointF(x - metrics.horizontalAdvance(text) / 2,
-                                         plot.bottom() + metrics.height() + 2), text)
+                painter.drawText(
+                    QPointF(
+                        x - metrics.horizontalAdvance(text) / 2,
+                        plot.bottom() + metrics.height() + 2,
+                    ),
+                    text,
+                )
             index += 1
             day = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
     def _draw_legend(self, painter: QPainter, metrics: QFontMetrics) -> None:
         x = 44.0
         y = metrics.height() + 2.0
-        entries = [("Attendance %", "line"), ("90% line", "dash"),
-                   ("Suspension (days)", "bar"), ("Intervention", "band")]
+        entries = [
+            ("Attendance %", "line"),
+            ("90% line", "dash"),
+            ("Suspension (days)", "bar"),
+            ("Intervention", "band"),
+        ]
         for text, kind in entries:
             if kind == "line":
                 painter.setPen(QPen(LINE, 2))

@@ -71,8 +71,10 @@ class AttendanceImportDialog(QDialog):
         self.summary.setWordWrap(True)
         theme.set_role(self.summary, "heading")
         name = f" from {preview.file_name}" if preview.file_name else ""
-        intro = QLabel(f"{preview.kind_label}{name}. Nothing has been saved yet. Import adds "
-                       "only the valid rows, all together; Cancel adds nothing.")
+        intro = QLabel(
+            f"{preview.kind_label}{name}. Nothing has been saved yet. Import adds "
+            "only the valid rows, all together; Cancel adds nothing."
+        )
         intro.setWordWrap(True)
         self.rows_model = ImportRowsModel(self)
         self.rows_model.set_rows(preview.rows)
@@ -82,15 +84,18 @@ class AttendanceImportDialog(QDialog):
         self.errors_view = _view(self.errors_model, "Rows with problems")  # type: ignore[arg-type]
         rows_label = QLabel(f"&Valid rows ({len(preview.rows)})")
         rows_label.setBuddy(self.rows_view)
-        errors_label = QLabel(f"Rows with &problems ({len(preview.errors)}): "
-                              "fix them in the file and import it again if needed")
+        errors_label = QLabel(
+            f"Rows with &problems ({len(preview.errors)}): "
+            "fix them in the file and import it again if needed"
+        )
         errors_label.setBuddy(self.errors_view)
         errors_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         count = len(preview.rows)
         self.import_button: QPushButton = self.buttons.addButton(
             f"Import {count} valid row{'s' if count != 1 else ''}",
-            QDialogButtonBox.ButtonRole.AcceptRole)
+            QDialogButtonBox.ButtonRole.AcceptRole,
+        )
         self.import_button.setEnabled(count > 0)
         self.import_button.setAccessibleName("Import the valid rows")
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -98,8 +103,15 @@ class AttendanceImportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for widget in (self.summary, intro, rows_label, self.rows_view, errors_label,
-                       self.errors_view, self.buttons):
+        for widget in (
+            self.summary,
+            intro,
+            rows_label,
+            self.rows_view,
+            errors_label,
+            self.errors_view,
+            self.buttons,
+        ):
             layout.addWidget(widget)
         self.resize(820, 560)
 
@@ -116,7 +128,8 @@ def run_attendance_import(window: MainWindow, path: Path | None = None) -> int:
     """Choose a file, preview it, and import the valid rows if accepted; rows imported."""
     if path is None:
         chosen, _ = QFileDialog.getOpenFileName(
-            window, "Import suspensions or attendance", "", FILE_FILTER)
+            window, "Import suspensions or attendance", "", FILE_FILTER
+        )
         if not chosen:
             return 0
         path = Path(chosen)
@@ -125,8 +138,9 @@ def run_attendance_import(window: MainWindow, path: Path | None = None) -> int:
     except OSError as exc:
         QMessageBox.warning(window, "Import", f"The file could not be read: {exc.strerror}.")
         return 0
-    preview = window.run_guarded(lambda: read_import(window.store, data, file_name=path.name),
-                                 "Import")
+    preview = window.run_guarded(
+        lambda: read_import(window.store, data, file_name=path.name), "Import"
+    )
     if preview is None:
         return 0
     if not AttendanceImportDialog.ask(preview, window):
@@ -144,13 +158,19 @@ def run_attendance_import(window: MainWindow, path: Path | None = None) -> int:
             tab.show_pupil(current)
     window.statusBar().showMessage(
         f"Imported {result.imported} row(s) for {result.pupils} pupil(s); "
-        f"{result.skipped} row(s) with problems were left out.", 8000)
+        f"{result.skipped} row(s) with problems were left out.",
+        8000,
+    )
     return result.imported
 
 
 def install_attendance_import(window: MainWindow) -> None:
     """File > Import suspensions or attendance (CSV)… (a WINDOW_EXTENSIONS entry)."""
-    window.add_action("File", "Import &suspensions or attendance (CSV)…",
-                      lambda: run_attendance_import(window), needs_edit=True,
-                      tip="Add suspensions or attendance figures for many pupils from one "
-                          "CSV file, matched by UPN")
+    window.add_action(
+        "File",
+        "Import &suspensions or attendance (CSV)…",
+        lambda: run_attendance_import(window),
+        needs_edit=True,
+        tip="Add suspensions or attendance figures for many pupils from one "
+        "CSV file, matched by UPN",
+    )

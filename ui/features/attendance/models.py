@@ -56,10 +56,17 @@ class RecordsModel(QAbstractTableModel, Generic[R]):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802 - Qt's
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -80,8 +87,9 @@ class RecordsModel(QAbstractTableModel, Generic[R]):
         return self.display(record, column)
 
 
-def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None
-                  ) -> QSortFilterProxyModel:
+def sorting_proxy(
+    model: QAbstractTableModel, parent: QObject | None = None
+) -> QSortFilterProxyModel:
     proxy = QSortFilterProxyModel(parent)
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
@@ -158,8 +166,7 @@ class AttendanceModel(RecordsModel[AttendanceSnapshot]):
 
 class WindowsModel(RecordsModel[WindowFigures]):
     COL_WINDOW, COL_DATES, COL_SUSPENSIONS, COL_DAYS, COL_START, COL_END = range(6)
-    HEADERS = ("Window", "Dates", "Suspensions", "Days", "Attendance at start",
-               "Attendance at end")
+    HEADERS = ("Window", "Dates", "Suspensions", "Days", "Attendance at start", "Attendance at end")
 
     def display(self, record: WindowFigures, column: int) -> str:
         window = record.window
@@ -197,8 +204,10 @@ class ImportRowsModel(RecordsModel[ImportRow]):
         if record.suspension is not None:
             s = record.suspension
             days = format_days(s.half_days or 0)
-            return (f"Suspension from {format_date(s.start_date)}, {days} day(s), "
-                    f"{REASONS.get(s.reason, s.reason)}")
+            return (
+                f"Suspension from {format_date(s.start_date)}, {days} day(s), "
+                f"{REASONS.get(s.reason, s.reason)}"
+            )
         a = record.attendance
         assert a is not None
         return f"Attendance {a.resolved_percent():.1f}% on {format_date(a.as_of)}"

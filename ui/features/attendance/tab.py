@@ -49,7 +49,7 @@ from semh_desktop.plans import cases
 from semh_desktop.register import staff
 from semh_desktop.register.pupils import Pupil
 from ui.common import theme
-from ui.common.pupil_tab import PUPIL_TABS, PupilTab
+from ui.common.pupil_tab import PupilTab
 from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
 from ui.features.attendance.chart import AttendanceChart
 from ui.features.attendance.models import (
@@ -131,8 +131,9 @@ class _Form(QGroupBox):
         return self.messages[name]
 
 
-def _date_or_error(text: str, field: str, errors: dict[str, str],
-                   *, required: bool = True) -> dt.date | None:
+def _date_or_error(
+    text: str, field: str, errors: dict[str, str], *, required: bool = True
+) -> dt.date | None:
     if not text.strip():
         if required:
             errors[field] = "Enter the date as dd/mm/yyyy."
@@ -191,17 +192,24 @@ class AttendanceTab(PupilTab):
         self.suspension_form = form
         self.suspension_start = form.line("start_date", "&First day", "dd/mm/yyyy")
         self.suspension_length = form.line(
-            "length", "&Length (school days)", "e.g. 1, 2.5, or 0.5 for a lunchtime")
+            "length", "&Length (school days)", "e.g. 1, 2.5, or 0.5 for a lunchtime"
+        )
         self.suspension_reason = form.combo(
-            "reason", "&Reason", [("Choose…", "")] + [(v, k) for k, v in REASONS.items()])
+            "reason", "&Reason", [("Choose…", "")] + [(v, k) for k, v in REASONS.items()]
+        )
         self.suspension_note = form.line("note", "&Note", "optional")
         self.add_suspension_button = QPushButton("Add suspension")
         self.add_suspension_button.clicked.connect(self.add_suspension)
         form.layout_.addRow("", self.add_suspension_button)
         self.remove_suspension_button = QPushButton("Remove selected (entered in error)…")
         self.remove_suspension_button.clicked.connect(
-            lambda: self._withdraw(self.suspensions_view, self.suspensions_model,
-                                   suspensions.withdraw_suspension, "suspension"))
+            lambda: self._withdraw(
+                self.suspensions_view,
+                self.suspensions_model,
+                suspensions.withdraw_suspension,
+                "suspension",
+            )
+        )
         return self._page(self.suspensions_view, self.remove_suspension_button, form)
 
     def _exclusions_page(self) -> QWidget:
@@ -210,11 +218,14 @@ class AttendanceTab(PupilTab):
         self.exclusion_form = form
         self.exclusion_date = form.line("exclusion_date", "&Date", "dd/mm/yyyy")
         self.exclusion_reason = form.combo(
-            "reason", "&Reason", [("Choose…", "")] + [(v, k) for k, v in REASONS.items()])
-        self.exclusion_outcome = form.combo("outcome", "&Outcome",
-                                            [(v, k) for k, v in OUTCOMES.items()])
-        self.exclusion_decided = form.line("decided_on", "Decided &on",
-                                           "dd/mm/yyyy (when upheld or rescinded)")
+            "reason", "&Reason", [("Choose…", "")] + [(v, k) for k, v in REASONS.items()]
+        )
+        self.exclusion_outcome = form.combo(
+            "outcome", "&Outcome", [(v, k) for k, v in OUTCOMES.items()]
+        )
+        self.exclusion_decided = form.line(
+            "decided_on", "Decided &on", "dd/mm/yyyy (when upheld or rescinded)"
+        )
         self.exclusion_note = form.line("note", "&Note", "optional")
         self.add_exclusion_button = QPushButton("Add exclusion")
         self.add_exclusion_button.clicked.connect(self.add_exclusion)
@@ -227,8 +238,13 @@ class AttendanceTab(PupilTab):
         form.layout_.addRow("", buttons)
         self.remove_exclusion_button = QPushButton("Remove selected (entered in error)…")
         self.remove_exclusion_button.clicked.connect(
-            lambda: self._withdraw(self.exclusions_view, self.exclusions_model,
-                                   suspensions.withdraw_exclusion, "permanent exclusion"))
+            lambda: self._withdraw(
+                self.exclusions_view,
+                self.exclusions_model,
+                suspensions.withdraw_exclusion,
+                "permanent exclusion",
+            )
+        )
         return self._page(self.exclusions_view, self.remove_exclusion_button, form)
 
     def _attendance_page(self) -> QWidget:
@@ -236,20 +252,24 @@ class AttendanceTab(PupilTab):
         form = _Form("Add an attendance figure")
         self.attendance_form = form
         self.attendance_date = form.line("as_of", "&Date of the figure", "dd/mm/yyyy")
-        self.attendance_percent = form.line("percent", "% &attended",
-                                            "e.g. 93.5 (or give the sessions below)")
-        self.sessions_possible = form.line("sessions_possible", "Sessions &possible",
-                                           "optional")
-        self.sessions_attended = form.line("sessions_attended", "Sessions a&ttended",
-                                           "optional")
+        self.attendance_percent = form.line(
+            "percent", "% &attended", "e.g. 93.5 (or give the sessions below)"
+        )
+        self.sessions_possible = form.line("sessions_possible", "Sessions &possible", "optional")
+        self.sessions_attended = form.line("sessions_attended", "Sessions a&ttended", "optional")
         self.attendance_note = form.line("note", "&Note", "optional")
         self.add_attendance_button = QPushButton("Add figure")
         self.add_attendance_button.clicked.connect(self.add_attendance)
         form.layout_.addRow("", self.add_attendance_button)
         self.remove_attendance_button = QPushButton("Remove selected (entered in error)…")
         self.remove_attendance_button.clicked.connect(
-            lambda: self._withdraw(self.attendance_view, self.attendance_model,
-                                   attendance.withdraw_attendance, "attendance figure"))
+            lambda: self._withdraw(
+                self.attendance_view,
+                self.attendance_model,
+                attendance.withdraw_attendance,
+                "attendance figure",
+            )
+        )
         return self._page(self.attendance_view, self.remove_attendance_button, form)
 
     @staticmethod
@@ -272,8 +292,12 @@ class AttendanceTab(PupilTab):
 
     def clear(self) -> None:
         super().clear()
-        for model in (self.suspensions_model, self.exclusions_model, self.attendance_model,
-                      self.windows_model):
+        for model in (
+            self.suspensions_model,
+            self.exclusions_model,
+            self.attendance_model,
+            self.windows_model,
+        ):
             model.set_rows([])
         self.chart.set_timeline(None)
         self.windows_heading.setText("Windows around support")
@@ -308,9 +332,14 @@ class AttendanceTab(PupilTab):
 
     def _enable(self) -> None:
         editable = self._can_edit()
-        for widget in (self.suspension_form, self.exclusion_form, self.attendance_form,
-                       self.remove_suspension_button, self.remove_exclusion_button,
-                       self.remove_attendance_button):
+        for widget in (
+            self.suspension_form,
+            self.exclusion_form,
+            self.attendance_form,
+            self.remove_suspension_button,
+            self.remove_exclusion_button,
+            self.remove_attendance_button,
+        ):
             widget.setEnabled(editable)
 
     # -- writing ------------------------------------------------------------------------
@@ -337,8 +366,9 @@ class AttendanceTab(PupilTab):
             half_days = suspensions.parse_length(self.suspension_length.text())
         except ValidationError as exc:
             errors["length"] = exc.message
-        details = SuspensionDetails(start, half_days, str(self.suspension_reason.currentData()),
-                                    self.suspension_note.text())
+        details = SuspensionDetails(
+            start, half_days, str(self.suspension_reason.currentData()), self.suspension_note.text()
+        )
         if not errors:
             errors = suspensions.validate_suspension(self.store, pupil.id, details)
         elif details.reason not in REASONS:
@@ -354,11 +384,16 @@ class AttendanceTab(PupilTab):
     def _exclusion_details(self) -> tuple[ExclusionDetails, dict[str, str]]:
         errors: dict[str, str] = {}
         day = _date_or_error(self.exclusion_date.text(), "exclusion_date", errors)
-        decided = _date_or_error(self.exclusion_decided.text(), "decided_on", errors,
-                                 required=False)
-        details = ExclusionDetails(day, str(self.exclusion_reason.currentData()),
-                                   self.exclusion_note.text(),
-                                   str(self.exclusion_outcome.currentData()), decided)
+        decided = _date_or_error(
+            self.exclusion_decided.text(), "decided_on", errors, required=False
+        )
+        details = ExclusionDetails(
+            day,
+            str(self.exclusion_reason.currentData()),
+            self.exclusion_note.text(),
+            str(self.exclusion_outcome.currentData()),
+            decided,
+        )
         return details, errors
 
     def add_exclusion(self) -> None:
@@ -377,20 +412,27 @@ class AttendanceTab(PupilTab):
     def decide_selected(self) -> None:
         selected = self._selected(self.exclusions_view, self.exclusions_model)
         if selected is None:
-            QMessageBox.information(self, "Permanent exclusions",
-                                    "Select the exclusion in the list first.")
+            QMessageBox.information(
+                self, "Permanent exclusions", "Select the exclusion in the list first."
+            )
             return
         errors: dict[str, str] = {}
-        decided = _date_or_error(self.exclusion_decided.text(), "decided_on", errors,
-                                 required=False)
+        decided = _date_or_error(
+            self.exclusion_decided.text(), "decided_on", errors, required=False
+        )
         outcome = str(self.exclusion_outcome.currentData())
-        errors = {**suspensions.validate_decision(self.store, outcome, decided,
-                                                  selected.exclusion_date), **errors}
+        errors = {
+            **suspensions.validate_decision(self.store, outcome, decided, selected.exclusion_date),
+            **errors,
+        }
         self.exclusion_form.show_errors(errors)
         if errors:
             return
-        self._save(lambda: suspensions.decide_exclusion(self.store, selected.id, outcome,
-                                                        decided, self.exclusion_note.text()))
+        self._save(
+            lambda: suspensions.decide_exclusion(
+                self.store, selected.id, outcome, decided, self.exclusion_note.text()
+            )
+        )
 
     def add_attendance(self) -> None:
         pupil = self.pupil
@@ -404,8 +446,10 @@ class AttendanceTab(PupilTab):
                 details.percent = attendance.parse_percent(self.attendance_percent.text())
             except ValidationError as exc:
                 errors["percent"] = exc.message
-        for name, edit in (("sessions_possible", self.sessions_possible),
-                           ("sessions_attended", self.sessions_attended)):
+        for name, edit in (
+            ("sessions_possible", self.sessions_possible),
+            ("sessions_attended", self.sessions_attended),
+        ):
             if edit.text().strip():
                 try:
                     setattr(details, name, attendance.parse_sessions(edit.text(), field=name))
@@ -417,8 +461,13 @@ class AttendanceTab(PupilTab):
         if errors:
             return
         if self._save(lambda: attendance.record_attendance(self.store, pupil.id, details)):
-            for edit in (self.attendance_date, self.attendance_percent, self.sessions_possible,
-                         self.sessions_attended, self.attendance_note):
+            for edit in (
+                self.attendance_date,
+                self.attendance_percent,
+                self.sessions_possible,
+                self.sessions_attended,
+                self.attendance_note,
+            ):
                 edit.clear()
 
     @staticmethod
@@ -430,18 +479,22 @@ class AttendanceTab(PupilTab):
         source = proxy.mapToSource(index)  # type: ignore[attr-defined]
         return model.row_at(source.row())
 
-    def _withdraw(self, view: QTableView, model: RecordsModel[Any],
-                  withdraw: Callable[[Store, str, str], None], noun: str) -> None:
+    def _withdraw(
+        self,
+        view: QTableView,
+        model: RecordsModel[Any],
+        withdraw: Callable[[Store, str, str], None],
+        noun: str,
+    ) -> None:
         record = self._selected(view, model)
         if record is None:
             QMessageBox.information(self, "Remove", f"Select the {noun} in the list first.")
             return
         reason, ok = QInputDialog.getText(
-            self, f"Remove a {noun}",
-            f"Why is this {noun} being removed? (It is kept in the history, not counted.)")
+            self,
+            f"Remove a {noun}",
+            f"Why is this {noun} being removed? (It is kept in the history, not counted.)",
+        )
         if not ok:
             return
         self._save(lambda: withdraw(self.store, record.id, reason))
-
-
-PUPIL_TABS.append(AttendanceTab)

@@ -67,14 +67,21 @@ def select(combo: QComboBox, value: object) -> None:
 
 # --- the closing meeting ---------------------------------------------------------------------
 
+
 class ClosingDialog(FormDialog):
     """Close a case: date, who attended, reason, and the two follow-up dates (movable).
 
     While any final score is missing, the dialog lists what is missing and cannot close.
     """
 
-    def __init__(self, missing: Sequence[str], *, today: dt.date, earliest: dt.date,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        missing: Sequence[str],
+        *,
+        today: dt.date,
+        earliest: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Close the case", "Close case", parent)
         self.setObjectName("closingDialog")
         self._today = today
@@ -88,7 +95,8 @@ class ClosingDialog(FormDialog):
         if self.missing:
             self.missing_label.setText(
                 "This case cannot be closed yet. Record the final score of each of these at "
-                "a final review first:\n" + "\n".join(f"• {m}" for m in self.missing))
+                "a final review first:\n" + "\n".join(f"• {m}" for m in self.missing)
+            )
             self.missing_label.setAccessibleName(self.missing_label.text())
         self.missing_label.setVisible(bool(self.missing))
         self.outer.addWidget(self.missing_label)
@@ -104,17 +112,32 @@ class ClosingDialog(FormDialog):
         self._follow_ups_touched = False
 
         self.add_field("closed_on", "Closing &meeting on", self.closed_on_edit, required=True)
-        self.add_field("attendees", "Who &attended", self.attendees_edit, required=True,
-                       hint="For example: Mum, class teacher, learning mentor, worker.")
+        self.add_field(
+            "attendees",
+            "Who &attended",
+            self.attendees_edit,
+            required=True,
+            hint="For example: Mum, class teacher, learning mentor, worker.",
+        )
         self.add_field("reason", "&Reason for closing", self.reason_combo, required=True)
         self.add_field("reason_other", "Other reason", self.reason_other_edit)
-        self.add_field("follow_up_1", "Follow-up &1 on", self.follow_up_edits[0],
-                       hint="3 weeks after closing, unless you choose another date.")
-        self.add_field("follow_up_2", "Follow-up &2 on", self.follow_up_edits[1],
-                       hint="6 weeks after closing. An observation of the pupil is booked "
-                            "in the week before each follow-up.")
-        self.finish_layout("Fields marked * are required. Closing books two follow-up "
-                           "meetings; their dates can be moved later.")
+        self.add_field(
+            "follow_up_1",
+            "Follow-up &1 on",
+            self.follow_up_edits[0],
+            hint="3 weeks after closing, unless you choose another date.",
+        )
+        self.add_field(
+            "follow_up_2",
+            "Follow-up &2 on",
+            self.follow_up_edits[1],
+            hint="6 weeks after closing. An observation of the pupil is booked "
+            "in the week before each follow-up.",
+        )
+        self.finish_layout(
+            "Fields marked * are required. Closing books two follow-up "
+            "meetings; their dates can be moved later."
+        )
         self.ok_button.setEnabled(not self.missing)
         self.closed_on_edit.setText(format_date(today))
         self._fill_follow_ups()
@@ -150,8 +173,10 @@ class ClosingDialog(FormDialog):
             attendees=self.attendees_edit.toPlainText(),
             reason=str(self.reason_combo.currentData() or ""),
             reason_other=self.reason_other_edit.text(),
-            follow_ups=[read_date(edit, f"follow_up_{n}", errors)
-                        for n, edit in enumerate(self.follow_up_edits, start=1)],
+            follow_ups=[
+                read_date(edit, f"follow_up_{n}", errors)
+                for n, edit in enumerate(self.follow_up_edits, start=1)
+            ],
         )
         found = check_closure(details, today=self._today, earliest=self._earliest)
         errors = {**found, **errors}
@@ -159,22 +184,33 @@ class ClosingDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, missing: Sequence[str], *, today: dt.date,
-            earliest: dt.date) -> ClosureDetails | None:
+    def ask(
+        cls, parent: QWidget | None, missing: Sequence[str], *, today: dt.date, earliest: dt.date
+    ) -> ClosureDetails | None:
         dialog = cls.run(cls(missing, today=today, earliest=earliest, parent=parent))
         return dialog.result_details if dialog else None
 
 
 # --- a sustainability action -----------------------------------------------------------------
 
+
 class ActionDialog(FormDialog):
     """One action school will keep doing: what, who, how often, until when, which target."""
 
-    def __init__(self, targets: Sequence[tuple[str, str]], details: ActionDetails | None = None,
-                 *, earliest: dt.date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        targets: Sequence[tuple[str, str]],
+        details: ActionDetails | None = None,
+        *,
+        earliest: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
         editing = details is not None
-        super().__init__("Edit the action" if editing else "Add an action",
-                         "Save changes" if editing else "Add action", parent)
+        super().__init__(
+            "Edit the action" if editing else "Add an action",
+            "Save changes" if editing else "Add action",
+            parent,
+        )
         self.setObjectName("actionDialog")
         self._earliest = earliest
         self.result_details: ActionDetails | None = None
@@ -203,10 +239,12 @@ class ActionDialog(FormDialog):
     def collect(self) -> dict[str, str]:
         errors: dict[str, str] = {}
         details = ActionDetails(
-            action=self.action_edit.toPlainText(), who=self.who_edit.text(),
+            action=self.action_edit.toPlainText(),
+            who=self.who_edit.text(),
             how_often=self.how_often_edit.text(),
             until_date=read_date(self.until_edit, "until_date", errors),
-            target_id=self.target_combo.currentData())
+            target_id=self.target_combo.currentData(),
+        )
         found = details.validate()
         if details.until_date is not None and details.until_date < self._earliest:
             found["until_date"] = "The end date cannot be before the plan started."
@@ -215,22 +253,33 @@ class ActionDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, targets: Sequence[tuple[str, str]],
-            details: ActionDetails | None = None, *, earliest: dt.date) -> ActionDetails | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        targets: Sequence[tuple[str, str]],
+        details: ActionDetails | None = None,
+        *,
+        earliest: dt.date,
+    ) -> ActionDetails | None:
         dialog = cls.run(cls(targets, details, earliest=earliest, parent=parent))
         return dialog.result_details if dialog else None
 
 
 # --- signposting -----------------------------------------------------------------------------
 
+
 class SignpostDialog(FormDialog):
     """A service the family can turn to: its name, how to contact it, a note."""
 
-    def __init__(self, details: SignpostDetails | None = None, *,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, details: SignpostDetails | None = None, *, parent: QWidget | None = None
+    ) -> None:
         editing = details is not None
-        super().__init__("Edit signposting" if editing else "Add signposting",
-                         "Save changes" if editing else "Add service", parent)
+        super().__init__(
+            "Edit signposting" if editing else "Add signposting",
+            "Save changes" if editing else "Add service",
+            parent,
+        )
         self.setObjectName("signpostDialog")
         self.result_details: SignpostDetails | None = None
         self.service_edit = self.line("e.g. Family Hub parenting group")
@@ -246,26 +295,36 @@ class SignpostDialog(FormDialog):
             self.note_edit.setPlainText(details.note)
 
     def collect(self) -> dict[str, str]:
-        details = SignpostDetails(self.service_edit.text(), self.contact_edit.text(),
-                                  self.note_edit.toPlainText())
+        details = SignpostDetails(
+            self.service_edit.text(), self.contact_edit.text(), self.note_edit.toPlainText()
+        )
         errors = details.validate()
         self.result_details = None if errors else details
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None,
-            details: SignpostDetails | None = None) -> SignpostDetails | None:
+    def ask(
+        cls, parent: QWidget | None, details: SignpostDetails | None = None
+    ) -> SignpostDetails | None:
         dialog = cls.run(cls(details, parent=parent))
         return dialog.result_details if dialog else None
 
 
 # --- a follow-up meeting ---------------------------------------------------------------------
 
+
 class FollowUpDialog(FormDialog):
     """Record a follow-up: the observation, whether each action is still happening, outcome."""
 
-    def __init__(self, follow_up: FollowUp, actions: Sequence[SustainabilityAction], *,
-                 closed_on: dt.date, today: dt.date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        follow_up: FollowUp,
+        actions: Sequence[SustainabilityAction],
+        *,
+        closed_on: dt.date,
+        today: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(f"Record {follow_up.label.lower()}", "Save follow-up", parent)
         self.setObjectName("followUpDialog")
         self._follow_up = follow_up
@@ -282,8 +341,10 @@ class FollowUpDialog(FormDialog):
         grid = QGridLayout(checks)
         grid.setContentsMargins(0, 0, 0, 0)
         for row, action in enumerate(self._actions):
-            text = QLabel(f"{action.details.action} ({action.details.who}, "
-                          f"{action.details.how_often.lower()})")
+            text = QLabel(
+                f"{action.details.action} ({action.details.who}, "
+                f"{action.details.how_often.lower()})"
+            )
             text.setWordWrap(True)
             combo = QComboBox()
             combo.setObjectName(f"status_{action.position}")
@@ -305,19 +366,31 @@ class FollowUpDialog(FormDialog):
 
         recorded = follow_up.observed_on is not None
         self.add_field("held_on", "Meeting &held on", self.held_on_edit, required=True)
-        self.add_field("observed_on", "Pupil &observed on", self.observed_on_edit,
-                       hint=(f"Already recorded on {format_date(follow_up.observed_on)}: "
-                             f"{follow_up.observation_note}" if recorded else
-                             f"Booked for {format_date(follow_up.observation_on)}."))
-        self.add_field("observation_note", "What was &seen", self.observation_edit,
-                       required=not recorded,
-                       hint="Leave empty to keep the observation already recorded."
-                       if recorded else "")
+        self.add_field(
+            "observed_on",
+            "Pupil &observed on",
+            self.observed_on_edit,
+            hint=(
+                f"Already recorded on {format_date(follow_up.observed_on)}: "
+                f"{follow_up.observation_note}"
+                if recorded
+                else f"Booked for {format_date(follow_up.observation_on)}."
+            ),
+        )
+        self.add_field(
+            "observation_note",
+            "What was &seen",
+            self.observation_edit,
+            required=not recorded,
+            hint="Leave empty to keep the observation already recorded." if recorded else "",
+        )
         self.add_field("checks", "Is each action still happening?", checks, required=True)
         self.add_field("outcome", "O&utcome", self.outcome_edit, required=True)
-        self.finish_layout(f"{follow_up.label} was booked for "
-                           f"{format_date(follow_up.scheduled_on)}. Once saved, what was "
-                           "recorded cannot be changed.")
+        self.finish_layout(
+            f"{follow_up.label} was booked for "
+            f"{format_date(follow_up.scheduled_on)}. Once saved, what was "
+            "recorded cannot be changed."
+        )
         self.held_on_edit.setText(format_date(min(follow_up.scheduled_on, today)))
         if recorded:
             self.observed_on_edit.setText(format_date(follow_up.observed_on))
@@ -331,34 +404,47 @@ class FollowUpDialog(FormDialog):
         recorded = self._follow_up.observed_on is not None
         result = FollowUpResult(
             held_on=read_date(self.held_on_edit, "held_on", errors),
-            observed_on=None if recorded else read_date(self.observed_on_edit, "observed_on",
-                                                        errors),
+            observed_on=None
+            if recorded
+            else read_date(self.observed_on_edit, "observed_on", errors),
             observation_note=self.observation_edit.toPlainText(),
-            checks={a: str(c.currentData()) for a, c in self.status_combos.items()
-                    if c.currentData()},
+            checks={
+                a: str(c.currentData()) for a, c in self.status_combos.items() if c.currentData()
+            },
             check_notes={a: e.text() for a, e in self.note_edits.items() if e.text().strip()},
-            outcome=self.outcome_edit.toPlainText())
-        found = check_result(result, closed_on=self._closed_on, today=self._today,
-                             action_ids=[a.id for a in self._actions],
-                             observation_recorded=recorded)
+            outcome=self.outcome_edit.toPlainText(),
+        )
+        found = check_result(
+            result,
+            closed_on=self._closed_on,
+            today=self._today,
+            action_ids=[a.id for a in self._actions],
+            observation_recorded=recorded,
+        )
         errors = {**found, **errors}
         self.result_value = None if errors else result
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, follow_up: FollowUp,
-            actions: Sequence[SustainabilityAction], *, closed_on: dt.date,
-            today: dt.date) -> FollowUpResult | None:
-        dialog = cls.run(cls(follow_up, actions, closed_on=closed_on, today=today,
-                             parent=parent))
+    def ask(
+        cls,
+        parent: QWidget | None,
+        follow_up: FollowUp,
+        actions: Sequence[SustainabilityAction],
+        *,
+        closed_on: dt.date,
+        today: dt.date,
+    ) -> FollowUpResult | None:
+        dialog = cls.run(cls(follow_up, actions, closed_on=closed_on, today=today, parent=parent))
         return dialog.result_value if dialog else None
 
 
 class MoveFollowUpDialog(FormDialog):
     """Move a follow-up meeting and its observation (before the meeting is held)."""
 
-    def __init__(self, follow_up: FollowUp, *, closed_on: dt.date,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, follow_up: FollowUp, *, closed_on: dt.date, parent: QWidget | None = None
+    ) -> None:
         super().__init__(f"Move {follow_up.label.lower()}", "Move", parent)
         self.setObjectName("moveFollowUpDialog")
         self._closed_on = closed_on
@@ -380,19 +466,27 @@ class MoveFollowUpDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, follow_up: FollowUp, *,
-            closed_on: dt.date) -> tuple[dt.date, dt.date | None] | None:
+    def ask(
+        cls, parent: QWidget | None, follow_up: FollowUp, *, closed_on: dt.date
+    ) -> tuple[dt.date, dt.date | None] | None:
         dialog = cls.run(cls(follow_up, closed_on=closed_on, parent=parent))
         return dialog.result_dates if dialog else None
 
 
 # --- questionnaires --------------------------------------------------------------------------
 
+
 class QuestionnaireDialog(FormDialog):
     """Type in a questionnaire (at the meeting, or later from the paper form)."""
 
-    def __init__(self, entry: QuestionnaireEntry, *, today: dt.date, earliest: dt.date | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        entry: QuestionnaireEntry,
+        *,
+        today: dt.date,
+        earliest: dt.date | None,
+        parent: QWidget | None = None,
+    ) -> None:
         who = RESPONDENTS[entry.respondent].lower()
         super().__init__(f"Enter the {who} questionnaire", "Save questionnaire", parent)
         self.setObjectName("questionnaireDialog")
@@ -425,8 +519,10 @@ class QuestionnaireDialog(FormDialog):
         for key, label in PARTNERSHIP.items():
             self.partnership_combo.addItem(label, key)
         self.add_field("partnership", PARTNERSHIP_QUESTION, self.partnership_combo)
-        self.finish_layout("1 means strongly disagree and 5 strongly agree. Leave an item "
-                           "'Not answered' if it was left blank on paper.")
+        self.finish_layout(
+            "1 means strongly disagree and 5 strongly agree. Leave an item "
+            "'Not answered' if it was left blank on paper."
+        )
         self.completed_edit.setText(format_date(entry.completed_on or today))
         self.resize(max(self.sizeHint().width(), 640), self.sizeHint().height())
 
@@ -435,18 +531,26 @@ class QuestionnaireDialog(FormDialog):
         entry = QuestionnaireEntry(
             respondent=self._entry.respondent,
             completed_on=read_date(self.completed_edit, "completed_on", errors),
-            answers=[(text, combo.currentData())
-                     for (text, _), combo in zip(self._entry.answers, self.answer_combos,
-                                                 strict=True)],
-            partnership=self.partnership_combo.currentData())
+            answers=[
+                (text, combo.currentData())
+                for (text, _), combo in zip(self._entry.answers, self.answer_combos, strict=True)
+            ],
+            partnership=self.partnership_combo.currentData(),
+        )
         found = check_entry(entry, today=self._today, earliest=self._earliest)
         errors = {**found, **errors}
         self.result_entry = None if errors else entry
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, entry: QuestionnaireEntry, *, today: dt.date,
-            earliest: dt.date | None) -> QuestionnaireEntry | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        entry: QuestionnaireEntry,
+        *,
+        today: dt.date,
+        earliest: dt.date | None,
+    ) -> QuestionnaireEntry | None:
         dialog = cls.run(cls(entry, today=today, earliest=earliest, parent=parent))
         return dialog.result_entry if dialog else None
 
@@ -454,8 +558,9 @@ class QuestionnaireDialog(FormDialog):
 class QuestionnaireItemsDialog(FormDialog):
     """Edit the items asked from now on (one per line); answers already given keep theirs."""
 
-    def __init__(self, respondent: str, items: Sequence[str], *,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, respondent: str, items: Sequence[str], *, parent: QWidget | None = None
+    ) -> None:
         who = RESPONDENTS[respondent].lower()
         super().__init__(f"Items of the {who} questionnaire", "Save items", parent)
         self.setObjectName("questionnaireItemsDialog")
@@ -476,7 +581,6 @@ class QuestionnaireItemsDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, respondent: str,
-            items: Sequence[str]) -> list[str] | None:
+    def ask(cls, parent: QWidget | None, respondent: str, items: Sequence[str]) -> list[str] | None:
         dialog = cls.run(cls(respondent, items, parent=parent))
         return dialog.result_items if dialog else None

@@ -77,8 +77,9 @@ class RecordsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.columns)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section].title
         return None
@@ -130,8 +131,9 @@ class RecordsProxy(QSortFilterProxyModel):
 ACT_WHAT, ACT_WHO, ACT_HOW_OFTEN, ACT_UNTIL, ACT_TARGET = range(5)
 
 
-def action_columns(target_labels: Callable[[str | None], str],
-                   today: Callable[[], dt.date]) -> list[Column]:
+def action_columns(
+    target_labels: Callable[[str | None], str], today: Callable[[], dt.date]
+) -> list[Column]:
     def until_colour(a: SustainabilityAction) -> str | None:
         return theme.WARNING if a.ended_by(today()) and a.end_reviewed_on is None else None
 
@@ -143,11 +145,15 @@ def action_columns(target_labels: Callable[[str | None], str],
     return [
         Column("What school will keep doing", lambda a: a.details.action, lambda a: a.position),
         Column("Who", lambda a: a.details.who, lambda a: a.details.who.casefold()),
-        Column("How often", lambda a: a.details.how_often,
-               lambda a: a.details.how_often.casefold()),
+        Column(
+            "How often", lambda a: a.details.how_often, lambda a: a.details.how_often.casefold()
+        ),
         Column("Until", until_text, lambda a: _date_key(a.details.until_date), until_colour),
-        Column("Sustains", lambda a: target_labels(a.details.target_id),
-               lambda a: target_labels(a.details.target_id)),
+        Column(
+            "Sustains",
+            lambda a: target_labels(a.details.target_id),
+            lambda a: target_labels(a.details.target_id),
+        ),
     ]
 
 
@@ -185,12 +191,19 @@ def follow_up_columns(today: Callable[[], dt.date]) -> list[Column]:
 
     return [
         Column("Meeting", lambda f: f.label, lambda f: f.number),
-        Column("Observation by", lambda f: format_date(f.observed_on or f.observation_on),
-               lambda f: _date_key(f.observed_on or f.observation_on)),
-        Column("Meeting date", lambda f: format_date(f.held_on or f.scheduled_on),
-               lambda f: _date_key(f.held_on or f.scheduled_on)),
-        Column("Status", status, lambda f: (f.held_on is not None, _date_key(f.scheduled_on)),
-               colour),
+        Column(
+            "Observation by",
+            lambda f: format_date(f.observed_on or f.observation_on),
+            lambda f: _date_key(f.observed_on or f.observation_on),
+        ),
+        Column(
+            "Meeting date",
+            lambda f: format_date(f.held_on or f.scheduled_on),
+            lambda f: _date_key(f.held_on or f.scheduled_on),
+        ),
+        Column(
+            "Status", status, lambda f: (f.held_on is not None, _date_key(f.scheduled_on)), colour
+        ),
         Column("Outcome", lambda f: f.outcome or "—", lambda f: f.outcome),
     ]
 
@@ -201,11 +214,12 @@ Q_FROM, Q_COMPLETED, Q_MEAN, Q_PARTNERSHIP = range(4)
 QUESTIONNAIRE_COLUMNS = [
     Column("From", lambda q: q.respondent_label, lambda q: q.respondent),
     Column("Completed", lambda q: format_date(q.completed_on), lambda q: _date_key(q.completed_on)),
-    Column("Mean agreement (1-5)",
-           lambda q: f"{q.mean:.1f}" if q.mean is not None else "—",
-           lambda q: -1.0 if q.mean is None else q.mean),
-    Column("Partnership with family", lambda q: q.partnership_label,
-           lambda q: q.partnership or ""),
+    Column(
+        "Mean agreement (1-5)",
+        lambda q: f"{q.mean:.1f}" if q.mean is not None else "—",
+        lambda q: -1.0 if q.mean is None else q.mean,
+    ),
+    Column("Partnership with family", lambda q: q.partnership_label, lambda q: q.partnership or ""),
 ]
 
 
@@ -238,19 +252,35 @@ def _re_referral(row: HistoryRow) -> str:
 
 
 HISTORY_COLUMNS = [
-    Column("Referred", lambda r: format_date(r.entry.case.details.referral_date),
-           lambda r: _date_key(r.entry.case.details.referral_date)),
-    Column("Plan", lambda r: f"{r.entry.case.plan.short_label} from "
-                             f"{format_date(r.entry.case.start_date)}",
-           lambda r: _date_key(r.entry.case.start_date)),
-    Column("Status", lambda r: "Open" if r.entry.case.is_open else "Closed",
-           lambda r: r.entry.case.status),
-    Column("Closed", lambda r: format_date(r.entry.closure.closed_on) if r.entry.closure else "—",
-           lambda r: _date_key(r.entry.closure.closed_on if r.entry.closure else None)),
-    Column("Reason for closing",
-           lambda r: r.entry.closure.reason_label if r.entry.closure else "—",
-           lambda r: r.entry.closure.reason if r.entry.closure else ""),
-    Column("Re-referral", _re_referral, lambda r: (r.entry.is_re_referral,
-                                                   r.entry.days_since_previous or 0),
-           lambda r: theme.WARNING if r.entry.is_re_referral else None),
+    Column(
+        "Referred",
+        lambda r: format_date(r.entry.case.details.referral_date),
+        lambda r: _date_key(r.entry.case.details.referral_date),
+    ),
+    Column(
+        "Plan",
+        lambda r: f"{r.entry.case.plan.short_label} from {format_date(r.entry.case.start_date)}",
+        lambda r: _date_key(r.entry.case.start_date),
+    ),
+    Column(
+        "Status",
+        lambda r: "Open" if r.entry.case.is_open else "Closed",
+        lambda r: r.entry.case.status,
+    ),
+    Column(
+        "Closed",
+        lambda r: format_date(r.entry.closure.closed_on) if r.entry.closure else "—",
+        lambda r: _date_key(r.entry.closure.closed_on if r.entry.closure else None),
+    ),
+    Column(
+        "Reason for closing",
+        lambda r: r.entry.closure.reason_label if r.entry.closure else "—",
+        lambda r: r.entry.closure.reason if r.entry.closure else "",
+    ),
+    Column(
+        "Re-referral",
+        _re_referral,
+        lambda r: (r.entry.is_re_referral, r.entry.days_since_previous or 0),
+        lambda r: theme.WARNING if r.entry.is_re_referral else None,
+    ),
 ]

@@ -42,7 +42,6 @@ from semh_desktop.plans.progress import case_progress
 from semh_desktop.register import staff
 from ui.common import document_output, theme
 from ui.common.case_tab import CaseTab
-from ui.common.pupil_tab import PUPIL_TABS
 from ui.features.closure.dialogs import (
     ActionDialog,
     ClosingDialog,
@@ -110,9 +109,11 @@ class RecordsTable(QTableView):
             self.setColumnWidth(column, min(self.columnWidth(column), 260))
         self.resizeRowsToContents()
         height = sum(self.rowHeight(r) for r in range(self.proxy.rowCount())) or (
-            self.verticalHeader().defaultSectionSize())
-        self.setFixedHeight(self.horizontalHeader().sizeHint().height() + height
-                            + 2 * self.frameWidth() + 2)
+            self.verticalHeader().defaultSectionSize()
+        )
+        self.setFixedHeight(
+            self.horizontalHeader().sizeHint().height() + height + 2 * self.frameWidth() + 2
+        )
 
     def selected(self) -> Any:
         return self.proxy.record_at(self.currentIndex())
@@ -148,8 +149,10 @@ class ClosureTab(CaseTab):
         self.missing_label.setObjectName("closureMissing")
         self.missing_label.setWordWrap(True)
         theme.set_role(self.missing_label, "warning")
-        self.empty_label = QLabel("No case yet for this pupil. A case is opened in the PSP tab; "
-                                  "it is closed here at the closing meeting.")
+        self.empty_label = QLabel(
+            "No case yet for this pupil. A case is opened in the PSP tab; "
+            "it is closed here at the closing meeting."
+        )
         self.empty_label.setObjectName("closureEmpty")
         self.empty_label.setWordWrap(True)
         theme.set_role(self.empty_label, "muted")
@@ -158,19 +161,18 @@ class ClosureTab(CaseTab):
         self.output_label.setWordWrap(True)
         theme.set_role(self.output_label, "muted")
 
-        self.close_button = _button("&Close case…", self.close_case,
-                                    name="Close the case at the closing meeting")
+        self.close_button = _button(
+            "&Close case…", self.close_case, name="Close the case at the closing meeting"
+        )
         theme.set_role(self.close_button, "primary")
         self.print_button = QPushButton("P&rint or save plan")
         self.print_button.setAccessibleName("Print or save the sustainability plan as PDF")
         self.print_menu = QMenu(self.print_button)
         self.print_actions: dict[str, QAction] = {}
         for key, label, slot in (
-            ("print_staff", "Print the sustainability plan…",
-             lambda: self.print_document("staff")),
+            ("print_staff", "Print the sustainability plan…", lambda: self.print_document("staff")),
             ("print_parent", "Print the family's version…", lambda: self.print_document("parent")),
-            ("save_staff", "Save the sustainability plan as PDF…",
-             lambda: self.save_pdf("staff")),
+            ("save_staff", "Save the sustainability plan as PDF…", lambda: self.save_pdf("staff")),
             ("save_parent", "Save the family's version as PDF…", lambda: self.save_pdf("parent")),
         ):
             action = self.print_menu.addAction(label)
@@ -181,44 +183,67 @@ class ClosureTab(CaseTab):
         today = self.store.clock.today
         self.actions_table = RecordsTable(
             RecordsModel(action_columns(self._target_label, today), self),
-            "What school will keep doing", "actionsTable")
-        self.add_action_button = _button("Add &action…", self.add_action,
-                                         name="Add a sustainability action")
-        self.edit_action_button = _button("&Edit…", self.edit_action,
-                                          name="Edit the selected action")
-        self.remove_action_button = _button("Remove", self.remove_action,
-                                            name="Remove the selected action")
-        self.end_reviewed_button = _button("End date c&hecked", self.mark_end_reviewed,
-                                           name="Mark the selected action's passed end date "
-                                                "as checked")
+            "What school will keep doing",
+            "actionsTable",
+        )
+        self.add_action_button = _button(
+            "Add &action…", self.add_action, name="Add a sustainability action"
+        )
+        self.edit_action_button = _button(
+            "&Edit…", self.edit_action, name="Edit the selected action"
+        )
+        self.remove_action_button = _button(
+            "Remove", self.remove_action, name="Remove the selected action"
+        )
+        self.end_reviewed_button = _button(
+            "End date c&hecked",
+            self.mark_end_reviewed,
+            name="Mark the selected action's passed end date as checked",
+        )
         self.actions_table.doubleClicked.connect(lambda _index: self.edit_action())
 
-        self.signpost_table = RecordsTable(RecordsModel(SIGNPOST_COLUMNS, self),
-                                           "Signposting for the family", "signpostTable")
-        self.add_signpost_button = _button("Add &service…", self.add_signpost,
-                                           name="Add signposting")
-        self.edit_signpost_button = _button("Edit…", self.edit_signpost,
-                                            name="Edit the selected signposting")
-        self.remove_signpost_button = _button("Remove", self.remove_signpost,
-                                              name="Remove the selected signposting")
+        self.signpost_table = RecordsTable(
+            RecordsModel(SIGNPOST_COLUMNS, self), "Signposting for the family", "signpostTable"
+        )
+        self.add_signpost_button = _button(
+            "Add &service…", self.add_signpost, name="Add signposting"
+        )
+        self.edit_signpost_button = _button(
+            "Edit…", self.edit_signpost, name="Edit the selected signposting"
+        )
+        self.remove_signpost_button = _button(
+            "Remove", self.remove_signpost, name="Remove the selected signposting"
+        )
         self.signpost_table.doubleClicked.connect(lambda _index: self.edit_signpost())
 
-        self.follow_up_table = RecordsTable(RecordsModel(follow_up_columns(today), self),
-                                            "Follow-up meetings after closure", "followUpTable")
-        self.record_follow_up_button = _button("Record &follow-up…", self.record_follow_up,
-                                               name="Record the selected follow-up meeting")
-        self.move_follow_up_button = _button("&Move…", self.move_follow_up,
-                                             name="Move the selected follow-up meeting")
+        self.follow_up_table = RecordsTable(
+            RecordsModel(follow_up_columns(today), self),
+            "Follow-up meetings after closure",
+            "followUpTable",
+        )
+        self.record_follow_up_button = _button(
+            "Record &follow-up…",
+            self.record_follow_up,
+            name="Record the selected follow-up meeting",
+        )
+        self.move_follow_up_button = _button(
+            "&Move…", self.move_follow_up, name="Move the selected follow-up meeting"
+        )
         self.follow_up_table.doubleClicked.connect(lambda _index: self.record_follow_up())
 
-        self.questionnaire_table = RecordsTable(RecordsModel(QUESTIONNAIRE_COLUMNS, self),
-                                                "Questionnaires", "questionnaireTable")
+        self.questionnaire_table = RecordsTable(
+            RecordsModel(QUESTIONNAIRE_COLUMNS, self), "Questionnaires", "questionnaireTable"
+        )
         self.school_questionnaire_button = _button(
-            "&School questionnaire…", lambda: self.enter_questionnaire("school"),
-            name="Enter the school questionnaire")
+            "&School questionnaire…",
+            lambda: self.enter_questionnaire("school"),
+            name="Enter the school questionnaire",
+        )
         self.parent_questionnaire_button = _button(
-            "&Parent questionnaire…", lambda: self.enter_questionnaire("parent"),
-            name="Enter the parent questionnaire (also later, from paper)")
+            "&Parent questionnaire…",
+            lambda: self.enter_questionnaire("parent"),
+            name="Enter the parent questionnaire (also later, from paper)",
+        )
         self.items_button = QPushButton("&Items")
         self.items_button.setAccessibleName("Edit the questionnaire items")
         items_menu = QMenu(self.items_button)
@@ -227,8 +252,9 @@ class ClosureTab(CaseTab):
             action.triggered.connect(lambda _checked=False, r=respondent: self.edit_items(r))
         self.items_button.setMenu(items_menu)
 
-        self.history_table = RecordsTable(RecordsModel(HISTORY_COLUMNS, self),
-                                          "History of support", "historyTable")
+        self.history_table = RecordsTable(
+            RecordsModel(HISTORY_COLUMNS, self), "History of support", "historyTable"
+        )
 
         def row(*widgets: QWidget) -> QHBoxLayout:
             layout = QHBoxLayout()
@@ -249,16 +275,35 @@ class ClosureTab(CaseTab):
         layout.addLayout(row(self.close_button, self.print_button))
         self.sections: list[QWidget] = []
         for title, table, buttons in (
-            ("Sustainability plan: what school will keep doing", self.actions_table,
-             (self.add_action_button, self.edit_action_button, self.remove_action_button,
-              self.end_reviewed_button)),
-            ("Signposting for the family", self.signpost_table,
-             (self.add_signpost_button, self.edit_signpost_button, self.remove_signpost_button)),
-            ("Follow-up after closure", self.follow_up_table,
-             (self.record_follow_up_button, self.move_follow_up_button)),
-            ("Questionnaires", self.questionnaire_table,
-             (self.school_questionnaire_button, self.parent_questionnaire_button,
-              self.items_button)),
+            (
+                "Sustainability plan: what school will keep doing",
+                self.actions_table,
+                (
+                    self.add_action_button,
+                    self.edit_action_button,
+                    self.remove_action_button,
+                    self.end_reviewed_button,
+                ),
+            ),
+            (
+                "Signposting for the family",
+                self.signpost_table,
+                (self.add_signpost_button, self.edit_signpost_button, self.remove_signpost_button),
+            ),
+            (
+                "Follow-up after closure",
+                self.follow_up_table,
+                (self.record_follow_up_button, self.move_follow_up_button),
+            ),
+            (
+                "Questionnaires",
+                self.questionnaire_table,
+                (
+                    self.school_questionnaire_button,
+                    self.parent_questionnaire_button,
+                    self.items_button,
+                ),
+            ),
         ):
             section = QWidget()
             section_layout = QVBoxLayout(section)
@@ -285,19 +330,33 @@ class ClosureTab(CaseTab):
         outer.addWidget(scroll)
 
         order: list[QWidget] = [
-            self.case_combo, self.close_button, self.print_button,
-            self.actions_table, self.add_action_button, self.edit_action_button,
-            self.remove_action_button, self.end_reviewed_button,
-            self.signpost_table, self.add_signpost_button, self.edit_signpost_button,
+            self.case_combo,
+            self.close_button,
+            self.print_button,
+            self.actions_table,
+            self.add_action_button,
+            self.edit_action_button,
+            self.remove_action_button,
+            self.end_reviewed_button,
+            self.signpost_table,
+            self.add_signpost_button,
+            self.edit_signpost_button,
             self.remove_signpost_button,
-            self.follow_up_table, self.record_follow_up_button, self.move_follow_up_button,
-            self.questionnaire_table, self.school_questionnaire_button,
-            self.parent_questionnaire_button, self.items_button, self.history_table]
+            self.follow_up_table,
+            self.record_follow_up_button,
+            self.move_follow_up_button,
+            self.questionnaire_table,
+            self.school_questionnaire_button,
+            self.parent_questionnaire_button,
+            self.items_button,
+            self.history_table,
+        ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
         for table in (self.actions_table, self.signpost_table, self.follow_up_table):
             table.selectionModel().currentRowChanged.connect(
-                lambda _current, _previous: self._update_buttons())
+                lambda _current, _previous: self._update_buttons()
+            )
         self._show_case(None)
 
     # -- the pupil and the case ---------------------------------------------------------------
@@ -313,42 +372,55 @@ class ClosureTab(CaseTab):
         self.empty_label.setVisible(not has_case and self.pupil is not None)
         self.missing_label.setVisible(False)
         if case is None:
-            for table in (self.actions_table, self.signpost_table, self.follow_up_table,
-                          self.questionnaire_table, self.history_table):
+            for table in (
+                self.actions_table,
+                self.signpost_table,
+                self.follow_up_table,
+                self.questionnaire_table,
+                self.history_table,
+            ):
                 table.set_rows([])
             self._update_buttons()
             return
         progress = case_progress(self.store, case.id)
-        self._target_labels = {p.item_id: f"{p.label}: {p.text}" for p in progress
-                               if p.item == "target"}
+        self._target_labels = {
+            p.item_id: f"{p.label}: {p.text}" for p in progress if p.item == "target"
+        }
         found = closure.get_closure(self.store, case.id)
         assert self.pupil is not None
         history = closure.case_history(self.store, self.pupil.id)
         entry = next((h for h in history if h.case.id == case.id), None)
         re_referral = ""
         if entry is not None and entry.is_re_referral:
-            re_referral = (f" Re-referral: the previous case closed {entry.days_since_previous} "
-                           "days before this referral.")
+            re_referral = (
+                f" Re-referral: the previous case closed {entry.days_since_previous} "
+                "days before this referral."
+            )
         if found is None:
             self.summary_label.setText(
                 f"{case.label}. Not closed yet: close it at the closing meeting, once every "
                 "target and case aim has its final score. The sustainability plan can be "
-                "drafted before then." + re_referral)
+                "drafted before then." + re_referral
+            )
             missing = closure.missing_final_scores(self.store, case.id)
             if missing:
-                self.missing_label.setText("Final scores still needed before closing:\n"
-                                           + "\n".join(f"• {m}" for m in missing))
+                self.missing_label.setText(
+                    "Final scores still needed before closing:\n"
+                    + "\n".join(f"• {m}" for m in missing)
+                )
                 self.missing_label.setVisible(True)
         else:
             self.summary_label.setText(
                 f"{case.label}. Closed at the closing meeting on "
                 f"{format_date(found.closed_on)}. Reason: {found.reason_label}. "
-                f"Attended: {found.attendees}." + re_referral)
+                f"Attended: {found.attendees}." + re_referral
+            )
         self.actions_table.set_rows(sustainability.actions_for_case(self.store, case.id))
         self.signpost_table.set_rows(sustainability.signposts_for_case(self.store, case.id))
         self.follow_up_table.set_rows(sustainability.follow_ups_for_case(self.store, case.id))
         self.questionnaire_table.set_rows(
-            questionnaires.questionnaires_for_case(self.store, case.id))
+            questionnaires.questionnaires_for_case(self.store, case.id)
+        )
         self.history_table.set_rows([HistoryRow(h) for h in history])
         self._update_buttons()
 
@@ -376,8 +448,11 @@ class ClosureTab(CaseTab):
             button.setEnabled(editable and action is not None)
         today = self.store.clock.today()
         self.end_reviewed_button.setEnabled(
-            editable and action is not None and action.ended_by(today)
-            and action.end_reviewed_on is None)
+            editable
+            and action is not None
+            and action.ended_by(today)
+            and action.end_reviewed_on is None
+        )
         self.add_signpost_button.setEnabled(editable)
         signpost = self.signpost_table.selected()
         for button in (self.edit_signpost_button, self.remove_signpost_button):
@@ -410,14 +485,24 @@ class ClosureTab(CaseTab):
         if case is None or not case.is_open:
             return
         missing = closure.missing_final_scores(self.store, case.id)
-        details = ClosingDialog.ask(self, missing, today=self.store.clock.today(),
-                                    earliest=closure.earliest_closing_date(self.store, case))
+        details = ClosingDialog.ask(
+            self,
+            missing,
+            today=self.store.clock.today(),
+            earliest=closure.earliest_closing_date(self.store, case),
+        )
         if details is None:
             return
-        if self._guard(lambda: closure.close_case(self.store, case.id, details),
-                       "The case was not closed") is not None:
-            self.output_label.setText("Case closed. Two follow-up meetings are booked; add the "
-                                      "sustainability plan and the questionnaires below.")
+        if (
+            self._guard(
+                lambda: closure.close_case(self.store, case.id, details), "The case was not closed"
+            )
+            is not None
+        ):
+            self.output_label.setText(
+                "Case closed. Two follow-up meetings are booked; add the "
+                "sustainability plan and the questionnaires below."
+            )
             self._changed()
 
     def _targets(self) -> list[tuple[str, str]]:
@@ -428,20 +513,31 @@ class ClosureTab(CaseTab):
         if case is None:
             return
         details = ActionDialog.ask(self, self._targets(), earliest=case.start_date)
-        if details is not None and self._guard(
+        if (
+            details is not None
+            and self._guard(
                 lambda: sustainability.add_action(self.store, case.id, details),
-                "The action was not added") is not None:
+                "The action was not added",
+            )
+            is not None
+        ):
             self._changed()
 
     def edit_action(self) -> None:
         action = self.actions_table.selected()
         if action is None or self.case is None or not self._can_edit():
             return
-        details = ActionDialog.ask(self, self._targets(), action.details,
-                                   earliest=self.case.start_date)
-        if details is not None and self._guard(
+        details = ActionDialog.ask(
+            self, self._targets(), action.details, earliest=self.case.start_date
+        )
+        if (
+            details is not None
+            and self._guard(
                 lambda: sustainability.update_action(self.store, action.id, details),
-                "The action was not changed") is not None:
+                "The action was not changed",
+            )
+            is not None
+        ):
             self._changed()
 
     def remove_action(self) -> None:
@@ -449,8 +545,11 @@ class ClosureTab(CaseTab):
         if action is None:
             return
         answer = QMessageBox.question(
-            self, "Remove action", f"Remove “{action.details.action}” from the plan?\n\n"
-            "Follow-ups that checked it keep what they recorded.")
+            self,
+            "Remove action",
+            f"Remove “{action.details.action}” from the plan?\n\n"
+            "Follow-ups that checked it keep what they recorded.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         if self._guard(lambda: sustainability.remove_action(self.store, action.id)) is not None:
@@ -458,8 +557,11 @@ class ClosureTab(CaseTab):
 
     def mark_end_reviewed(self) -> None:
         action = self.actions_table.selected()
-        if action is not None and self._guard(
-                lambda: sustainability.mark_end_reviewed(self.store, action.id)) is not None:
+        if (
+            action is not None
+            and self._guard(lambda: sustainability.mark_end_reviewed(self.store, action.id))
+            is not None
+        ):
             self._changed()
 
     def add_signpost(self) -> None:
@@ -467,9 +569,14 @@ class ClosureTab(CaseTab):
         if case is None:
             return
         details = SignpostDialog.ask(self)
-        if details is not None and self._guard(
+        if (
+            details is not None
+            and self._guard(
                 lambda: sustainability.add_signpost(self.store, case.id, details),
-                "The service was not added") is not None:
+                "The service was not added",
+            )
+            is not None
+        ):
             self._changed()
 
     def edit_signpost(self) -> None:
@@ -477,21 +584,26 @@ class ClosureTab(CaseTab):
         if signpost is None or not self._can_edit():
             return
         details = SignpostDialog.ask(self, signpost.details)
-        if details is not None and self._guard(
+        if (
+            details is not None
+            and self._guard(
                 lambda: sustainability.update_signpost(self.store, signpost.id, details),
-                "The service was not changed") is not None:
+                "The service was not changed",
+            )
+            is not None
+        ):
             self._changed()
 
     def remove_signpost(self) -> None:
         signpost = self.signpost_table.selected()
         if signpost is None:
             return
-        answer = QMessageBox.question(self, "Remove service",
-                                      f"Remove “{signpost.details.service}” from the plan?")
+        answer = QMessageBox.question(
+            self, "Remove service", f"Remove “{signpost.details.service}” from the plan?"
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        if self._guard(lambda: sustainability.remove_signpost(self.store, signpost.id)) \
-                is not None:
+        if self._guard(lambda: sustainability.remove_signpost(self.store, signpost.id)) is not None:
             self._changed()
 
     def _closed_on(self) -> dt.date | None:
@@ -504,11 +616,17 @@ class ClosureTab(CaseTab):
         if follow_up is None or follow_up.held or closed_on is None or not self._can_edit():
             return
         actions = sustainability.actions_for_case(self.store, follow_up.case_id)
-        result = FollowUpDialog.ask(self, follow_up, actions, closed_on=closed_on,
-                                    today=self.store.clock.today())
-        if result is not None and self._guard(
+        result = FollowUpDialog.ask(
+            self, follow_up, actions, closed_on=closed_on, today=self.store.clock.today()
+        )
+        if (
+            result is not None
+            and self._guard(
                 lambda: sustainability.complete_follow_up(self.store, follow_up.id, result),
-                "The follow-up was not saved") is not None:
+                "The follow-up was not saved",
+            )
+            is not None
+        ):
             self.output_label.setText(f"Recorded {follow_up.label.lower()}.")
             self._changed()
 
@@ -518,10 +636,16 @@ class ClosureTab(CaseTab):
         if follow_up is None or follow_up.held or closed_on is None:
             return
         dates = MoveFollowUpDialog.ask(self, follow_up, closed_on=closed_on)
-        if dates is not None and self._guard(
+        if (
+            dates is not None
+            and self._guard(
                 lambda: sustainability.move_follow_up(
-                    self.store, follow_up.id, scheduled_on=dates[0], observation_on=dates[1]),
-                "The follow-up was not moved") is not None:
+                    self.store, follow_up.id, scheduled_on=dates[0], observation_on=dates[1]
+                ),
+                "The follow-up was not moved",
+            )
+            is not None
+        ):
             self._changed()
 
     def enter_questionnaire(self, respondent: str) -> None:
@@ -529,21 +653,36 @@ class ClosureTab(CaseTab):
         if case is None:
             return
         entry = QuestionnaireDialog.ask(
-            self, questionnaires.blank_entry(self.store, respondent),
-            today=self.store.clock.today(), earliest=case.details.referral_date)
-        if entry is not None and self._guard(
+            self,
+            questionnaires.blank_entry(self.store, respondent),
+            today=self.store.clock.today(),
+            earliest=case.details.referral_date,
+        )
+        if (
+            entry is not None
+            and self._guard(
                 lambda: questionnaires.record_questionnaire(self.store, case.id, entry),
-                "The questionnaire was not saved") is not None:
+                "The questionnaire was not saved",
+            )
+            is not None
+        ):
             self._changed()
 
     def edit_items(self, respondent: str) -> None:
         items = QuestionnaireItemsDialog.ask(
-            self, respondent, questionnaires.item_list(self.store, respondent))
-        if items is not None and self._guard(
+            self, respondent, questionnaires.item_list(self.store, respondent)
+        )
+        if (
+            items is not None
+            and self._guard(
                 lambda: questionnaires.set_item_list(self.store, respondent, items),
-                "The items were not saved") is not None:
-            self.output_label.setText("Saved the questionnaire items; new questionnaires "
-                                      "will ask them.")
+                "The items were not saved",
+            )
+            is not None
+        ):
+            self.output_label.setText(
+                "Saved the questionnaire items; new questionnaires will ask them."
+            )
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -561,8 +700,9 @@ class ClosureTab(CaseTab):
         if plan is None:
             return False
         title = f"{plan_documents.document_title(kind)} — {pupil.initials}"
-        if not document_output.print_with_preview(self, plan_documents.plan_html(plan, kind),
-                                                   title):
+        if not document_output.print_with_preview(
+            self, plan_documents.plan_html(plan, kind), title
+        ):
             return False
         self._guard(lambda: plan_documents.record_print(self.store, pupil.id, kind, case.id))
         self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")
@@ -572,17 +712,18 @@ class ClosureTab(CaseTab):
         pupil, case = self.pupil, self.case
         if pupil is None or case is None:
             return False
-        path = document_output.ask_pdf_path(self, f"Save the {DOCUMENT_NAMES[kind]} as PDF",
-                                            self._suggested_name(kind))
+        path = document_output.ask_pdf_path(
+            self, f"Save the {DOCUMENT_NAMES[kind]} as PDF", self._suggested_name(kind)
+        )
         if path is None:
             return False
-        written = self._guard(lambda: plan_documents.write_sustainability_plan(
-            self.store, pupil.id, path, kind=kind, case_id=case.id), "The PDF was not saved")
+        written = self._guard(
+            lambda: plan_documents.write_sustainability_plan(
+                self.store, pupil.id, path, kind=kind, case_id=case.id
+            ),
+            "The PDF was not saved",
+        )
         if written is None:
             return False
         self.output_label.setText(f"Saved the {DOCUMENT_NAMES[kind]} to {written}.")
         return True
-
-
-if ClosureTab not in PUPIL_TABS:
-    PUPIL_TABS.append(ClosureTab)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -23,7 +24,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QAction, QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -76,25 +77,32 @@ class DueModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         return None
 
     @staticmethod
     def _display(item: DueItem, column: int) -> str:
-        return {COL_DUE: format_date(item.due_on), COL_STATUS: item.status_label,
-                COL_PUPIL: item.pupil_name, COL_KIND: item.kind_label,
-                COL_WHAT: item.what}[column]
+        return {
+            COL_DUE: format_date(item.due_on),
+            COL_STATUS: item.status_label,
+            COL_PUPIL: item.pupil_name,
+            COL_KIND: item.kind_label,
+            COL_WHAT: item.what,
+        }[column]
 
     @staticmethod
     def _sort_value(item: DueItem, column: int) -> Any:
-        return {COL_DUE: (item.due_on.isoformat(), due.STATUS_ORDER[item.status]),
-                COL_STATUS: (due.STATUS_ORDER[item.status], item.due_on.isoformat()),
-                COL_PUPIL: (item.pupil_name.casefold(), item.due_on.isoformat()),
-                COL_KIND: (item.kind_label.casefold(), item.due_on.isoformat()),
-                COL_WHAT: item.what.casefold()}[column]
+        return {
+            COL_DUE: (item.due_on.isoformat(), due.STATUS_ORDER[item.status]),
+            COL_STATUS: (due.STATUS_ORDER[item.status], item.due_on.isoformat()),
+            COL_PUPIL: (item.pupil_name.casefold(), item.due_on.isoformat()),
+            COL_KIND: (item.kind_label.casefold(), item.due_on.isoformat()),
+            COL_WHAT: item.what.casefold(),
+        }[column]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -186,8 +194,12 @@ class DueView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         metrics = table.fontMetrics()
-        for column, sample in ((COL_DUE, "00/00/0000"), (COL_STATUS, "End date passed"),
-                               (COL_PUPIL, "Mohammed Holloway"), (COL_KIND, "Follow-up meeting")):
+        for column, sample in (
+            (COL_DUE, "00/00/0000"),
+            (COL_STATUS, "End date passed"),
+            (COL_PUPIL, "Mohammed Holloway"),
+            (COL_KIND, "Follow-up meeting"),
+        ):
             table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 28)
         table.doubleClicked.connect(self._activate)
         table.activated_row.connect(self._activate)
@@ -211,8 +223,10 @@ class DueView(QWidget):
             self.heading.setText("Due this week and next")
             return
         start, end = due.window(today)
-        self.heading.setText(f"Due this week and next ({format_date(start)} to "
-                             f"{format_date(end)}), and overdue: {count}")
+        self.heading.setText(
+            f"Due this week and next ({format_date(start)} to "
+            f"{format_date(end)}), and overdue: {count}"
+        )
 
     def refresh(self) -> int:
         try:
@@ -264,28 +278,42 @@ def open_pupil_in(window: MainWindow, pupil_id: str) -> bool:
     return False
 
 
-def install_due_view(window: MainWindow) -> None:
+@dataclass(frozen=True)
+class DuePanel:
+    """What `install_due_view` adds to the window, for the window's `feature()` lookup."""
+
+    view: DueView
+    dock: QDockWidget
+    action: QAction
+
+
+def install_due_view(window: MainWindow) -> DuePanel:
     """Add the Due panel, View > Due list (Ctrl+D) and the "Due (N)" toolbar button."""
     view = DueView(window.store)
     dock = QDockWidget("Due this week and next", window)
     dock.setObjectName("dueDock")
     dock.setWidget(view)
-    dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                     | QDockWidget.DockWidgetFeature.DockWidgetMovable)
-    dock.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea
-                         | Qt.DockWidgetArea.LeftDockWidgetArea
-                         | Qt.DockWidgetArea.RightDockWidgetArea)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetClosable
+        | QDockWidget.DockWidgetFeature.DockWidgetMovable
+    )
+    dock.setAllowedAreas(
+        Qt.DockWidgetArea.BottomDockWidgetArea
+        | Qt.DockWidgetArea.LeftDockWidgetArea
+        | Qt.DockWidgetArea.RightDockWidgetArea
+    )
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
     dock.hide()
     window.menu("View").addSeparator()
     action = window.add_action(
-        "View", due_label(0), lambda: None, shortcut="Ctrl+D", toolbar=True,
-        tip="Reviews, observations, follow-ups and ended actions due this week and next "
-            "(Ctrl+D)")
+        "View",
+        due_label(0),
+        lambda: None,
+        shortcut="Ctrl+D",
+        toolbar=True,
+        tip="Reviews, observations, follow-ups and ended actions due this week and next (Ctrl+D)",
+    )
     action.setCheckable(True)
-    window.due_view = view  # type: ignore[attr-defined]
-    window.due_dock = dock  # type: ignore[attr-defined]
-    window.due_action = action  # type: ignore[attr-defined]
 
     def meeting_mode() -> bool:
         return bool(window.property("meetingMode"))
@@ -293,8 +321,11 @@ def install_due_view(window: MainWindow) -> None:
     def show_count(count: int) -> None:
         action.setText(due_label(count))
         overdue = sum(1 for item in view.model.rows() if item.overdue)
-        tip = (f"{count} due this week and next, {overdue} of them overdue or ended (Ctrl+D)"
-               if count else "Nothing due this week or next (Ctrl+D)")
+        tip = (
+            f"{count} due this week and next, {overdue} of them overdue or ended (Ctrl+D)"
+            if count
+            else "Nothing due this week or next (Ctrl+D)"
+        )
         action.setToolTip(tip)
         action.setStatusTip(tip)
         button = window.toolbar.widgetForAction(action)
@@ -334,17 +365,20 @@ def install_due_view(window: MainWindow) -> None:
     view.open_pupil.connect(opened)
     action.toggled.connect(toggled)
     dock.visibilityChanged.connect(
-        lambda visible: action.setChecked(False) if not visible and action.isChecked()
-        and not dock.isVisible() else None)
+        lambda visible: (
+            action.setChecked(False)
+            if not visible and action.isChecked() and not dock.isVisible()
+            else None
+        )
+    )
     window.locked_changed.connect(locked)
     for tab in window.pupil_tabs:
         tab.changed.connect(lambda _pupil_id: refresh())
-    meeting = getattr(window, "meeting_mode_action", None)
-    if meeting is not None:
-        meeting.toggled.connect(lambda on: action.setChecked(False) if on else None)
+    window.meeting_mode_action.toggled.connect(lambda on: action.setChecked(False) if on else None)
     # The date moves on while the window stays open: re-read every ten minutes.
     timer = QTimer(view)
     timer.setInterval(10 * 60_000)
     timer.timeout.connect(refresh)
     timer.start()
     # The first count comes when the window unlocks (locked_changed(False)).
+    return DuePanel(view, dock, action)

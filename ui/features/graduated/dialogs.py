@@ -64,8 +64,7 @@ def _date_edit(name: str, value: dt.date | None) -> QLineEdit:
     return edit
 
 
-def _notes(name: str, text: str = "", *, height: int = 64, fixed: bool = False
-           ) -> QPlainTextEdit:
+def _notes(name: str, text: str = "", *, height: int = 64, fixed: bool = False) -> QPlainTextEdit:
     edit = QPlainTextEdit(text)
     edit.setAccessibleName(name)
     edit.setTabChangesFocus(True)  # Tab moves on; notes never need a tab character
@@ -86,8 +85,9 @@ class _CheckedDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         self.messages: dict[str, FieldMessage] = {}
         self.layout_ = QVBoxLayout(self)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(ok_text)
         self.ok_button.setDefault(True)
@@ -125,15 +125,23 @@ class _CheckedDialog(QDialog):
 class ChangePhaseDialog(_CheckedDialog):
     """Move a pupil to another phase: to-phase, date, reason and who decided are required."""
 
-    def __init__(self, phases: Sequence[Phase], current_phase_id: str | None, today: dt.date,
-                 check: Callable[[PhaseChangeRequest], dict[str, str]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        phases: Sequence[Phase],
+        current_phase_id: str | None,
+        today: dt.date,
+        check: Callable[[PhaseChangeRequest], dict[str, str]],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Change phase", "Change phase", parent)
         self._check = check
         self._result: PhaseChangeRequest | None = None
         current = next((p for p in phases if p.id == current_phase_id), None)
-        intro = QLabel(f"Current phase: {current.name}" if current else
-                       "No phase is recorded for this pupil yet.")
+        intro = QLabel(
+            f"Current phase: {current.name}"
+            if current
+            else "No phase is recorded for this pupil yet."
+        )
         theme.set_role(intro, "muted")
         self.layout_.addWidget(intro)
 
@@ -146,13 +154,15 @@ class ChangePhaseDialog(_CheckedDialog):
         ids = [p.id for p in phases]
         if current_phase_id in ids and ids.index(current_phase_id) + 1 < len(ids):
             self.to_phase_combo.setCurrentIndex(
-                self.to_phase_combo.findData(ids[ids.index(current_phase_id) + 1]))
+                self.to_phase_combo.findData(ids[ids.index(current_phase_id) + 1])
+            )
         elif current is None and phases:
             self.to_phase_combo.setCurrentIndex(1)
         self.date_edit = _date_edit("Date of the decision", today)
         self.reason_edit = _notes("Reason for the change")
-        self.reason_edit.setPlaceholderText("What has been tried, what the evidence shows, "
-                                            "and why this phase now")
+        self.reason_edit.setPlaceholderText(
+            "What has been tried, what the evidence shows, and why this phase now"
+        )
         self.decided_by_combo = QComboBox()
         self.decided_by_combo.setAccessibleName("Who decided")
         self.decided_by_combo.addItem("Choose who decided…", "")
@@ -179,10 +189,12 @@ class ChangePhaseDialog(_CheckedDialog):
         form.addRow(detail_label, self.detail_edit)
         self.layout_.addLayout(form)
         self.layout_.addWidget(self.buttons)
-        for first, second in ((self.to_phase_combo, self.date_edit),
-                              (self.date_edit, self.reason_edit),
-                              (self.reason_edit, self.decided_by_combo),
-                              (self.decided_by_combo, self.detail_edit)):
+        for first, second in (
+            (self.to_phase_combo, self.date_edit),
+            (self.date_edit, self.reason_edit),
+            (self.reason_edit, self.decided_by_combo),
+            (self.decided_by_combo, self.detail_edit),
+        ):
             QWidget.setTabOrder(first, second)
         self.resize(560, self.sizeHint().height())
         self.to_phase_combo.setFocus()
@@ -214,9 +226,14 @@ class ChangePhaseDialog(_CheckedDialog):
         super().accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, phases: Sequence[Phase], current_phase_id: str | None,
-            today: dt.date, check: Callable[[PhaseChangeRequest], dict[str, str]]
-            ) -> PhaseChangeRequest | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        phases: Sequence[Phase],
+        current_phase_id: str | None,
+        today: dt.date,
+        check: Callable[[PhaseChangeRequest], dict[str, str]],
+    ) -> PhaseChangeRequest | None:
         dialog = cls(phases, current_phase_id, today, check, parent)
         try:
             return dialog.result_request if dialog.exec() == QDialog.DialogCode.Accepted else None
@@ -230,10 +247,16 @@ class ChangePhaseDialog(_CheckedDialog):
 class EvidenceDialog(_CheckedDialog):
     """Status, date, who and the evidence note for one checklist item."""
 
-    def __init__(self, item: ChecklistItem, answer: ItemAnswer | None, today: dt.date,
-                 default_staff: str, staff_names: Sequence[str],
-                 check: Callable[[AnswerRequest], dict[str, str]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        item: ChecklistItem,
+        answer: ItemAnswer | None,
+        today: dt.date,
+        default_staff: str,
+        staff_names: Sequence[str],
+        check: Callable[[AnswerRequest], dict[str, str]],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Checklist item", "Save", parent)
         self._check = check
         self._result: AnswerRequest | None = None
@@ -262,14 +285,16 @@ class EvidenceDialog(_CheckedDialog):
         status = answer.status if answer else "done"
         self.status_buttons[status].setChecked(True)
 
-        self.date_edit = _date_edit("Date", answer.answered_on if answer and answer.answered_on
-                                    else today)
+        self.date_edit = _date_edit(
+            "Date", answer.answered_on if answer and answer.answered_on else today
+        )
         self.staff_combo = QComboBox()
         self.staff_combo.setEditable(True)
         self.staff_combo.setAccessibleName("Who did it")
         self.staff_combo.addItems(list(staff_names))
-        self.staff_combo.setCurrentText(answer.staff_name if answer and answer.staff_name
-                                        else default_staff)
+        self.staff_combo.setCurrentText(
+            answer.staff_name if answer and answer.staff_name else default_staff
+        )
         self.evidence_edit = _notes("Evidence note", answer.evidence if answer else "", height=90)
         self.evidence_edit.setPlaceholderText("Where the evidence is, or what it shows")
 
@@ -279,16 +304,21 @@ class EvidenceDialog(_CheckedDialog):
         for label_text, field, widget in (
             ("&Date", "answered_on", self.date_edit),
             ("&Who", "staff_name", self.staff_combo),
-            ("&Evidence" + (" (required)" if item.evidence_required else ""), "evidence",
-             self.evidence_edit),
+            (
+                "&Evidence" + (" (required)" if item.evidence_required else ""),
+                "evidence",
+                self.evidence_edit,
+            ),
         ):
             field_label = QLabel(label_text)
             field_label.setBuddy(widget)
             form.addRow(field_label, self.register(field, widget))
         self.layout_.addLayout(form)
         if item.evidence_required:
-            note = QLabel("This item asks for evidence. You can save without it, but it will be "
-                          "shown as missing evidence until a note is added.")
+            note = QLabel(
+                "This item asks for evidence. You can save without it, but it will be "
+                "shown as missing evidence until a note is added."
+            )
             note.setWordWrap(True)
             theme.set_role(note, "hint")
             self.layout_.addWidget(note)
@@ -303,8 +333,9 @@ class EvidenceDialog(_CheckedDialog):
     @property
     def request(self) -> AnswerRequest:
         day, _ = _read_date(self.date_edit)
-        return AnswerRequest(self.status, day, self.staff_combo.currentText(),
-                             self.evidence_edit.toPlainText())
+        return AnswerRequest(
+            self.status, day, self.staff_combo.currentText(), self.evidence_edit.toPlainText()
+        )
 
     @property
     def result_request(self) -> AnswerRequest | None:
@@ -322,9 +353,16 @@ class EvidenceDialog(_CheckedDialog):
         super().accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, item: ChecklistItem, answer: ItemAnswer | None,
-            today: dt.date, default_staff: str, staff_names: Sequence[str],
-            check: Callable[[AnswerRequest], dict[str, str]]) -> AnswerRequest | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        item: ChecklistItem,
+        answer: ItemAnswer | None,
+        today: dt.date,
+        default_staff: str,
+        staff_names: Sequence[str],
+        check: Callable[[AnswerRequest], dict[str, str]],
+    ) -> AnswerRequest | None:
         dialog = cls(item, answer, today, default_staff, staff_names, check, parent)
         try:
             return dialog.result_request if dialog.exec() == QDialog.DialogCode.Accepted else None
@@ -335,8 +373,13 @@ class EvidenceDialog(_CheckedDialog):
 class ItemHistoryDialog(QDialog):
     """Every answer ever recorded for one item, newest first (read only)."""
 
-    def __init__(self, item: ChecklistItem, history: Sequence[ItemAnswer],
-                 version_numbers: dict[str, int], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        item: ChecklistItem,
+        history: Sequence[ItemAnswer],
+        version_numbers: dict[str, int],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Checklist item history")
         layout = QVBoxLayout(self)
@@ -356,7 +399,8 @@ class ItemHistoryDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(
-            ItemHistoryModel.COL_EVIDENCE, QHeaderView.ResizeMode.Stretch)
+            ItemHistoryModel.COL_EVIDENCE, QHeaderView.ResizeMode.Stretch
+        )
         layout.addWidget(self.table)
         if not history:
             layout.addWidget(QLabel("Nothing has been recorded for this item yet."))
@@ -366,8 +410,13 @@ class ItemHistoryDialog(QDialog):
         self.resize(820, 320)
 
     @classmethod
-    def show_history(cls, parent: QWidget | None, item: ChecklistItem,
-                     history: Sequence[ItemAnswer], version_numbers: dict[str, int]) -> None:
+    def show_history(
+        cls,
+        parent: QWidget | None,
+        item: ChecklistItem,
+        history: Sequence[ItemAnswer],
+        version_numbers: dict[str, int],
+    ) -> None:
         dialog = cls(item, history, version_numbers, parent)
         try:
             dialog.exec()
@@ -381,17 +430,26 @@ class ItemHistoryDialog(QDialog):
 class ApdrCycleDialog(_CheckedDialog):
     """The dates and notes of each stage of a cycle, and the outcome agreed at review."""
 
-    def __init__(self, details: ApdrDetails | None, today: dt.date,
-                 check: Callable[[ApdrDetails], dict[str, str]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        details: ApdrDetails | None,
+        today: dt.date,
+        check: Callable[[ApdrDetails], dict[str, str]],
+        parent: QWidget | None = None,
+    ) -> None:
         editing = details is not None
-        super().__init__("Edit APDR cycle" if editing else "Add APDR cycle",
-                         "Save changes" if editing else "Add cycle", parent)
+        super().__init__(
+            "Edit APDR cycle" if editing else "Add APDR cycle",
+            "Save changes" if editing else "Add cycle",
+            parent,
+        )
         self._check = check
         self._result: ApdrDetails | None = None
         start = details or ApdrDetails(assess_on=today)
-        hint = QLabel("Fill in each stage as it happens; a cycle counts as reviewed once the "
-                      "review date and the outcome are recorded.")
+        hint = QLabel(
+            "Fill in each stage as it happens; a cycle counts as reviewed once the "
+            "review date and the outcome are recorded."
+        )
         hint.setWordWrap(True)
         theme.set_role(hint, "hint")
         self.layout_.addWidget(hint)
@@ -408,15 +466,17 @@ class ApdrCycleDialog(_CheckedDialog):
             stage_label = QLabel(f"&{label}")
             stage_label.setBuddy(date_edit)
             grid.addWidget(stage_label, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(self.register(f"{name}_on", date_edit), row, 1,
-                           Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(
+                self.register(f"{name}_on", date_edit), row, 1, Qt.AlignmentFlag.AlignTop
+            )
             grid.addWidget(self.register(f"{name}_notes", notes_edit), row, 2)
             self.date_edits[name] = date_edit
             self.notes_edits[name] = notes_edit
             order += [date_edit, notes_edit]
         self.outcome_edit = _notes("Outcome at review", start.outcome, height=60, fixed=True)
-        self.outcome_edit.setPlaceholderText("What was agreed at the review (for example: "
-                                             "continue, step up, step down)")
+        self.outcome_edit.setPlaceholderText(
+            "What was agreed at the review (for example: continue, step up, step down)"
+        )
         outcome_label = QLabel("O&utcome")
         outcome_label.setBuddy(self.outcome_edit)
         grid.addWidget(outcome_label, len(STAGES) + 1, 0, Qt.AlignmentFlag.AlignTop)
@@ -438,9 +498,17 @@ class ApdrCycleDialog(_CheckedDialog):
         def notes(stage: str) -> str:
             return self.notes_edits[stage].toPlainText()
 
-        return ApdrDetails(day("assess"), day("plan"), day("do"), day("review"),
-                           notes("assess"), notes("plan"), notes("do"), notes("review"),
-                           self.outcome_edit.toPlainText())
+        return ApdrDetails(
+            day("assess"),
+            day("plan"),
+            day("do"),
+            day("review"),
+            notes("assess"),
+            notes("plan"),
+            notes("do"),
+            notes("review"),
+            self.outcome_edit.toPlainText(),
+        )
 
     @property
     def result_details(self) -> ApdrDetails | None:
@@ -459,8 +527,13 @@ class ApdrCycleDialog(_CheckedDialog):
         super().accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, details: ApdrDetails | None, today: dt.date,
-            check: Callable[[ApdrDetails], dict[str, str]]) -> ApdrDetails | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        details: ApdrDetails | None,
+        today: dt.date,
+        check: Callable[[ApdrDetails], dict[str, str]],
+    ) -> ApdrDetails | None:
         dialog = cls(details, today, check, parent)
         try:
             return dialog.result_details if dialog.exec() == QDialog.DialogCode.Accepted else None

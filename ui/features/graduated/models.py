@@ -69,10 +69,14 @@ class RecordsModel(QAbstractTableModel, Generic[Row]):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -145,8 +149,12 @@ class ApdrCycleModel(RecordsModel[ApdrCycle]):
         d = record.details
         if column == self.COL_NUMBER:
             return str(self._rows.index(record) + 1)
-        dates = {self.COL_ASSESS: d.assess_on, self.COL_PLAN: d.plan_on, self.COL_DO: d.do_on,
-                 self.COL_REVIEW: d.review_on}
+        dates = {
+            self.COL_ASSESS: d.assess_on,
+            self.COL_PLAN: d.plan_on,
+            self.COL_DO: d.do_on,
+            self.COL_REVIEW: d.review_on,
+        }
         if column in dates:
             return format_date(dates[column])
         if column == self.COL_STAGE:
@@ -157,8 +165,12 @@ class ApdrCycleModel(RecordsModel[ApdrCycle]):
 
     def sort_value(self, record: ApdrCycle, column: int) -> Any:
         d = record.details
-        dates = {self.COL_ASSESS: d.assess_on, self.COL_PLAN: d.plan_on, self.COL_DO: d.do_on,
-                 self.COL_REVIEW: d.review_on}
+        dates = {
+            self.COL_ASSESS: d.assess_on,
+            self.COL_PLAN: d.plan_on,
+            self.COL_DO: d.do_on,
+            self.COL_REVIEW: d.review_on,
+        }
         if column == self.COL_NUMBER:
             return self._rows.index(record)
         if column in dates:
@@ -181,8 +193,9 @@ class ItemHistoryModel(RecordsModel[ItemAnswer]):
     COL_RECORDED, COL_STATUS, COL_DATE, COL_BY, COL_EVIDENCE, COL_VERSION = range(6)
     HEADERS = ("Recorded", "Status", "Date", "By", "Evidence", "Template version")
 
-    def __init__(self, version_numbers: dict[str, int] | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, version_numbers: dict[str, int] | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.version_numbers = version_numbers or {}
 

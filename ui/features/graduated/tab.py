@@ -55,7 +55,8 @@ from semh_desktop.graduated.templates import ChecklistItem, Phase
 from semh_desktop.register import staff
 from semh_desktop.register.pupils import CaseloadRow, Pupil
 from ui.common import theme
-from ui.common.pupil_tab import PUPIL_TABS, PupilTab
+from ui.common.caseload_column import CaseloadColumn
+from ui.common.pupil_tab import PupilTab
 from ui.features.graduated.dialogs import (
     ApdrCycleDialog,
     ChangePhaseDialog,
@@ -63,7 +64,6 @@ from ui.features.graduated.dialogs import (
     ItemHistoryDialog,
 )
 from ui.features.graduated.models import ApdrCycleModel, PhaseHistoryModel, RecordsSortProxy
-from ui.shell.caseload import CASELOAD_COLUMNS, CaseloadColumn
 
 STATUS_SHORT = {"done": "Done", "not_yet": "Not yet", "not_applicable": "N/A"}
 
@@ -138,7 +138,8 @@ class ChecklistItemRow(QFrame):
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         keys = list(STATUSES)
         self.status_group.idClicked.connect(
-            lambda number: self.status_clicked.emit(self.item.id, keys[number]))
+            lambda number: self.status_clicked.emit(self.item.id, keys[number])
+        )
         self.evidence_button = QPushButton("Evidence…")
         self.evidence_button.setAccessibleName(f"Evidence for: {item.text}")
         self.evidence_button.clicked.connect(lambda: self.evidence_requested.emit(self.item.id))
@@ -148,8 +149,14 @@ class ChecklistItemRow(QFrame):
         layout.addWidget(self.evidence_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.history_button, 0, Qt.AlignmentFlag.AlignTop)
 
-    def set_answer(self, answer: ItemAnswer | None, *, then_worded: str | None = None,
-                   version: int = 0, editable: bool = True) -> None:
+    def set_answer(
+        self,
+        answer: ItemAnswer | None,
+        *,
+        then_worded: str | None = None,
+        version: int = 0,
+        editable: bool = True,
+    ) -> None:
         self.status_group.setExclusive(False)
         for key, button in self.status_buttons.items():
             button.setChecked(answer is not None and answer.status == key)
@@ -192,8 +199,9 @@ class ChecklistItemRow(QFrame):
 class PhaseSection(QWidget):
     """A phase's checklist under a header that opens and closes it."""
 
-    def __init__(self, phase: Phase, tab: GraduatedResponseTab, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(
+        self, phase: Phase, tab: GraduatedResponseTab, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.phase = phase
         self._tab = tab
@@ -299,8 +307,12 @@ class GraduatedResponseTab(PupilTab):
         self.outstanding_label = QLabel()
         self.outstanding_label.setWordWrap(True)
         theme.set_role(self.outstanding_label, "hint")
-        for widget in (self.phase_label, self.since_label, self.readiness_label,
-                       self.outstanding_label):
+        for widget in (
+            self.phase_label,
+            self.since_label,
+            self.readiness_label,
+            self.outstanding_label,
+        ):
             widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             phase_box.addWidget(widget)
         header.addLayout(phase_box, 1)
@@ -327,7 +339,8 @@ class GraduatedResponseTab(PupilTab):
         self.history_table.setModel(self.history_proxy)
         self.history_table.sortByColumn(PhaseHistoryModel.COL_DATE, Qt.SortOrder.DescendingOrder)
         self.history_table.horizontalHeader().setSectionResizeMode(
-            PhaseHistoryModel.COL_REASON, QHeaderView.ResizeMode.Stretch)
+            PhaseHistoryModel.COL_REASON, QHeaderView.ResizeMode.Stretch
+        )
         self.history_empty = QLabel("No phase changes recorded yet.")
         theme.set_role(self.history_empty, "muted")
         history_layout.addWidget(self.history_table)
@@ -362,7 +375,8 @@ class GraduatedResponseTab(PupilTab):
         self.apdr_table.setModel(self.apdr_proxy)
         self.apdr_table.sortByColumn(ApdrCycleModel.COL_NUMBER, Qt.SortOrder.AscendingOrder)
         self.apdr_table.horizontalHeader().setSectionResizeMode(
-            ApdrCycleModel.COL_OUTCOME, QHeaderView.ResizeMode.Stretch)
+            ApdrCycleModel.COL_OUTCOME, QHeaderView.ResizeMode.Stretch
+        )
         self.apdr_table.doubleClicked.connect(self._edit_cycle_at)
         self.apdr_table.selectionModel().selectionChanged.connect(self._update_apdr_buttons)
         apdr_layout.addWidget(self.apdr_table)
@@ -380,8 +394,10 @@ class GraduatedResponseTab(PupilTab):
         layout.addWidget(self.apdr_group)
         layout.addStretch(1)
 
-        for first, second in ((self.change_phase_button, self.evidence_pack_button),
-                              (self.evidence_pack_button, self.history_table)):
+        for first, second in (
+            (self.change_phase_button, self.evidence_pack_button),
+            (self.evidence_pack_button, self.history_table),
+        ):
             QWidget.setTabOrder(first, second)
 
     # -- filling ---------------------------------------------------------------------------------
@@ -427,12 +443,16 @@ class GraduatedResponseTab(PupilTab):
             self.retired_label.setText(
                 f"{len(retired)} answer{'s' if len(retired) != 1 else ''} belong to items that "
                 "are no longer in the school's template; they are kept and listed in the "
-                "evidence pack.")
+                "evidence pack."
+            )
         if self._expanded_for != self.pupil.id:
             # A newly opened pupil: open the current phase's checklist, close the others.
             self._expanded_for = self.pupil.id
-            open_id = current.to_phase_id if current else (
-                self.sections[0].phase.id if self.sections else None)
+            open_id = (
+                current.to_phase_id
+                if current
+                else (self.sections[0].phase.id if self.sections else None)
+            )
             for section in self.sections:
                 section.set_expanded(section.phase.id == open_id)
         for section in self.sections:
@@ -464,7 +484,8 @@ class GraduatedResponseTab(PupilTab):
             return
         self.phase_label.setText(f"Current phase: {current.to_phase_name}")
         self.since_label.setText(
-            f"Since {format_date(current.changed_on)} · decided by {current.decided_by_label}")
+            f"Since {format_date(current.changed_on)} · decided by {current.decided_by_label}"
+        )
         if readiness is None:
             self.readiness_label.setText("This phase is not in the school's current template.")
             self.outstanding_label.setText("")
@@ -474,12 +495,18 @@ class GraduatedResponseTab(PupilTab):
         theme.set_role(self.readiness_label, kind)
         lines = []
         if readiness.not_done:
-            lines.append(f"Not done yet: {len(readiness.not_done)} item"
-                         f"{'s' if len(readiness.not_done) != 1 else ''}")
+            lines.append(
+                f"Not done yet: {len(readiness.not_done)} item"
+                f"{'s' if len(readiness.not_done) != 1 else ''}"
+            )
         if readiness.missing_evidence:
-            lines.append("Missing evidence: " + "; ".join(
-                i.text if len(i.text) < 60 else i.text[:59] + "…"
-                for i in readiness.missing_evidence))
+            lines.append(
+                "Missing evidence: "
+                + "; ".join(
+                    i.text if len(i.text) < 60 else i.text[:59] + "…"
+                    for i in readiness.missing_evidence
+                )
+            )
         self.outstanding_label.setText("\n".join(lines))
         self.outstanding_label.setVisible(bool(lines))
 
@@ -498,14 +525,19 @@ class GraduatedResponseTab(PupilTab):
         if record is None:
             return
         current = record.current
-        section.set_summary(gr.phase_progress(section.phase, record.answers),
-                            current is not None and current.to_phase_id == section.phase.id)
+        section.set_summary(
+            gr.phase_progress(section.phase, record.answers),
+            current is not None and current.to_phase_id == section.phase.id,
+        )
         for item_id, row in section.rows.items():
             answer = record.answers.get(item_id)
             then = record.answered_wording(answer) if answer else None
-            row.set_answer(answer, then_worded=then,
-                           version=record.version_number(answer) if answer else 0,
-                           editable=self._can_edit)
+            row.set_answer(
+                answer,
+                then_worded=then,
+                version=record.version_number(answer) if answer else 0,
+                editable=self._can_edit,
+            )
 
     def section(self, phase_id: str) -> PhaseSection:
         return next(s for s in self.sections if s.phase.id == phase_id)
@@ -569,8 +601,14 @@ class GraduatedResponseTab(PupilTab):
             return
         names = [profile.name for profile in staff.list_staff(self.store)]
         request = EvidenceDialog.ask(
-            self, item, self.record.answers.get(item_id), self.store.clock.today(),
-            self._default_staff(), names, lambda r: gr.check_answer(self.store, r))
+            self,
+            item,
+            self.record.answers.get(item_id),
+            self.store.clock.today(),
+            self._default_staff(),
+            names,
+            lambda r: gr.check_answer(self.store, r),
+        )
         if request is None:
             return
         try:
@@ -600,8 +638,12 @@ class GraduatedResponseTab(PupilTab):
             return gr.check_phase_change(self.store, pupil_id, request)
 
         request = ChangePhaseDialog.ask(
-            self, self.record.template.template.phases,
-            current.to_phase_id if current else None, self.store.clock.today(), check)
+            self,
+            self.record.template.template.phases,
+            current.to_phase_id if current else None,
+            self.store.clock.today(),
+            check,
+        )
         if request is None:
             return
         try:
@@ -615,10 +657,10 @@ class GraduatedResponseTab(PupilTab):
     def save_evidence_pack(self) -> None:
         if self.pupil is None:
             return
-        suggested = (f"evidence-pack-{self.pupil.initials}-"
-                     f"{self.store.clock.today():%Y-%m-%d}.pdf")
-        path, _ = QFileDialog.getSaveFileName(self, "Save the evidence pack", suggested,
-                                              "PDF files (*.pdf)")
+        suggested = f"evidence-pack-{self.pupil.initials}-{self.store.clock.today():%Y-%m-%d}.pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the evidence pack", suggested, "PDF files (*.pdf)"
+        )
         if not path:
             return
         target = Path(path)
@@ -633,9 +675,11 @@ class GraduatedResponseTab(PupilTab):
             return
         QApplication.restoreOverrideCursor()
         QMessageBox.information(
-            self, "Evidence pack saved",
+            self,
+            "Evidence pack saved",
             f"The evidence pack was saved to {written}. It holds confidential information "
-            "about the pupil: keep it on an encrypted drive and delete it when no longer needed.")
+            "about the pupil: keep it on an encrypted drive and delete it when no longer needed.",
+        )
 
     # -- APDR ------------------------------------------------------------------------------------
 
@@ -676,8 +720,9 @@ class GraduatedResponseTab(PupilTab):
             self.edit_cycle(cycle)
 
     def edit_cycle(self, cycle: apdr.ApdrCycle) -> None:
-        details = ApdrCycleDialog.ask(self, cycle.details, self.store.clock.today(),
-                                      self._check_cycle)
+        details = ApdrCycleDialog.ask(
+            self, cycle.details, self.store.clock.today(), self._check_cycle
+        )
         if details is None:
             return
         try:
@@ -716,19 +761,27 @@ def _phase_sort(value: object) -> tuple[int, str]:
     # Unknown phases sort after the four usual ones; pupils without a phase first.
     order = {"universal": 1, "targeted": 2, "targeted plus": 3, "specialist": 4}
     text = str(value or "").casefold()
-    rank = next((n for key, n in sorted(order.items(), key=lambda kv: -len(kv[0]))
-                 if text.startswith(key)), 5 if text else 0)
+    rank = next(
+        (n for key, n in sorted(order.items(), key=lambda kv: -len(kv[0])) if text.startswith(key)),
+        5 if text else 0,
+    )
     return rank, text
 
 
-CASELOAD_COLUMNS.append(CaseloadColumn(
-    "Phase", load=_phase_of, display=lambda value: str(value or ""), sort_key=_phase_sort,
-    tooltip="Graduated-response phase"))
-CASELOAD_COLUMNS.append(CaseloadColumn(
-    "Outstanding", load=_outstanding_of,
-    display=lambda value: "" if value is None else str(value),
-    sort_key=lambda value: -1 if value is None else int(str(value)),
-    tooltip="Checklist items of the current phase not done yet or missing evidence"))
-
-if GraduatedResponseTab not in PUPIL_TABS:
-    PUPIL_TABS.append(GraduatedResponseTab)
+# The caseload columns this feature adds (listed in ui/shell/features.py).
+CASELOAD_COLUMNS = (
+    CaseloadColumn(
+        "Phase",
+        load=_phase_of,
+        display=lambda value: str(value or ""),
+        sort_key=_phase_sort,
+        tooltip="Graduated-response phase",
+    ),
+    CaseloadColumn(
+        "Outstanding",
+        load=_outstanding_of,
+        display=lambda value: "" if value is None else str(value),
+        sort_key=lambda value: -1 if value is None else int(str(value)),
+        tooltip="Checklist items of the current phase not done yet or missing evidence",
+    ),
+)

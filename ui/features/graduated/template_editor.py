@@ -131,10 +131,14 @@ class ChecklistItemsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Vertical:
             return str(section + 1)
@@ -157,13 +161,13 @@ class ChecklistItemsModel(QAbstractTableModel):
         column = index.column()
         if column == self.COL_EVIDENCE:
             if role == Qt.ItemDataRole.CheckStateRole:
-                return (Qt.CheckState.Checked if item.evidence_required
-                        else Qt.CheckState.Unchecked)
+                return Qt.CheckState.Checked if item.evidence_required else Qt.CheckState.Unchecked
             if role == Qt.ItemDataRole.AccessibleTextRole:
                 return "evidence required" if item.evidence_required else "no evidence required"
             return None
-        value = {self.COL_ID: item.id, self.COL_TEXT: item.text,
-                 self.COL_GUIDANCE: item.guidance}[column]
+        value = {self.COL_ID: item.id, self.COL_TEXT: item.text, self.COL_GUIDANCE: item.guidance}[
+            column
+        ]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return value
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -266,12 +270,15 @@ class TemplateEditorDialog(QDialog):
         self.items_table.setWordWrap(True)
         header = self.items_table.horizontalHeader()
         header.setSectionResizeMode(ChecklistItemsModel.COL_TEXT, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(ChecklistItemsModel.COL_GUIDANCE,
-                                    QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(ChecklistItemsModel.COL_EVIDENCE,
-                                    QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(
+            ChecklistItemsModel.COL_GUIDANCE, QHeaderView.ResizeMode.Interactive
+        )
+        header.setSectionResizeMode(
+            ChecklistItemsModel.COL_EVIDENCE, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.items_table.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)  # wrapped wording shows in full
+            QHeaderView.ResizeMode.ResizeToContents
+        )  # wrapped wording shows in full
         self.items_table.setColumnWidth(ChecklistItemsModel.COL_ID, 130)
         self.items_table.setColumnWidth(ChecklistItemsModel.COL_GUIDANCE, 200)
         right_layout.addWidget(self.items_table, 1)
@@ -297,8 +304,9 @@ class TemplateEditorDialog(QDialog):
         self.export_button = self._button("Export to file…", self.export_to_file, bottom)
         bottom.addStretch(1)
         buttons = QDialogButtonBox()
-        self.save_button = buttons.addButton("Save as new version",
-                                             QDialogButtonBox.ButtonRole.ApplyRole)
+        self.save_button = buttons.addButton(
+            "Save as new version", QDialogButtonBox.ButtonRole.ApplyRole
+        )
         self.save_button.setAccessibleName("Save as new version")
         self.save_button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
@@ -331,12 +339,14 @@ class TemplateEditorDialog(QDialog):
         template = version.template
         self.version_label.setText(
             f"The school's template: {version.label} "
-            f"({gr_templates.SOURCES.get(version.source, version.source).lower()}).")
+            f"({gr_templates.SOURCES.get(version.source, version.source).lower()})."
+        )
         self.name_edit.setText(template.name)
         self.authority_edit.setText(template.authority)
         self._saved_ids = {item.id for phase in template.phases for item in phase.items}
-        self.phases_model.set_rows([EditablePhase(p.id, p.name, p.description, list(p.items))
-                                    for p in template.phases])
+        self.phases_model.set_rows(
+            [EditablePhase(p.id, p.name, p.description, list(p.items)) for p in template.phases]
+        )
         self._loading = False
         self.dirty = False
         self.problems_label.setVisible(False)
@@ -368,8 +378,13 @@ class TemplateEditorDialog(QDialog):
         self.phase_name_edit.setText(phase.name if phase else "")
         self.phase_description_edit.setPlainText(phase.description if phase else "")
         self.items_model.set_rows(phase.items if phase else [], self._saved_ids)
-        for widget in (self.phase_name_edit, self.phase_description_edit, self.items_table,
-                       self.add_item_button, self.remove_item_button):
+        for widget in (
+            self.phase_name_edit,
+            self.phase_description_edit,
+            self.items_table,
+            self.add_item_button,
+            self.remove_item_button,
+        ):
             widget.setEnabled(phase is not None)
         self._loading = loading
 
@@ -470,8 +485,9 @@ class TemplateEditorDialog(QDialog):
     @property
     def template(self) -> Template:
         """The template as edited now (not yet checked)."""
-        phases = tuple(Phase(p.id, p.name, p.description, tuple(p.items))
-                       for p in self.phases_model.phases)
+        phases = tuple(
+            Phase(p.id, p.name, p.description, tuple(p.items)) for p in self.phases_model.phases
+        )
         return Template(self.name_edit.text(), phases, self.authority_edit.text())
 
     # -- save, import, export ------------------------------------------------------------------
@@ -499,8 +515,9 @@ class TemplateEditorDialog(QDialog):
         return True
 
     def import_from_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a graduated-response template", "",
-                                              "Template files (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a graduated-response template", "", "Template files (*.json)"
+        )
         if not path:
             return
         try:
@@ -509,10 +526,12 @@ class TemplateEditorDialog(QDialog):
             QMessageBox.warning(self, "Template not imported", exc.message)
             return
         answer = QMessageBox.question(
-            self, "Import template",
+            self,
+            "Import template",
             f"Make “{preview.name}” ({len(preview.phases)} phases, {preview.item_count} items) "
             "the school's template? Answers already recorded keep the template they were "
-            "given against." + (" Unsaved edits here will be lost." if self.dirty else ""))
+            "given against." + (" Unsaved edits here will be lost." if self.dirty else ""),
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -526,14 +545,19 @@ class TemplateEditorDialog(QDialog):
     def export_to_file(self) -> None:
         if self.dirty:
             answer = QMessageBox.question(
-                self, "Export template",
-                "Export writes the saved template. Save your edits as a new version first?")
+                self,
+                "Export template",
+                "Export writes the saved template. Save your edits as a new version first?",
+            )
             if answer != QMessageBox.StandardButton.Yes or not self.save():
                 return
         suggested = re.sub(r"[^A-Za-z0-9]+", "-", self.version.template.name).strip("-").lower()
-        path, _ = QFileDialog.getSaveFileName(self, "Export the school's template",
-                                              f"{suggested or 'template'}.json",
-                                              "Template files (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export the school's template",
+            f"{suggested or 'template'}.json",
+            "Template files (*.json)",
+        )
         if not path:
             return
         target = Path(path)
@@ -548,8 +572,9 @@ class TemplateEditorDialog(QDialog):
 
     def reject(self) -> None:
         if self.dirty:
-            answer = QMessageBox.question(self, "Close the template editor",
-                                          "Close without saving your edits?")
+            answer = QMessageBox.question(
+                self, "Close the template editor", "Close without saving your edits?"
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return
         super().reject()
@@ -582,6 +607,10 @@ def open_template_editor(window: MainWindow) -> None:
 
 def install_actions(window: MainWindow) -> None:
     """Settings ▸ Graduated-response template… (needs a profile that may change records)."""
-    window.add_action("Settings", "&Graduated-response template…",
-                      lambda: open_template_editor(window), needs_edit=True,
-                      tip="Edit, import or export the phases and checklist items")
+    window.add_action(
+        "Settings",
+        "&Graduated-response template…",
+        lambda: open_template_editor(window),
+        needs_edit=True,
+        tip="Edit, import or export the phases and checklist items",
+    )

@@ -74,12 +74,16 @@ if TYPE_CHECKING:
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole
 FIELD_CHOICES: tuple[tuple[str, str], ...] = (
-    (NOT_IMPORTED, NOT_IMPORTED_LABEL), *((f.name, f.label) for f in IMPORT_FIELDS))
-FILE_FILTER = ("MIS exports (*.csv *.txt *.xml);;CSV files (*.csv *.txt);;"
-               "Common Transfer Files (*.xml)")
+    (NOT_IMPORTED, NOT_IMPORTED_LABEL),
+    *((f.name, f.label) for f in IMPORT_FIELDS),
+)
+FILE_FILTER = (
+    "MIS exports (*.csv *.txt *.xml);;CSV files (*.csv *.txt);;Common Transfer Files (*.xml)"
+)
 
 
 # -- work off the GUI thread ----------------------------------------------------------------
+
 
 class ImportWorker(QThread):
     """Runs one step (read, preview or apply) with a progress callback and a cancel check.
@@ -90,8 +94,9 @@ class ImportWorker(QThread):
 
     progressed = Signal(int, int)
 
-    def __init__(self, work: Callable[[Progress, CancelCheck], object],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, work: Callable[[Progress, CancelCheck], object], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._work = work
         self._cancel = threading.Event()
@@ -110,11 +115,13 @@ class ImportWorker(QThread):
         except SemhError as exc:
             self.error = exc.message
         except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
-            self.error = (f"The import stopped because of an unexpected problem ({exc}). "
-                          "Nothing was changed.")
+            self.error = (
+                f"The import stopped because of an unexpected problem ({exc}). Nothing was changed."
+            )
 
 
 # -- table models ---------------------------------------------------------------------------
+
 
 class MappingModel(QAbstractTableModel):
     """One row per CSV column: its header, how many rows fill it, and the field it imports as."""
@@ -149,10 +156,14 @@ class MappingModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -160,8 +171,11 @@ class MappingModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         header, filled, field = self._rows[index.row()]
-        values: tuple[Any, ...] = (header or "(no header)", filled,
-                                   dict(FIELD_CHOICES).get(field, field))
+        values: tuple[Any, ...] = (
+            header or "(no header)",
+            filled,
+            dict(FIELD_CHOICES).get(field, field),
+        )
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return str(values[index.column()])
         if role == SORT_ROLE:
@@ -190,10 +204,14 @@ class PlannedModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -204,14 +222,26 @@ class PlannedModel(QAbstractTableModel):
         column = index.column()
         details = plan.details
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            name = (f"{details.preferred_forename or details.legal_forename} "
-                    f"{details.preferred_surname or details.legal_surname}")
-            return (plan.where, plan.upn, name, year_group_label(details.year_group),
-                    ", ".join(plan.changed_labels))[column]
+            name = (
+                f"{details.preferred_forename or details.legal_forename} "
+                f"{details.preferred_surname or details.legal_surname}"
+            )
+            return (
+                plan.where,
+                plan.upn,
+                name,
+                year_group_label(details.year_group),
+                ", ".join(plan.changed_labels),
+            )[column]
         if role == SORT_ROLE:
             place = plan.line if plan.line is not None else plan.index or 0
-            return (place, plan.upn, details.legal_surname.casefold(), details.year_group,
-                    len(plan.changed))[column]
+            return (
+                place,
+                plan.upn,
+                details.legal_surname.casefold(),
+                details.year_group,
+                len(plan.changed),
+            )[column]
         return None
 
 
@@ -236,10 +266,14 @@ class ProblemModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -248,8 +282,7 @@ class ProblemModel(QAbstractTableModel):
             return None
         problem = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return (problem.where, problem.upn, problem.field_label,
-                    problem.reason)[index.column()]
+            return (problem.where, problem.upn, problem.field_label, problem.reason)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_REASON:
             return problem.reason
         if role == SORT_ROLE:
@@ -276,11 +309,13 @@ def _table(model: QAbstractTableModel, accessible_name: str) -> QTableView:
 
 # -- the dialog -----------------------------------------------------------------------------
 
+
 class ImportDialog(QDialog):
     PAGE_FILE, PAGE_MAPPING, PAGE_PREVIEW = range(3)
 
-    def __init__(self, store: Store, parent: QWidget | None = None,
-                 *, start_path: Path | None = None) -> None:
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, *, start_path: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.setWindowTitle("Import pupils")
@@ -291,7 +326,9 @@ class ImportDialog(QDialog):
         self.result_of_import: ImportResult | None = None
         self.worker: ImportWorker | None = None
         self._after_work: tuple[Callable[[object], None], Callable[[str], None]] = (
-            lambda _outcome: None, lambda _message: None)
+            lambda _outcome: None,
+            lambda _message: None,
+        )
         self.field_combos: list[QComboBox] = []
 
         self.pages = QStackedWidget()
@@ -325,8 +362,7 @@ class ImportDialog(QDialog):
         work_row.addWidget(self.cancel_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.status, 1)
-        for button in (self.back_button, self.next_button, self.import_button,
-                       self.nothing_button):
+        for button in (self.back_button, self.next_button, self.import_button, self.nothing_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
@@ -341,7 +377,8 @@ class ImportDialog(QDialog):
         intro = QLabel(
             "Choose a pupil list exported from the school's MIS as CSV (SIMS, Arbor, Bromcom "
             "and others), or a Common Transfer File (.xml). Nothing is saved until you have "
-            "seen the preview and chosen to import.")
+            "seen the preview and chosen to import."
+        )
         intro.setWordWrap(True)
         self.file_edit = QLineEdit(str(start_path) if start_path else "")
         self.file_edit.setAccessibleName("File to import")
@@ -358,7 +395,8 @@ class ImportDialog(QDialog):
         register_note = QLabel(
             "An MIS export usually lists the whole school, so new pupils are added to the "
             "database but not to the SEMH register unless you tick this. Pupils already in the "
-            "database keep their register status.")
+            "database keep their register status."
+        )
         register_note.setWordWrap(True)
         layout = QVBoxLayout(page)
         layout.addWidget(intro)
@@ -385,9 +423,11 @@ class ImportDialog(QDialog):
         self.mapping_view.verticalHeader().setVisible(False)
         self.mapping_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.mapping_view.horizontalHeader().setSectionResizeMode(
-            MappingModel.COL_COLUMN, QHeaderView.ResizeMode.Stretch)
+            MappingModel.COL_COLUMN, QHeaderView.ResizeMode.Stretch
+        )
         self.mapping_view.horizontalHeader().setSectionResizeMode(
-            MappingModel.COL_FIELD, QHeaderView.ResizeMode.Stretch)
+            MappingModel.COL_FIELD, QHeaderView.ResizeMode.Stretch
+        )
         self.mapping_message = FieldMessage("mapping")
         layout = QVBoxLayout(page)
         layout.addWidget(self.mapping_info)
@@ -440,8 +480,9 @@ class ImportDialog(QDialog):
     # -- steps ------------------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Choose the file to import",
-                                                self.file_edit.text(), FILE_FILTER)
+        chosen, _ = QFileDialog.getOpenFileName(
+            self, "Choose the file to import", self.file_edit.text(), FILE_FILTER
+        )
         if chosen:
             self.file_edit.setText(chosen)
 
@@ -466,20 +507,27 @@ class ImportDialog(QDialog):
             self.file_message.show_error("Choose the file to import.")
             return
         path = Path(text)
-        self._run("Reading the file…", lambda progress, cancelled:
-                  pupil_import.read_import_file(path), self._file_read,
-                  on_error=self.file_message.show_error)
+        self._run(
+            "Reading the file…",
+            lambda progress, cancelled: pupil_import.read_import_file(path),
+            self._file_read,
+            on_error=self.file_message.show_error,
+        )
 
     def _file_read(self, source: object) -> None:
         assert isinstance(source, CsvTable | CtfFile)
         self.source = source
         if isinstance(source, CsvTable):
             suggestion = suggested_mapping(self.store, source.headers)
-            how = ("the mapping you confirmed last time for these columns" if suggestion.remembered
-                   else "a guess from the column names")
+            how = (
+                "the mapping you confirmed last time for these columns"
+                if suggestion.remembered
+                else "a guess from the column names"
+            )
             self.mapping_info.setText(
                 f"{pupil_import.describe_source(source)}. Check what each column imports as "
-                f"(filled in with {how}); choose “{NOT_IMPORTED_LABEL}” for columns to leave out.")
+                f"(filled in with {how}); choose “{NOT_IMPORTED_LABEL}” for columns to leave out."
+            )
             self._fill_mapping(source, suggestion.fields)
             self._show_page(self.PAGE_MAPPING)
         else:
@@ -488,7 +536,8 @@ class ImportDialog(QDialog):
     def _fill_mapping(self, source: CsvTable, fields: Sequence[str]) -> None:
         pairs = enumerate(zip(source.headers, fields, strict=True))
         self.mapping_model.set_rows(
-            [(header, source.filled(column), field) for column, (header, field) in pairs])
+            [(header, source.filled(column), field) for column, (header, field) in pairs]
+        )
         self.field_combos = []
         previous: QWidget = self.next_button
         for row, field in enumerate(fields):
@@ -497,10 +546,10 @@ class ImportDialog(QDialog):
             for name, text in FIELD_CHOICES:
                 combo.addItem(text, name)
             combo.setCurrentIndex(max(0, combo.findData(field)))
-            combo.currentIndexChanged.connect(
-                lambda _i, r=row, c=combo: self._field_chosen(r, c))
-            self.mapping_view.setIndexWidget(self.mapping_model.index(row, MappingModel.COL_FIELD),
-                                             combo)
+            combo.currentIndexChanged.connect(lambda _i, r=row, c=combo: self._field_chosen(r, c))
+            self.mapping_view.setIndexWidget(
+                self.mapping_model.index(row, MappingModel.COL_FIELD), combo
+            )
             self.field_combos.append(combo)
             self.setTabOrder(previous, combo)
             previous = combo
@@ -526,11 +575,23 @@ class ImportDialog(QDialog):
                 return
         on_register = self.register_check.isChecked()
         store = self.store
-        self._run("Checking every row…", lambda progress, cancelled: pupil_import.preview_import(
-            store, source, mapping=mapping, on_register=on_register, progress=progress,
-            cancelled=cancelled), self._previewed,
-            on_error=(self.mapping_message.show_error if mapping is not None
-                      else self.file_message.show_error))
+        self._run(
+            "Checking every row…",
+            lambda progress, cancelled: pupil_import.preview_import(
+                store,
+                source,
+                mapping=mapping,
+                on_register=on_register,
+                progress=progress,
+                cancelled=cancelled,
+            ),
+            self._previewed,
+            on_error=(
+                self.mapping_message.show_error
+                if mapping is not None
+                else self.file_message.show_error
+            ),
+        )
 
     def _previewed(self, preview: object) -> None:
         assert isinstance(preview, ImportPreview)
@@ -540,18 +601,26 @@ class ImportDialog(QDialog):
         self.unchanged_model.set_rows(preview.unchanged)
         self.error_model.set_rows(preview.errors)
         self.warning_model.set_rows(preview.warnings)
-        counts = (("New", len(preview.new)), ("Updated", len(preview.updated)),
-                  ("Unchanged", len(preview.unchanged)), ("Errors", preview.error_rows),
-                  ("Warnings", len(preview.warnings)))
+        counts = (
+            ("New", len(preview.new)),
+            ("Updated", len(preview.updated)),
+            ("Unchanged", len(preview.unchanged)),
+            ("Errors", preview.error_rows),
+            ("Warnings", len(preview.warnings)),
+        )
         for tab, (name, count) in enumerate(counts):
             self.tabs.setTabText(tab, f"{name} ({count})")
-        register = ("will be put on the SEMH register" if preview.on_register
-                    else "will not be on the SEMH register")
+        register = (
+            "will be put on the SEMH register"
+            if preview.on_register
+            else "will not be on the SEMH register"
+        )
         self.preview_summary.setText(
             f"{preview.description}.\n{len(preview.new)} new (they {register}), "
             f"{len(preview.updated)} to update, {len(preview.unchanged)} unchanged, "
             f"{preview.error_rows} row{'' if preview.error_rows == 1 else 's'} with errors "
-            "(not imported). Updates never clear a value the file leaves empty.")
+            "(not imported). Updates never clear a value the file leaves empty."
+        )
         first_with_rows = next((i for i, (_, count) in enumerate(counts) if count), 0)
         self.tabs.setCurrentIndex(3 if preview.error_rows else first_with_rows)
         self._show_page(self.PAGE_PREVIEW)
@@ -561,9 +630,14 @@ class ImportDialog(QDialog):
         if preview is None or preview.to_write == 0:
             return
         store = self.store
-        self._run("Importing…", lambda progress, cancelled: pupil_import.apply_import(
-            store, preview, progress=progress, cancelled=cancelled), self._imported,
-            on_error=self._import_failed)
+        self._run(
+            "Importing…",
+            lambda progress, cancelled: pupil_import.apply_import(
+                store, preview, progress=progress, cancelled=cancelled
+            ),
+            self._imported,
+            on_error=self._import_failed,
+        )
 
     def _imported(self, result: object) -> None:
         assert isinstance(result, ImportResult)
@@ -575,8 +649,14 @@ class ImportDialog(QDialog):
 
     # -- the worker -------------------------------------------------------------------------
 
-    def _run(self, label: str, work: Callable[[Progress, CancelCheck], object],
-             done: Callable[[object], None], *, on_error: Callable[[str], None]) -> None:
+    def _run(
+        self,
+        label: str,
+        work: Callable[[Progress, CancelCheck], object],
+        done: Callable[[object], None],
+        *,
+        on_error: Callable[[str], None],
+    ) -> None:
         worker = ImportWorker(work, self)
         self.worker = worker
         self._after_work = (done, on_error)

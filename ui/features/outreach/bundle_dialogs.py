@@ -107,6 +107,7 @@ def _passphrase_field(name: str) -> QLineEdit:
 
 # -- sending ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class BundleRequest:
     pupil_ids: tuple[str, ...]
@@ -116,18 +117,26 @@ class BundleRequest:
 
 def preview_html(preview: ExportPreview) -> str:
     """What will leave, in words: pupils by name, record counts, staff profiles named."""
-    parts = [f"<p><b>{len(preview.pupils)} pupil{'' if len(preview.pupils) == 1 else 's'}, "
-             f"{preview.record_count} records with their history, encrypted.</b></p><ul>"]
+    parts = [
+        f"<p><b>{len(preview.pupils)} pupil{'' if len(preview.pupils) == 1 else 's'}, "
+        f"{preview.record_count} records with their history, encrypted.</b></p><ul>"
+    ]
     parts += [f"<li>{_escape(p.name)} ({_escape(p.upn)})</li>" for p in preview.pupils]
     parts.append("</ul><p><b>Records:</b></p><ul>")
     parts += [f"<li>{_escape(t.label)}: {t.rows}</li>" for t in preview.tables]
     parts.append("</ul>")
     if preview.staff:
-        parts.append("<p><b>Staff named in the records (name and role):</b> "
-                     + _escape(", ".join(preview.staff)) + "</p>")
+        parts.append(
+            "<p><b>Staff named in the records (name and role):</b> "
+            + _escape(", ".join(preview.staff))
+            + "</p>"
+        )
     if preview.unsupported:
-        parts.append("<p>Not carried (this version cannot match them): "
-                     + _escape(", ".join(preview.unsupported)) + "</p>")
+        parts.append(
+            "<p>Not carried (this version cannot match them): "
+            + _escape(", ".join(preview.unsupported))
+            + "</p>"
+        )
     parts.append("<p>Not included: the audit trail and this database's settings.</p>")
     return "".join(parts)
 
@@ -135,9 +144,15 @@ def preview_html(preview: ExportPreview) -> str:
 class SendBundleDialog(QDialog):
     """Choose pupils, a passphrase and a file; see what leaves; returns a BundleRequest."""
 
-    def __init__(self, rows: Sequence[CaseloadRow], preselected: set[str],
-                 preview: Callable[[list[str]], ExportPreview], *,
-                 folder: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        rows: Sequence[CaseloadRow],
+        preselected: set[str],
+        preview: Callable[[list[str]], ExportPreview],
+        *,
+        folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Send to outreach (encrypted bundle)")
         self.setAccessibleName("Send to outreach")
@@ -164,8 +179,10 @@ class SendBundleDialog(QDialog):
         path_layout.addWidget(self.path, 1)
         path_layout.addWidget(browse)
 
-        hint = QLabel("Tell the receiver the passphrase by phone or in person, never in the "
-                      "same email as the file.")
+        hint = QLabel(
+            "Tell the receiver the passphrase by phone or in person, never in the "
+            "same email as the file."
+        )
         hint.setWordWrap(True)
         form = QFormLayout()
         form.addRow("&Passphrase", field_with_message(self.passphrase, self.passphrase_message))
@@ -224,8 +241,9 @@ class SendBundleDialog(QDialog):
 
     def _browse(self) -> None:
         start = self.path.text() or str(self._folder / f"handover{BUNDLE_SUFFIX}")
-        chosen, _filter = QFileDialog.getSaveFileName(self, "Save the bundle as", start,
-                                                      FILE_FILTER)
+        chosen, _filter = QFileDialog.getSaveFileName(
+            self, "Save the bundle as", start, FILE_FILTER
+        )
         if chosen:
             path = Path(chosen)
             if path.suffix.lower() != BUNDLE_SUFFIX:
@@ -243,8 +261,7 @@ class SendBundleDialog(QDialog):
         try:
             handover.check_passphrase(self.passphrase.text(), self.confirm.text())
         except ValidationError as exc:
-            target = (self.confirm_message if exc.field == "confirm"
-                      else self.passphrase_message)
+            target = self.confirm_message if exc.field == "confirm" else self.passphrase_message
             target.show_error(exc.message)
             ok = False
         text = self.path.text().strip()
@@ -264,9 +281,15 @@ class SendBundleDialog(QDialog):
         self.accept()
 
     @classmethod
-    def ask(cls, rows: Sequence[CaseloadRow], preselected: set[str],
-            preview: Callable[[list[str]], ExportPreview], *, folder: Path | None = None,
-            parent: QWidget | None = None) -> BundleRequest | None:
+    def ask(
+        cls,
+        rows: Sequence[CaseloadRow],
+        preselected: set[str],
+        preview: Callable[[list[str]], ExportPreview],
+        *,
+        folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> BundleRequest | None:
         dialog = cls(rows, preselected, preview, folder=folder, parent=parent)
         dialog.exec()
         return dialog.request
@@ -277,15 +300,19 @@ def send_bundle_action(window: MainWindow) -> None:
     rows = window.run_guarded(lambda: pupils.caseload(store, whole_register=True))
     if rows is None:
         return
-    request = SendBundleDialog.ask(rows, selected_pupil_ids(window),
-                                   lambda ids: handover.export_preview(store, ids),
-                                   parent=window)
+    request = SendBundleDialog.ask(
+        rows,
+        selected_pupil_ids(window),
+        lambda ids: handover.export_preview(store, ids),
+        parent=window,
+    )
     if request is None:
         return
 
     def work(progress: Progress, _cancelled: CancelCheck) -> object:
-        return handover.export_bundle(store, request.pupil_ids, request.path,
-                                      request.passphrase, progress=progress)
+        return handover.export_bundle(
+            store, request.pupil_ids, request.path, request.passphrase, progress=progress
+        )
 
     outcome, error = run_with_progress(window, "Send to outreach", "Writing the bundle…", work)
     if error is not None:
@@ -294,13 +321,16 @@ def send_bundle_action(window: MainWindow) -> None:
     assert isinstance(outcome, handover.ExportResult)
     count = len(outcome.preview.pupils)
     QMessageBox.information(
-        window, "Send to outreach",
+        window,
+        "Send to outreach",
         f"Wrote an encrypted bundle of {count} pupil{'' if count == 1 else 's'} "
         f"({outcome.preview.record_count} records) to {outcome.path}. Send the passphrase "
-        "separately from the file.")
+        "separately from the file.",
+    )
 
 
 # -- importing --------------------------------------------------------------------------------
+
 
 class PupilOutcomeModel(QAbstractTableModel):
     COL_NAME, COL_UPN, COL_STATUS, COL_ADDED, COL_UPDATED, COL_CONFLICTS = range(6)
@@ -321,8 +351,9 @@ class PupilOutcomeModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -331,8 +362,14 @@ class PupilOutcomeModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row = self._rows[index.row()]
-        values = (row.name, row.upn, row.status_label, row.counts["added"],
-                  row.counts["updated"], row.counts["conflicts"])
+        values = (
+            row.name,
+            row.upn,
+            row.status_label,
+            row.counts["added"],
+            row.counts["updated"],
+            row.counts["conflicts"],
+        )
         if role == Qt.ItemDataRole.DisplayRole:
             return str(values[index.column()])
         if role == SORT_ROLE:
@@ -371,8 +408,9 @@ class ConflictModel(QAbstractTableModel):
             self.choices[conflict.key] = choice
             taken += 1
         if self._rows:
-            self.dataChanged.emit(self.index(0, self.COL_CHOICE),
-                                  self.index(len(self._rows) - 1, self.COL_CHOICE))
+            self.dataChanged.emit(
+                self.index(0, self.COL_CHOICE), self.index(len(self._rows) - 1, self.COL_CHOICE)
+            )
         return taken
 
     def undecided(self) -> int:
@@ -384,8 +422,9 @@ class ConflictModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -395,10 +434,15 @@ class ConflictModel(QAbstractTableModel):
         if column == self.COL_PUPIL:
             return conflict.pupil_name
         if column == self.COL_RECORD:
-            short = {"changed_both": "changed in both databases",
-                     "added_both": ("both added a new version" if conflict.can_take_theirs
-                                    else "both added one here: only yours can be kept"),
-                     "history_both": "both added to its history"}[conflict.kind]
+            short = {
+                "changed_both": "changed in both databases",
+                "added_both": (
+                    "both added a new version"
+                    if conflict.can_take_theirs
+                    else "both added one here: only yours can be kept"
+                ),
+                "history_both": "both added to its history",
+            }[conflict.kind]
             return f"{conflict.label}: {short}"
         if column == self.COL_MINE:
             return "\n".join(f"{field}: {mine}" for field, mine, _theirs in lines)
@@ -422,12 +466,16 @@ class ConflictModel(QAbstractTableModel):
 def report_html(report: ImportReport) -> str:
     parts = [f"<p>{_escape(report.summary())}</p>"]
     if report.staff_added:
-        parts.append("<p>Staff named in the records, added as profiles nobody here signs in "
-                     "with: " + _escape(", ".join(sorted(report.staff_added))) + "</p>")
+        parts.append(
+            "<p>Staff named in the records, added as profiles nobody here signs in "
+            "with: " + _escape(", ".join(sorted(report.staff_added))) + "</p>"
+        )
     if report.problems:
-        parts.append("<p><b>Could not be applied:</b></p><ul>"
-                     + "".join(f"<li>{_escape(p)}</li>" for p in report.problems[:50])
-                     + "</ul>")
+        parts.append(
+            "<p><b>Could not be applied:</b></p><ul>"
+            + "".join(f"<li>{_escape(p)}</li>" for p in report.problems[:50])
+            + "</ul>"
+        )
     return "".join(parts)
 
 
@@ -440,8 +488,14 @@ class ImportBundleDialog(QDialog):
 
     PAGE_OPEN, PAGE_PREVIEW, PAGE_RESULT = range(3)
 
-    def __init__(self, open_bundle: OpenBundle, apply_bundle: ApplyBundle, *,
-                 start_path: Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        open_bundle: OpenBundle,
+        apply_bundle: ApplyBundle,
+        *,
+        start_path: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
@@ -499,9 +553,11 @@ class ImportBundleDialog(QDialog):
         self.passphrase = _passphrase_field("The bundle's passphrase")
         self.passphrase_message = FieldMessage("passphrase")
         form = QFormLayout(page)
-        intro = QLabel("A bundle from another SEMH Desktop holds pupils' records and history. "
-                       "Nothing changes here until you have seen the preview and chosen "
-                       "Import.")
+        intro = QLabel(
+            "A bundle from another SEMH Desktop holds pupils' records and history. "
+            "Nothing changes here until you have seen the preview and chosen "
+            "Import."
+        )
         intro.setWordWrap(True)
         form.addRow(intro)
         form.addRow("&Bundle file", field_with_message(row, self.path_message))
@@ -516,17 +572,20 @@ class ImportBundleDialog(QDialog):
         self.pupil_model = PupilOutcomeModel(self)
         self.pupil_view = _view(self.pupil_model, "Pupils in the bundle: new or merged")
         self.conflict_model = ConflictModel(self)
-        self.conflict_view = _view(self.conflict_model,
-                                   "Conflicts: records changed in both databases")
+        self.conflict_view = _view(
+            self.conflict_model, "Conflicts: records changed in both databases"
+        )
         self.conflict_view.setWordWrap(True)
         header = self.conflict_view.horizontalHeader()
         header.setStretchLastSection(False)
         fit = QHeaderView.ResizeMode.ResizeToContents
-        for column, mode in ((ConflictModel.COL_PUPIL, fit),
-                             (ConflictModel.COL_RECORD, QHeaderView.ResizeMode.Interactive),
-                             (ConflictModel.COL_MINE, QHeaderView.ResizeMode.Stretch),
-                             (ConflictModel.COL_THEIRS, QHeaderView.ResizeMode.Stretch),
-                             (ConflictModel.COL_CHOICE, fit)):
+        for column, mode in (
+            (ConflictModel.COL_PUPIL, fit),
+            (ConflictModel.COL_RECORD, QHeaderView.ResizeMode.Interactive),
+            (ConflictModel.COL_MINE, QHeaderView.ResizeMode.Stretch),
+            (ConflictModel.COL_THEIRS, QHeaderView.ResizeMode.Stretch),
+            (ConflictModel.COL_CHOICE, fit),
+        ):
             header.setSectionResizeMode(column, mode)
         header.resizeSection(ConflictModel.COL_RECORD, 220)
         self.mine_button = QPushButton("&Keep mine")
@@ -545,9 +604,11 @@ class ImportBundleDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(QLabel("Pupils"))
         layout.addWidget(self.pupil_view, 1)
-        self.conflict_heading = QLabel("Conflicts: changed here and in the bundle since the "
-                                       "two last exchanged them. Choose for each; a conflict "
-                                       "left unchosen stays exactly as it is here.")
+        self.conflict_heading = QLabel(
+            "Conflicts: changed here and in the bundle since the "
+            "two last exchanged them. Choose for each; a conflict "
+            "left unchosen stays exactly as it is here."
+        )
         self.conflict_heading.setWordWrap(True)
         layout.addWidget(self.conflict_heading)
         layout.addWidget(self.conflict_view, 2)
@@ -577,8 +638,9 @@ class ImportBundleDialog(QDialog):
     # -- steps
 
     def _browse(self) -> None:
-        chosen, _filter = QFileDialog.getOpenFileName(self, "Choose a bundle", self.path.text(),
-                                                      FILE_FILTER)
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self, "Choose a bundle", self.path.text(), FILE_FILTER
+        )
         if chosen:
             self.path.setText(chosen)
 
@@ -602,9 +664,12 @@ class ImportBundleDialog(QDialog):
             else:
                 self.path_message.show_error(describe_failure(exc))
 
-        self._run("Opening the bundle and comparing it with this database…",
-                  lambda progress, _cancelled: self._open_bundle(path, passphrase, progress),
-                  self._opened, failed)
+        self._run(
+            "Opening the bundle and comparing it with this database…",
+            lambda progress, _cancelled: self._open_bundle(path, passphrase, progress),
+            self._opened,
+            failed,
+        )
 
     def _opened(self, outcome: object) -> None:
         assert isinstance(outcome, tuple)
@@ -617,8 +682,13 @@ class ImportBundleDialog(QDialog):
         QTimer.singleShot(0, self.conflict_view.resizeRowsToContents)  # once laid out
         self.summary.setText(preview.summary())
         has_conflicts = bool(preview.conflicts)
-        for widget in (self.conflict_heading, self.conflict_view, self.mine_button,
-                       self.theirs_button, self.conflict_message):
+        for widget in (
+            self.conflict_heading,
+            self.conflict_view,
+            self.mine_button,
+            self.theirs_button,
+            self.conflict_message,
+        ):
             widget.setVisible(has_conflicts)
         self._update_conflict_message()
         self._show(self.PAGE_PREVIEW)
@@ -627,8 +697,9 @@ class ImportBundleDialog(QDialog):
     def _selected_rows(self) -> list[int]:
         proxy = self.conflict_view.model()
         assert isinstance(proxy, QSortFilterProxyModel)
-        return sorted({proxy.mapToSource(i).row()
-                       for i in self.conflict_view.selectionModel().selectedRows()})
+        return sorted(
+            {proxy.mapToSource(i).row() for i in self.conflict_view.selectionModel().selectedRows()}
+        )
 
     def _choose(self, choice: str) -> None:
         rows = self._selected_rows()
@@ -638,7 +709,8 @@ class ImportBundleDialog(QDialog):
         taken = self.conflict_model.choose(rows, choice)
         refused = len(rows) - taken
         self._update_conflict_message(
-            f"{refused} of them can only keep yours here." if refused else "")
+            f"{refused} of them can only keep yours here." if refused else ""
+        )
 
     def choose_all(self, choice: str) -> None:
         self.conflict_model.choose(range(self.conflict_model.rowCount()), choice)
@@ -646,9 +718,12 @@ class ImportBundleDialog(QDialog):
 
     def _update_conflict_message(self, extra: str = "") -> None:
         left = self.conflict_model.undecided()
-        text = (f"{left} conflict{'' if left == 1 else 's'} not chosen yet (left as "
-                f"{'it is' if left == 1 else 'they are'} here)." if left
-                else "Every conflict has a choice.")
+        text = (
+            f"{left} conflict{'' if left == 1 else 's'} not chosen yet (left as "
+            f"{'it is' if left == 1 else 'they are'} here)."
+            if left
+            else "Every conflict has a choice."
+        )
         self.conflict_message.setText(f"{text} {extra}".strip())
 
     def apply(self) -> None:
@@ -656,9 +731,12 @@ class ImportBundleDialog(QDialog):
         if bundle is None:
             return
         choices = dict(self.conflict_model.choices)
-        self._run("Importing…",
-                  lambda progress, _cancelled: self._apply_bundle(bundle, choices, progress),
-                  self._applied, lambda exc: self.status.setText(describe_failure(exc)))
+        self._run(
+            "Importing…",
+            lambda progress, _cancelled: self._apply_bundle(bundle, choices, progress),
+            self._applied,
+            lambda exc: self.status.setText(describe_failure(exc)),
+        )
 
     def _applied(self, outcome: object) -> None:
         assert isinstance(outcome, ImportReport)
@@ -667,8 +745,13 @@ class ImportBundleDialog(QDialog):
         self._show(self.PAGE_RESULT)
         self.close_button.setFocus()
 
-    def _run(self, label: str, work: Callable[[Progress, CancelCheck], object],
-             done: Callable[[object], None], failed: Callable[[object], None]) -> None:
+    def _run(
+        self,
+        label: str,
+        work: Callable[[Progress, CancelCheck], object],
+        done: Callable[[object], None],
+        failed: Callable[[object], None],
+    ) -> None:
         worker = BackgroundWork(work, self)
         self.worker = worker
         self.status.setText(label)
@@ -708,8 +791,9 @@ class ImportBundleDialog(QDialog):
         super().done(code)
 
     @classmethod
-    def ask(cls, open_bundle: OpenBundle, apply_bundle: ApplyBundle, *,
-            parent: QWidget | None = None) -> ImportReport | None:
+    def ask(
+        cls, open_bundle: OpenBundle, apply_bundle: ApplyBundle, *, parent: QWidget | None = None
+    ) -> ImportReport | None:
         dialog = cls(open_bundle, apply_bundle, parent=parent)
         dialog.exec()
         return dialog.report
@@ -718,13 +802,11 @@ class ImportBundleDialog(QDialog):
 def store_calls(store: Any) -> tuple[OpenBundle, ApplyBundle]:
     """The domain calls the import dialog makes, bound to a store."""
 
-    def open_bundle(path: Path, passphrase: str, progress: Progress
-                    ) -> tuple[Bundle, ImportReport]:
+    def open_bundle(path: Path, passphrase: str, progress: Progress) -> tuple[Bundle, ImportReport]:
         bundle = handover.read_bundle(path, passphrase)
         return bundle, handover.preview_import(store, bundle, progress=progress)
 
-    def apply_bundle(bundle: Bundle, choices: dict[str, str], progress: Progress
-                     ) -> ImportReport:
+    def apply_bundle(bundle: Bundle, choices: dict[str, str], progress: Progress) -> ImportReport:
         return handover.apply_import(store, bundle, choices, progress=progress)
 
     return open_bundle, apply_bundle

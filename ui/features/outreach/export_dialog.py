@@ -73,6 +73,7 @@ class Cancelled(Exception):
 
 # -- work off the GUI thread ------------------------------------------------------------------
 
+
 class BackgroundWork(QThread):
     """Runs `work(progress, cancelled)` on a worker thread and reports back by signals."""
 
@@ -80,8 +81,9 @@ class BackgroundWork(QThread):
     succeeded = Signal(object)
     failed = Signal(object)  # the exception
 
-    def __init__(self, work: Callable[[Progress, CancelCheck], object],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, work: Callable[[Progress, CancelCheck], object], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._work = work
         self._cancel = threading.Event()
@@ -106,8 +108,9 @@ def describe_failure(exc: object) -> str:
     return f"The work stopped because of an unexpected problem ({exc})."
 
 
-def run_with_progress(parent: QWidget | None, title: str, label: str,
-                      work: Callable[[Progress, CancelCheck], object]) -> tuple[object, object]:
+def run_with_progress(
+    parent: QWidget | None, title: str, label: str, work: Callable[[Progress, CancelCheck], object]
+) -> tuple[object, object]:
     """Run `work` off the GUI thread behind a modal progress bar with Cancel.
 
     Returns (outcome, None) or (None, exception); the window stays responsive meanwhile.
@@ -142,6 +145,7 @@ def run_with_progress(parent: QWidget | None, title: str, label: str,
 
 # -- choosing pupils --------------------------------------------------------------------------
 
+
 class PupilChoiceModel(QAbstractTableModel):
     """Caseload rows with a tick each (the pupils to export or send)."""
 
@@ -172,8 +176,11 @@ class PupilChoiceModel(QAbstractTableModel):
             else:
                 self._checked.discard(pupil_id)
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0),
-                                  [Qt.ItemDataRole.CheckStateRole])
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self._rows) - 1, 0),
+                [Qt.ItemDataRole.CheckStateRole],
+            )
         self.checked_changed.emit(len(self._checked))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -182,8 +189,9 @@ class PupilChoiceModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self.HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
@@ -206,8 +214,9 @@ class PupilChoiceModel(QAbstractTableModel):
         if role == PUPIL_ID_ROLE:
             return row.pupil_id
         if role == Qt.ItemDataRole.CheckStateRole and column == self.COL_NAME:
-            return (Qt.CheckState.Checked if row.pupil_id in self._checked
-                    else Qt.CheckState.Unchecked)
+            return (
+                Qt.CheckState.Checked if row.pupil_id in self._checked else Qt.CheckState.Unchecked
+            )
         if role == Qt.ItemDataRole.AccessibleTextRole and column == self.COL_NAME:
             ticked = "chosen" if row.pupil_id in self._checked else "not chosen"
             return f"{row.name}, {ticked}"
@@ -242,8 +251,10 @@ class PupilFilter(QSortFilterProxyModel):
         if not self._needle:
             return True
         model = self.sourceModel()
-        words = " ".join(str(model.data(model.index(source_row, c, source_parent)) or "")
-                         for c in range(model.columnCount()))
+        words = " ".join(
+            str(model.data(model.index(source_row, c, source_parent)) or "")
+            for c in range(model.columnCount())
+        )
         return self._needle in words.casefold()
 
     def shown_ids(self) -> list[str]:
@@ -255,8 +266,9 @@ class PupilChooser(QWidget):
 
     changed = Signal(int)  # how many are ticked
 
-    def __init__(self, rows: Sequence[CaseloadRow], preselected: set[str],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, rows: Sequence[CaseloadRow], preselected: set[str], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.model = PupilChoiceModel(self)
         self.proxy = PupilFilter(self)
@@ -279,10 +291,12 @@ class PupilChooser(QWidget):
         self.table.setAccessibleName("Pupils: tick each pupil to include (Space ticks)")
         self.all_button = QPushButton("Tick all &shown")
         self.all_button.clicked.connect(
-            lambda: self.model.set_checked(self.proxy.shown_ids(), True))
+            lambda: self.model.set_checked(self.proxy.shown_ids(), True)
+        )
         self.none_button = QPushButton("&Untick all")
         self.none_button.clicked.connect(
-            lambda: self.model.set_checked(self.model.checked_ids(), False))
+            lambda: self.model.set_checked(self.model.checked_ids(), False)
+        )
         self.count_label = QLabel()
         self.count_label.setAccessibleName("Number of pupils chosen")
         buttons = QHBoxLayout()
@@ -325,6 +339,7 @@ def selected_pupil_ids(window: MainWindow) -> set[str]:
 
 # -- the summary export dialog ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SummaryRequest:
     pupil_ids: tuple[str, ...]
@@ -336,9 +351,15 @@ class SummaryRequest:
 class SummaryExportDialog(QDialog):
     """Choose pupils, form and fields; see exactly what leaves; returns a SummaryRequest."""
 
-    def __init__(self, rows: Sequence[CaseloadRow], preselected: set[str], *,
-                 contact_details: str = "", folder: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        rows: Sequence[CaseloadRow],
+        preselected: set[str],
+        *,
+        contact_details: str = "",
+        folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export outreach summary")
         self.setAccessibleName("Export outreach summary")
@@ -356,7 +377,8 @@ class SummaryExportDialog(QDialog):
         formats.addButton(self.pdf_button)
         formats.addButton(self.json_button)
         self.pseudonymise = QCheckBox(
-            "Ps&eudonymise: initials and a code instead of the name; no UPN or date of birth")
+            "Ps&eudonymise: initials and a code instead of the name; no UPN or date of birth"
+        )
         self.pseudonymise.setAccessibleName("Pseudonymise the summary")
         self.pseudonymise.toggled.connect(self._pseudonymise_toggled)
 
@@ -470,16 +492,21 @@ class SummaryExportDialog(QDialog):
 
     def options(self) -> SummaryOptions:
         chosen = frozenset(k for k, box in self.note_boxes.items() if box.isChecked())
-        return SummaryOptions(pseudonymise=self.pseudonymise.isChecked(), include_notes=chosen,
-                              contact_details=" ".join(self.contact.text().split()))
+        return SummaryOptions(
+            pseudonymise=self.pseudonymise.isChecked(),
+            include_notes=chosen,
+            contact_details=" ".join(self.contact.text().split()),
+        )
 
     def _refresh_leaving(self, *_args: object) -> None:
         lines = outreach_summary.fields_leaving(self.options())
         leaves = [text for text, out in lines if out]
         stays = [text for text, out in lines if not out]
         count = len(self.chooser.checked_ids())
-        html = [f"<p><b>{count} pupil{'' if count == 1 else 's'}</b>, one file each.</p>",
-                "<p><b>Leaves:</b></p><ul>"]
+        html = [
+            f"<p><b>{count} pupil{'' if count == 1 else 's'}</b>, one file each.</p>",
+            "<p><b>Leaves:</b></p><ul>",
+        ]
         html += [f"<li>{_escape(text)}</li>" for text in leaves]
         html += ["</ul><p><b>Stays here:</b></p><ul>"]
         html += [f"<li>{_escape(text)}</li>" for text in stays]
@@ -513,11 +540,18 @@ class SummaryExportDialog(QDialog):
         self.accept()
 
     @classmethod
-    def ask(cls, rows: Sequence[CaseloadRow], preselected: set[str], *,
-            contact_details: str = "", folder: Path | None = None,
-            parent: QWidget | None = None) -> SummaryRequest | None:
-        dialog = cls(rows, preselected, contact_details=contact_details, folder=folder,
-                     parent=parent)
+    def ask(
+        cls,
+        rows: Sequence[CaseloadRow],
+        preselected: set[str],
+        *,
+        contact_details: str = "",
+        folder: Path | None = None,
+        parent: QWidget | None = None,
+    ) -> SummaryRequest | None:
+        dialog = cls(
+            rows, preselected, contact_details=contact_details, folder=folder, parent=parent
+        )
         dialog.exec()
         return dialog.request
 
@@ -528,6 +562,7 @@ def _escape(text: str) -> str:
 
 # -- the actions ----------------------------------------------------------------------------
 
+
 def export_summaries(window: MainWindow) -> None:
     """File > Export summary…: choose, then write off the GUI thread, then say what happened."""
     store = window.store
@@ -535,21 +570,32 @@ def export_summaries(window: MainWindow) -> None:
     if rows is None:
         return
     request = SummaryExportDialog.ask(
-        rows, selected_pupil_ids(window),
-        contact_details=outreach_summary.contact_details(store), folder=Path.home(),
-        parent=window)
+        rows,
+        selected_pupil_ids(window),
+        contact_details=outreach_summary.contact_details(store),
+        folder=Path.home(),
+        parent=window,
+    )
     if request is None:
         return
-    window.run_guarded(lambda: outreach_summary.set_contact_details(
-        store, request.options.contact_details))
+    window.run_guarded(
+        lambda: outreach_summary.set_contact_details(store, request.options.contact_details)
+    )
 
     def work(progress: Progress, cancelled: CancelCheck) -> object:
         return outreach_summary.write_summaries(
-            store, request.pupil_ids, request.folder, request.suffix, request.options,
-            progress_callback=progress, cancelled=cancelled)
+            store,
+            request.pupil_ids,
+            request.folder,
+            request.suffix,
+            request.options,
+            progress_callback=progress,
+            cancelled=cancelled,
+        )
 
-    outcome, error = run_with_progress(window, "Export outreach summary",
-                                       "Writing the summaries…", work)
+    outcome, error = run_with_progress(
+        window, "Export outreach summary", "Writing the summaries…", work
+    )
     if error is not None:
         QMessageBox.warning(window, "Export outreach summary", describe_failure(error))
         return
@@ -568,10 +614,22 @@ def install_outreach_actions(window: MainWindow) -> None:
     from ui.features.outreach.bundle_dialogs import import_bundle_action, send_bundle_action  # noqa: PLC0415
 
     window.menu("File").addSeparator()
-    window.add_action("File", "Export &summary…", lambda: export_summaries(window),
-                      tip="Write outreach summaries (PDF or JSON), named or pseudonymised")
-    window.add_action("File", "Send to &outreach (bundle)…", lambda: send_bundle_action(window),
-                      tip="Write an encrypted handover bundle of pupils' records and history")
-    window.add_action("File", "Import &bundle…", lambda: import_bundle_action(window),
-                      needs_edit=True,
-                      tip="Bring in pupils' records from another SEMH Desktop's bundle")
+    window.add_action(
+        "File",
+        "Export &summary…",
+        lambda: export_summaries(window),
+        tip="Write outreach summaries (PDF or JSON), named or pseudonymised",
+    )
+    window.add_action(
+        "File",
+        "Send to &outreach (bundle)…",
+        lambda: send_bundle_action(window),
+        tip="Write an encrypted handover bundle of pupils' records and history",
+    )
+    window.add_action(
+        "File",
+        "Import &bundle…",
+        lambda: import_bundle_action(window),
+        needs_edit=True,
+        tip="Bring in pupils' records from another SEMH Desktop's bundle",
+    )

@@ -59,7 +59,8 @@ class FormDialog(QDialog):
         self.summary.setVisible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button: QPushButton = self.buttons.addButton(
-            save_text, QDialogButtonBox.ButtonRole.AcceptRole)
+            save_text, QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.ok_button.setDefault(True)
         self.ok_button.setAccessibleName(save_text)
         self.buttons.accepted.connect(self.accept)
@@ -87,8 +88,9 @@ class FormDialog(QDialog):
         if widgets:
             widgets[0].setFocus()
 
-    def add_field(self, field: str, label: str, widget: QWidget, *, required: bool = False,
-                  hint: str = "") -> None:
+    def add_field(
+        self, field: str, label: str, widget: QWidget, *, required: bool = False, hint: str = ""
+    ) -> None:
         widget.setObjectName(f"{field}_field")
         widget.setAccessibleName(label.replace("&", ""))
         if required:
@@ -182,15 +184,25 @@ def _select(combo: QComboBox, value: object) -> None:
 
 # --- the plan (a case) -----------------------------------------------------------------------
 
+
 class PlanDialog(FormDialog):
     """Open a case: referral, consent, worker and the plan (type, start, length)."""
 
-    def __init__(self, validate: Callable[[CaseDetails], dict[str, str]], workers: Sequence[Staff],
-                 details: CaseDetails | None = None, *, today: dt.date,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        validate: Callable[[CaseDetails], dict[str, str]],
+        workers: Sequence[Staff],
+        details: CaseDetails | None = None,
+        *,
+        today: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
         editing = details is not None
-        super().__init__("Edit the plan" if editing else "Create a plan",
-                         "Save changes" if editing else "Create plan", parent)
+        super().__init__(
+            "Edit the plan" if editing else "Create a plan",
+            "Save changes" if editing else "Create plan",
+            parent,
+        )
         self.setObjectName("planDialog")
         self._validate = validate
         self._today = today
@@ -227,13 +239,24 @@ class PlanDialog(FormDialog):
         self.add_field("consent_by", "Consent &given by", self.consent_by_edit)
         self.add_field("worker_id", "&Worker", self.worker_combo)
         self.add_field("plan_type", "&Plan type", self.plan_type_combo, required=True)
-        self.add_field("start_date", "S&tart date", self.start_date_edit, required=True,
-                       hint="The contracting meeting, where the baseline is scored.")
-        self.add_field("length_weeks", "&Length", self.weeks_spin,
-                       hint="A PSP usually lasts 8 weeks; 12 or 16 are common too.")
+        self.add_field(
+            "start_date",
+            "S&tart date",
+            self.start_date_edit,
+            required=True,
+            hint="The contracting meeting, where the baseline is scored.",
+        )
+        self.add_field(
+            "length_weeks",
+            "&Length",
+            self.weeks_spin,
+            hint="A PSP usually lasts 8 weeks; 12 or 16 are common too.",
+        )
         self.form.addRow("", self.review_label)
-        self.finish_layout("Fields marked * are required. Reviews fall at the mid-point and "
-                           "at the end; they can be moved later.")
+        self.finish_layout(
+            "Fields marked * are required. Reviews fall at the mid-point and "
+            "at the end; they can be moved later."
+        )
 
         self.plan_type_combo.currentIndexChanged.connect(self._plan_type_changed)
         self.weeks_spin.valueChanged.connect(self._weeks_changed)
@@ -251,8 +274,9 @@ class PlanDialog(FormDialog):
         _select(self.worker_combo, details.worker_id)
         _select(self.plan_type_combo, details.plan_type)
         self.weeks_spin.blockSignals(True)
-        self.weeks_spin.setValue(details.length_weeks
-                                 or PLAN_TYPES[details.plan_type].default_weeks)
+        self.weeks_spin.setValue(
+            details.length_weeks or PLAN_TYPES[details.plan_type].default_weeks
+        )
         self.weeks_spin.blockSignals(False)
         self.start_date_edit.setText(format_date(details.start_date))
         self._update_review_dates()
@@ -275,8 +299,9 @@ class PlanDialog(FormDialog):
             self.review_label.setText("Review dates appear when the start date is filled in.")
             return
         mid, final = review_dates(start, self.weeks_spin.value())
-        self.review_label.setText(f"Mid-point review {format_date(mid)} · "
-                                  f"final review {format_date(final)}")
+        self.review_label.setText(
+            f"Mid-point review {format_date(mid)} · final review {format_date(final)}"
+        )
 
     def collect(self) -> dict[str, str]:
         errors: dict[str, str] = {}
@@ -298,25 +323,41 @@ class PlanDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, validate: Callable[[CaseDetails], dict[str, str]],
-            workers: Sequence[Staff], details: CaseDetails | None = None, *,
-            today: dt.date) -> CaseDetails | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        validate: Callable[[CaseDetails], dict[str, str]],
+        workers: Sequence[Staff],
+        details: CaseDetails | None = None,
+        *,
+        today: dt.date,
+    ) -> CaseDetails | None:
         dialog = cls.run(cls(validate, workers, details, today=today, parent=parent))
         return dialog.result_details if dialog else None
 
 
 # --- a target or goal ------------------------------------------------------------------------
 
+
 class TargetDialog(FormDialog):
     """A target (or family-plan goal) in child-centred words, with who does what."""
 
-    def __init__(self, plan: PlanType, wording: TargetWording | None = None,
-                 kind: str | None = None, *, kind_fixed: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        plan: PlanType,
+        wording: TargetWording | None = None,
+        kind: str | None = None,
+        *,
+        kind_fixed: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         word = plan.target_word
         editing = wording is not None
-        super().__init__(f"Edit {word}" if editing else f"Add a {word}",
-                         "Save changes" if editing else f"Add {word}", parent)
+        super().__init__(
+            f"Edit {word}" if editing else f"Add a {word}",
+            "Save changes" if editing else f"Add {word}",
+            parent,
+        )
         self.setObjectName("targetDialog")
         self.result_kind: str | None = None
         self.result_wording: TargetWording | None = None
@@ -334,16 +375,26 @@ class TargetDialog(FormDialog):
             "rewards": self.line("e.g. choosing the class game on Friday"),
             "responsible": self.line("e.g. Mr Whitlock (learning mentor)"),
         }
-        self.add_field("kind", "&Kind", self.kind_combo,
-                       hint="The kind is fixed once the target has a score." if kind_fixed
-                       else "")
+        self.add_field(
+            "kind",
+            "&Kind",
+            self.kind_combo,
+            hint="The kind is fixed once the target has a score." if kind_fixed else "",
+        )
         labels = dict(WORDING_LABELS)
         labels["target_text"] = "&Target" if word == "target" else "&Goal"
-        hints = {"target_text": "In the pupil's own words, e.g. “I can stay in class for the "
-                                "whole lesson”."}
+        hints = {
+            "target_text": "In the pupil's own words, e.g. “I can stay in class for the "
+            "whole lesson”."
+        }
         for field, edit in self.edits.items():
-            self.add_field(field, labels[field], edit, required=field == "target_text",
-                           hint=hints.get(field, ""))
+            self.add_field(
+                field,
+                labels[field],
+                edit,
+                required=field == "target_text",
+                hint=hints.get(field, ""),
+            )
         if editing:
             assert wording is not None
             for field, edit in self.edits.items():
@@ -353,14 +404,18 @@ class TargetDialog(FormDialog):
                 else:
                     edit.setText(value)
         self.finish_layout(
-            "Changing the words after the baseline keeps the earlier version in the plan's "
-            "history." if editing else "Fields marked * are required.")
+            "Changing the words after the baseline keeps the earlier version in the plan's history."
+            if editing
+            else "Fields marked * are required."
+        )
         self.resize(max(self.sizeHint().width(), 640), self.sizeHint().height())
 
     @property
     def wording(self) -> TargetWording:
-        values = {f: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
-                  for f, e in self.edits.items()}
+        values = {
+            f: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
+            for f, e in self.edits.items()
+        }
         return TargetWording(**values)
 
     def collect(self) -> dict[str, str]:
@@ -371,9 +426,15 @@ class TargetDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, plan: PlanType, wording: TargetWording | None = None,
-            kind: str | None = None, *, kind_fixed: bool = False
-            ) -> tuple[str, TargetWording] | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        plan: PlanType,
+        wording: TargetWording | None = None,
+        kind: str | None = None,
+        *,
+        kind_fixed: bool = False,
+    ) -> tuple[str, TargetWording] | None:
         dialog = cls.run(cls(plan, wording, kind, kind_fixed=kind_fixed, parent=parent))
         if dialog is None or dialog.result_wording is None or dialog.result_kind is None:
             return None
@@ -382,12 +443,16 @@ class TargetDialog(FormDialog):
 
 # --- a case aim ------------------------------------------------------------------------------
 
+
 class AimDialog(FormDialog):
     """A case aim: one of the suggestions, or free text."""
 
     def __init__(self, aim: str = "", parent: QWidget | None = None) -> None:
-        super().__init__("Edit case aim" if aim else "Add a case aim",
-                         "Save changes" if aim else "Add aim", parent)
+        super().__init__(
+            "Edit case aim" if aim else "Add a case aim",
+            "Save changes" if aim else "Add aim",
+            parent,
+        )
         self.setObjectName("aimDialog")
         self.result_aim: str | None = None
         self.aim_combo = QComboBox()
@@ -399,9 +464,14 @@ class AimDialog(FormDialog):
         if line is not None:
             line.setPlaceholderText("Choose a suggestion or type your own")
         self.aim_combo.setMinimumWidth(420)
-        self.add_field("aim", "&Aim", self.aim_combo, required=True,
-                       hint="About the system around the child; scored 1-10 at the baseline "
-                            "and at the final review.")
+        self.add_field(
+            "aim",
+            "&Aim",
+            self.aim_combo,
+            required=True,
+            hint="About the system around the child; scored 1-10 at the baseline "
+            "and at the final review.",
+        )
         self.finish_layout()
 
     def collect(self) -> dict[str, str]:
@@ -417,6 +487,7 @@ class AimDialog(FormDialog):
 
 # --- a person in the network -----------------------------------------------------------------
 
+
 class NetworkPersonDialog(FormDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Add a person to the network", "Add person", parent)
@@ -430,8 +501,10 @@ class NetworkPersonDialog(FormDialog):
         self.add_field("role", "&Role", self.role_combo, required=True)
         self.add_field("name", "&Name", self.name_edit)
         self.add_field("note", "How they &help", self.note_edit)
-        self.finish_layout("The network around the child is printed on the plan; the child's "
-                           "handout lists them under “Who helps me”.")
+        self.finish_layout(
+            "The network around the child is printed on the plan; the child's "
+            "handout lists them under “Who helps me”."
+        )
 
     def collect(self) -> dict[str, str]:
         role = " ".join(self.role_combo.currentText().split())
@@ -449,11 +522,17 @@ class NetworkPersonDialog(FormDialog):
 
 # --- moving the review dates -----------------------------------------------------------------
 
+
 class ReviewDatesDialog(FormDialog):
     """Move the mid-point and final reviews; empty fields go back to the computed dates."""
 
-    def __init__(self, computed: tuple[dt.date, dt.date], current: tuple[dt.date, dt.date],
-                 start: dt.date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        computed: tuple[dt.date, dt.date],
+        current: tuple[dt.date, dt.date],
+        start: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__("Move review dates", "Save dates", parent)
         self.setObjectName("reviewDatesDialog")
         self._computed = computed
@@ -463,10 +542,18 @@ class ReviewDatesDialog(FormDialog):
         self.final_edit = self.line("dd/mm/yyyy")
         self.mid_edit.setText(format_date(current[0]))
         self.final_edit.setText(format_date(current[1]))
-        self.add_field("mid_review", "&Mid-point review", self.mid_edit,
-                       hint=f"Computed: {format_date(computed[0])}. Leave empty to use it.")
-        self.add_field("final_review", "&Final review", self.final_edit,
-                       hint=f"Computed: {format_date(computed[1])}. Leave empty to use it.")
+        self.add_field(
+            "mid_review",
+            "&Mid-point review",
+            self.mid_edit,
+            hint=f"Computed: {format_date(computed[0])}. Leave empty to use it.",
+        )
+        self.add_field(
+            "final_review",
+            "&Final review",
+            self.final_edit,
+            hint=f"Computed: {format_date(computed[1])}. Leave empty to use it.",
+        )
         self.finish_layout()
 
     def collect(self) -> dict[str, str]:
@@ -484,8 +571,12 @@ class ReviewDatesDialog(FormDialog):
         return errors
 
     @classmethod
-    def ask(cls, parent: QWidget | None, computed: tuple[dt.date, dt.date],
-            current: tuple[dt.date, dt.date], start: dt.date
-            ) -> tuple[dt.date | None, dt.date | None] | None:
+    def ask(
+        cls,
+        parent: QWidget | None,
+        computed: tuple[dt.date, dt.date],
+        current: tuple[dt.date, dt.date],
+        start: dt.date,
+    ) -> tuple[dt.date | None, dt.date | None] | None:
         dialog = cls.run(cls(computed, current, start, parent))
         return dialog.result_dates if dialog else None

@@ -26,12 +26,22 @@ from ui.common import theme
 
 COL_ITEM, COL_KIND, COL_TEXT, COL_BASELINE, COL_MID, COL_FINAL, COL_CHANGE, COL_SPREAD = range(8)
 HEADERS = ("Item", "Kind", "Target or aim", "Base", "Mid", "Final", "+/-", "Own scores")
-HEADER_TIPS = ("Target, goal or case aim, and its kind", "Kind", "In the plan's words",
-               "Baseline agreed score", "Mid-point review agreed score",
-               "Final review agreed score", "Final minus baseline",
-               "Each person's own scores at the latest review that had them")
-SHORT_KINDS = {"learning": "Learning", "behaviour_wellbeing": "Behaviour", "family_goal": "Goal",
-               "aim": "Case aim"}
+HEADER_TIPS = (
+    "Target, goal or case aim, and its kind",
+    "Kind",
+    "In the plan's words",
+    "Baseline agreed score",
+    "Mid-point review agreed score",
+    "Final review agreed score",
+    "Final minus baseline",
+    "Each person's own scores at the latest review that had them",
+)
+SHORT_KINDS = {
+    "learning": "Learning",
+    "behaviour_wellbeing": "Behaviour",
+    "family_goal": "Goal",
+    "aim": "Case aim",
+}
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ITEM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -87,8 +97,9 @@ class PlanProgressModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
@@ -120,7 +131,11 @@ class PlanProgressModel(QAbstractTableModel):
             if row.spread is not None and row.spread.disagreement:
                 return QBrush(QColor(theme.WARNING))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-                COL_BASELINE, COL_MID, COL_FINAL, COL_CHANGE):
+            COL_BASELINE,
+            COL_MID,
+            COL_FINAL,
+            COL_CHANGE,
+        ):
             return int(Qt.AlignmentFlag.AlignCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{HEADERS[column]}: {self._display(row, column)}"

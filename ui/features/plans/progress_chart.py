@@ -60,9 +60,13 @@ class ProgressChart(QWidget):
             return "No scores yet."
         parts = []
         for item in self._items:
-            values = ", ".join(f"{name.lower()} {value}" for (name, _c, _s), value in
-                               zip(SERIES, (item.baseline, item.mid, item.final), strict=True)
-                               if value is not None)
+            values = ", ".join(
+                f"{name.lower()} {value}"
+                for (name, _c, _s), value in zip(
+                    SERIES, (item.baseline, item.mid, item.final), strict=True
+                )
+                if value is not None
+            )
             parts.append(f"{item.label}: {values or 'not scored'}")
         return "; ".join(parts)
 
@@ -77,15 +81,19 @@ class ProgressChart(QWidget):
         line = metrics.height()
         if not self.has_scores():
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                             "No scores yet: the chart fills in after the baseline meeting.")
+            painter.drawText(
+                self.rect(),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                "No scores yet: the chart fills in after the baseline meeting.",
+            )
             painter.end()
             return
         left = metrics.horizontalAdvance("10") + 14
         top = line * 2 + 6
         bottom = line + 12
-        plot = QRectF(left, top, max(10.0, self.width() - left - 10),
-                      max(10.0, self.height() - top - bottom))
+        plot = QRectF(
+            left, top, max(10.0, self.width() - left - 10), max(10.0, self.height() - top - bottom)
+        )
         self._draw_legend(painter, metrics)
         # Grid and score axis.
         for score in range(0, TOP_SCORE + 1, 2):
@@ -93,9 +101,11 @@ class ProgressChart(QWidget):
             painter.setPen(QPen(GRID, 1))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(QColor(theme.MUTED))
-            painter.drawText(QRectF(0, y - line / 2, left - 6, line),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             str(score))
+            painter.drawText(
+                QRectF(0, y - line / 2, left - 6, line),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                str(score),
+            )
         painter.setPen(QPen(OUTLINE, 1))
         painter.drawLine(QPointF(plot.left(), plot.bottom()), QPointF(plot.right(), plot.bottom()))
         # Bars.
@@ -107,7 +117,8 @@ class ProgressChart(QWidget):
             start = plot.left() + index * group_w + (group_w - bar_w * len(SERIES)) / 2
             values = (item.baseline, item.mid, item.final)
             for series, ((_name, colour, pattern), value) in enumerate(
-                    zip(SERIES, values, strict=True)):
+                zip(SERIES, values, strict=True)
+            ):
                 if value is None:
                     continue
                 height = plot.height() * value / TOP_SCORE
@@ -119,12 +130,18 @@ class ProgressChart(QWidget):
                 painter.setBrush(QBrush(colour, pattern))
                 painter.drawRect(bar)
                 painter.setPen(QColor(theme.TEXT))
-                painter.drawText(QRectF(bar.left() - 6, bar.top() - line - 1, bar.width() + 12,
-                                        line), Qt.AlignmentFlag.AlignCenter, str(value))
+                painter.drawText(
+                    QRectF(bar.left() - 6, bar.top() - line - 1, bar.width() + 12, line),
+                    Qt.AlignmentFlag.AlignCenter,
+                    str(value),
+                )
             label = item.label if wide else _short_label(item)
             painter.setPen(QColor(theme.TEXT))
-            painter.drawText(QRectF(plot.left() + index * group_w, plot.bottom() + 4, group_w,
-                                    line + 4), Qt.AlignmentFlag.AlignCenter, label)
+            painter.drawText(
+                QRectF(plot.left() + index * group_w, plot.bottom() + 4, group_w, line + 4),
+                Qt.AlignmentFlag.AlignCenter,
+                label,
+            )
         painter.end()
 
     def _draw_legend(self, painter: QPainter, metrics: QFontMetrics) -> None:
@@ -139,7 +156,9 @@ class ProgressChart(QWidget):
             painter.drawRect(swatch)
             painter.setPen(QColor(theme.TEXT))
             text_x = swatch.right() + 5
-            painter.drawText(QRectF(text_x, 2, metrics.horizontalAdvance(name) + 4,
-                                    metrics.height() + 4),
-                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+            painter.drawText(
+                QRectF(text_x, 2, metrics.horizontalAdvance(name) + 4, metrics.height() + 4),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                name,
+            )
             x = text_x + metrics.horizontalAdvance(name) + 18

@@ -142,14 +142,22 @@ def spin_value(spin: QSpinBox) -> int | None:
 class ItemPage(QWidget):
     """Independent scores, then the agreed score, then notes and adjusted actions."""
 
-    def __init__(self, item: ReviewItem, people: Sequence[Person], number: int, count: int,
-                 point: ScoringPoint, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        item: ReviewItem,
+        people: Sequence[Person],
+        number: int,
+        count: int,
+        point: ScoringPoint,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.item = item
         self.people = list(people)
         scale = item.scale
-        heading = QLabel(f"{item.label} of the plan — {number} of {count} to score "
-                         f"({item.kind_label.lower()})")
+        heading = QLabel(
+            f"{item.label} of the plan — {number} of {count} to score ({item.kind_label.lower()})"
+        )
         theme.set_role(heading, "muted")
         text = QLabel(item.text)
         text.setObjectName("reviewItemText")
@@ -165,8 +173,10 @@ class ItemPage(QWidget):
         grid = QGridLayout(own)
         self.own_spins: list[QSpinBox] = []
         if not self.people:
-            none = QLabel("No one is listed as present; go back to add people, or record only "
-                          "the agreed score.")
+            none = QLabel(
+                "No one is listed as present; go back to add people, or record only "
+                "the agreed score."
+            )
             none.setWordWrap(True)
             theme.set_role(none, "muted")
             grid.addWidget(none, 0, 0)
@@ -198,8 +208,9 @@ class ItemPage(QWidget):
         agreed_form.addRow(agreed_label, holder)
         self.agreed_spin.valueChanged.connect(lambda _v: self._clear_agreed_message())
 
-        notes_box = QGroupBox("3. Notes" + ("" if item.is_aim or point.is_baseline
-                                             else " and adjusted actions"))
+        notes_box = QGroupBox(
+            "3. Notes" + ("" if item.is_aim or point.is_baseline else " and adjusted actions")
+        )
         notes_form = QFormLayout(notes_box)
         self.note_edit = QPlainTextEdit()
         self.note_edit.setTabChangesFocus(True)
@@ -208,9 +219,11 @@ class ItemPage(QWidget):
         notes_form.addRow("&Notes", self.note_edit)
         self.action_edits: dict[str, QPlainTextEdit] = {}
         if item.wording is not None and not point.is_baseline:
-            for field, label in (("school_actions", "What &school will do"),
-                                 ("family_actions", "What the &family will do"),
-                                 ("pupil_actions", "What the &pupil will do")):
+            for field, label in (
+                ("school_actions", "What &school will do"),
+                ("family_actions", "What the &family will do"),
+                ("pupil_actions", "What the &pupil will do"),
+            ):
                 edit = QPlainTextEdit(getattr(item.wording, field))
                 edit.setTabChangesFocus(True)
                 edit.setAccessibleName(f"{label.replace('&', '')} ({item.label})")
@@ -254,8 +267,9 @@ class ItemPage(QWidget):
         self.spread_label.setText(text)
         self.spread_label.setAccessibleName(text)
         theme.set_role(self.spread_label, role)
-        self.spread_label.setProperty("disagreement", "true" if found and found.disagreement
-                                      else "false")
+        self.spread_label.setProperty(
+            "disagreement", "true" if found and found.disagreement else "false"
+        )
 
     def _clear_agreed_message(self) -> None:
         self.agreed_message.clear_message()
@@ -264,7 +278,8 @@ class ItemPage(QWidget):
     def check(self) -> bool:
         if spin_value(self.agreed_spin) is None:
             self.agreed_message.show_error(
-                "Give the agreed score before going on (everyone's own scores are kept too).")
+                "Give the agreed score before going on (everyone's own scores are kept too)."
+            )
             mark_invalid(self.agreed_spin, "error")
             self.agreed_spin.setFocus()
             return False
@@ -274,15 +289,22 @@ class ItemPage(QWidget):
         if self.item.wording is None or not self.action_edits:
             return None
         changes = {f: e.toPlainText() for f, e in self.action_edits.items()}
-        if all(" ".join(v.split()) == " ".join(getattr(self.item.wording, f).split())
-               for f, v in changes.items()):
+        if all(
+            " ".join(v.split()) == " ".join(getattr(self.item.wording, f).split())
+            for f, v in changes.items()
+        ):
             return None
         return replace(self.item.wording, **changes)
 
     def scoring(self) -> ItemScoring:
-        return ItemScoring(target_id=self.item.target_id, aim_id=self.item.aim_id,
-                           agreed=spin_value(self.agreed_spin), independent=self.own_scores(),
-                           note=self.note_edit.toPlainText(), adjusted=self.adjusted())
+        return ItemScoring(
+            target_id=self.item.target_id,
+            aim_id=self.item.aim_id,
+            agreed=spin_value(self.agreed_spin),
+            independent=self.own_scores(),
+            note=self.note_edit.toPlainText(),
+            adjusted=self.adjusted(),
+        )
 
     def carry_over(self, other: ItemPage) -> None:
         """Keep what was typed when the pages are rebuilt (people added or removed)."""
@@ -291,14 +313,22 @@ class ItemPage(QWidget):
         for field, edit in self.action_edits.items():
             if field in other.action_edits:
                 edit.setPlainText(other.action_edits[field].toPlainText())
-        for index, spin in enumerate(self.own_spins[:len(other.own_spins)]):
+        for index, spin in enumerate(self.own_spins[: len(other.own_spins)]):
             spin.setValue(other.own_spins[index].value())
 
 
 class ReviewDialog(QDialog):
-    def __init__(self, items: Sequence[ReviewItem], *, point: ScoringPoint, today: dt.date,
-                 earliest: dt.date | None = None, people: Sequence[Person] = (),
-                 title: str = "Review", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        items: Sequence[ReviewItem],
+        *,
+        point: ScoringPoint,
+        today: dt.date,
+        earliest: dt.date | None = None,
+        people: Sequence[Person] = (),
+        title: str = "Review",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("reviewDialog")
         self.setWindowTitle(title)
@@ -345,8 +375,10 @@ class ReviewDialog(QDialog):
         people_layout.setContentsMargins(0, 0, 0, 0)
         people_layout.addLayout(self.people_box)
         people_layout.addWidget(self.add_person_button, 0, Qt.AlignmentFlag.AlignLeft)
-        hint = QLabel("Each person present can give their own score before the score is "
-                      "agreed, so that nobody simply follows the first score.")
+        hint = QLabel(
+            "Each person present can give their own score before the score is "
+            "agreed, so that nobody simply follows the first score."
+        )
         hint.setWordWrap(True)
         theme.set_role(hint, "hint")
         people_layout.addWidget(hint)
@@ -431,8 +463,10 @@ class ReviewDialog(QDialog):
             self._date_error("The meeting date cannot be in the future.")
             return None
         if self._earliest is not None and day < self._earliest:
-            self._date_error(f"The meeting cannot be before {format_date(self._earliest)}, "
-                             "when the pupil was referred.")
+            self._date_error(
+                f"The meeting cannot be before {format_date(self._earliest)}, "
+                "when the pupil was referred."
+            )
             return None
         self.date_message.clear_message()
         mark_invalid(self.date_edit, "")
@@ -454,7 +488,8 @@ class ReviewDialog(QDialog):
         chosen = items_for_point(self._items, self.point)
         if not chosen:
             self.point_message.show_error(
-                "Nothing can be scored at this point yet: record the baseline first.")
+                "Nothing can be scored at this point yet: record the baseline first."
+            )
             self.point_combo.setFocus()
             return False
         self.point_message.clear_message()
@@ -498,8 +533,9 @@ class ReviewDialog(QDialog):
 
     def _update_step(self) -> None:
         index = self.pages.currentIndex()
-        total = 1 + (len(self.item_pages) if index else len(
-            items_for_point(self._items, self.point)))
+        total = 1 + (
+            len(self.item_pages) if index else len(items_for_point(self._items, self.point))
+        )
         page = self.current_page
         what = "the meeting" if page is None else f"{page.item.label}"
         self.step_label.setText(f"Step {index + 1} of {total}: {what}")
@@ -520,17 +556,28 @@ class ReviewDialog(QDialog):
                 self._update_step()
                 return
         self.entry = ReviewEntry(
-            point=self.point, held_on=held_on, people=self.people,
+            point=self.point,
+            held_on=held_on,
+            people=self.people,
             items=[page.scoring() for page in self.item_pages],
-            notes=self.notes_edit.toPlainText())
+            notes=self.notes_edit.toPlainText(),
+        )
         self.accept()
 
     @classmethod
-    def ask(cls, parent: QWidget | None, items: Sequence[ReviewItem], *, point: ScoringPoint,
-            today: dt.date, earliest: dt.date | None = None,
-            people: Sequence[Person] = ()) -> ReviewEntry | None:
-        dialog = cls(items, point=point, today=today, earliest=earliest, people=people,
-                     parent=parent)
+    def ask(
+        cls,
+        parent: QWidget | None,
+        items: Sequence[ReviewItem],
+        *,
+        point: ScoringPoint,
+        today: dt.date,
+        earliest: dt.date | None = None,
+        people: Sequence[Person] = (),
+    ) -> ReviewEntry | None:
+        dialog = cls(
+            items, point=point, today=today, earliest=earliest, people=people, parent=parent
+        )
         try:
             return dialog.entry if dialog.exec() == QDialog.DialogCode.Accepted else None
         finally:

@@ -39,7 +39,6 @@ from semh_desktop.plans.scaling import Person
 from semh_desktop.register import staff
 from ui.common import document_output, theme
 from ui.common.case_tab import CaseTab
-from ui.common.pupil_tab import PUPIL_TABS
 from ui.features.plans.dialogs import (
     AimDialog,
     NetworkPersonDialog,
@@ -101,7 +100,8 @@ class PspTab(CaseTab):
         theme.set_role(self.consent_label, "warning")
         self.empty_label = QLabel(
             "No plan yet for this pupil. Create a plan to record the referral, parent consent, "
-            "the worker and the targets.")
+            "the worker and the targets."
+        )
         self.empty_label.setObjectName("pspEmpty")
         self.empty_label.setWordWrap(True)
         theme.set_role(self.empty_label, "muted")
@@ -109,8 +109,9 @@ class PspTab(CaseTab):
         self.create_button = _button("&Create plan…", self.create_plan)
         self.edit_plan_button = _button("Edit &plan…", self.edit_plan)
         self.dates_button = _button("&Move review dates…", self.move_review_dates)
-        self.person_button = _button("Add &person…", self.add_network_person,
-                                     name="Add a person to the network")
+        self.person_button = _button(
+            "Add &person…", self.add_network_person, name="Add a person to the network"
+        )
         self.print_button = QPushButton("P&rint or save")
         self.print_button.setAccessibleName("Print or save as PDF")
         self.print_menu = QMenu(self.print_button)
@@ -128,10 +129,10 @@ class PspTab(CaseTab):
 
         self.add_target_button = _button("Add &target…", self.add_target)
         self.add_aim_button = _button("Add &aim…", self.add_aim, name="Add a case aim")
-        self.edit_item_button = _button("&Edit selected…", self.edit_selected,
-                                        name="Edit the selected target or aim")
-        self.review_button = _button("Re&view…", self.review,
-                                     name="Review: score targets and aims")
+        self.edit_item_button = _button(
+            "&Edit selected…", self.edit_selected, name="Edit the selected target or aim"
+        )
+        self.review_button = _button("Re&view…", self.review, name="Review: score targets and aims")
         theme.set_role(self.review_button, "primary")
 
         self.model = PlanProgressModel(self)
@@ -162,7 +163,8 @@ class PspTab(CaseTab):
         self.table.setColumnHidden(COL_KIND, True)
         self.table.doubleClicked.connect(lambda _index: self.edit_selected())
         self.table.selectionModel().currentRowChanged.connect(
-            lambda _current, _previous: self._update_buttons())
+            lambda _current, _previous: self._update_buttons()
+        )
 
         self.chart = ProgressChart()
         self.network_label = QLabel()
@@ -177,8 +179,13 @@ class PspTab(CaseTab):
         theme.set_role(self.output_label, "muted")
 
         plan_buttons = QHBoxLayout()
-        for widget in (self.create_button, self.edit_plan_button, self.dates_button,
-                       self.person_button, self.print_button):
+        for widget in (
+            self.create_button,
+            self.edit_plan_button,
+            self.dates_button,
+            self.person_button,
+            self.print_button,
+        ):
             plan_buttons.addWidget(widget)
         plan_buttons.addStretch(1)
         item_buttons = QHBoxLayout()
@@ -218,9 +225,19 @@ class PspTab(CaseTab):
         outer.addWidget(scroll)
 
         tab_order: list[QWidget] = [
-            self.case_combo, self.create_button, self.edit_plan_button, self.dates_button,
-            self.person_button, self.print_button, self.table, self.add_target_button,
-            self.add_aim_button, self.edit_item_button, self.review_button, self.chart]
+            self.case_combo,
+            self.create_button,
+            self.edit_plan_button,
+            self.dates_button,
+            self.person_button,
+            self.print_button,
+            self.table,
+            self.add_target_button,
+            self.add_aim_button,
+            self.edit_item_button,
+            self.review_button,
+            self.chart,
+        ]
         for first, second in zip(tab_order, tab_order[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self._show_case(None)
@@ -230,8 +247,15 @@ class PspTab(CaseTab):
     def _show_case(self, case: Case | None) -> None:
         self.case = case
         has_case = case is not None
-        for widget in (self.summary_label, self.dates_label, self.table, self.chart,
-                       self.chart_heading, self.network_label, self.reviews_label):
+        for widget in (
+            self.summary_label,
+            self.dates_label,
+            self.table,
+            self.chart,
+            self.chart_heading,
+            self.network_label,
+            self.reviews_label,
+        ):
             widget.setVisible(has_case)
         self.empty_label.setVisible(not has_case and self.pupil is not None)
         self.consent_label.setVisible(False)
@@ -250,38 +274,46 @@ class PspTab(CaseTab):
         self.summary_label.setText(
             f"{plan.label} · {case.length_weeks} weeks · scored {plan.scale.label}"
             f"{' · worker ' + worker if worker else ''}"
-            f"{'' if case.is_open else ' · closed'}")
+            f"{'' if case.is_open else ' · closed'}"
+        )
         moved = " (moved)"
         self.dates_label.setText(
             f"Referred {format_date(case.details.referral_date)} by {case.details.referred_by}. "
             f"Started {format_date(case.start_date)}; mid-point review "
             f"{format_date(case.mid_review)}{moved if case.mid_review_moved_to else ''}; "
             f"final review {format_date(case.final_review)}"
-            f"{moved if case.final_review_moved_to else ''}.")
+            f"{moved if case.final_review_moved_to else ''}."
+        )
         if not case.consent_recorded:
-            self.consent_label.setText("Parent consent is not recorded yet: use Edit plan to "
-                                       "add the date and who gave it.")
+            self.consent_label.setText(
+                "Parent consent is not recorded yet: use Edit plan to add the date and who gave it."
+            )
             self.consent_label.setVisible(True)
         items = progress.case_progress(self.store, case.id)
         rows = []
         for item in items:
             found = scaling.latest_spread(
-                self.store, case.id,
+                self.store,
+                case.id,
                 target_id=item.item_id if item.item == "target" else None,
-                aim_id=item.item_id if item.item == "aim" else None)
-            rows.append(PlanRow(item, found[1] if found else None,
-                                found[0].point.label if found else ""))
+                aim_id=item.item_id if item.item == "aim" else None,
+            )
+            rows.append(
+                PlanRow(item, found[1] if found else None, found[0].point.label if found else "")
+            )
         self.model.set_rows(rows)
         self._fit_table()
         self.chart.set_items(items)
         members = cases.network(self.store, case.id)
         self.network_label.setText(
-            "Network around the child: " + ("; ".join(m.label for m in members)
-                                            if members else "no one added yet."))
+            "Network around the child: "
+            + ("; ".join(m.label for m in members) if members else "no one added yet.")
+        )
         held = scaling.reviews_for_case(self.store, case.id)
         self.reviews_label.setText(
-            "Scoring points held: " + (", ".join(r.label for r in held) if held
-                                       else "none yet (start with the baseline)."))
+            "Scoring points held: "
+            + (", ".join(r.label for r in held) if held else "none yet (start with the baseline).")
+        )
         self._update_buttons()
 
     def _fit_table(self) -> None:
@@ -289,7 +321,8 @@ class PspTab(CaseTab):
         self.table.resizeRowsToContents()
         rows = self.proxy.rowCount()
         height = sum(self.table.rowHeight(r) for r in range(rows)) or (
-            self.table.verticalHeader().defaultSectionSize() * 2)
+            self.table.verticalHeader().defaultSectionSize() * 2
+        )
         header = self.table.horizontalHeader().sizeHint().height()
         self.table.setFixedHeight(header + height + 2 * self.table.frameWidth() + 2)
 
@@ -321,11 +354,18 @@ class PspTab(CaseTab):
         has_open = any(c.is_open for c in self._cases)
         self.create_button.setVisible(not has_open)
         self.create_button.setEnabled(editable and not has_open)
-        for button in (self.edit_plan_button, self.dates_button, self.person_button,
-                       self.add_aim_button, self.review_button):
+        for button in (
+            self.edit_plan_button,
+            self.dates_button,
+            self.person_button,
+            self.add_aim_button,
+            self.review_button,
+        ):
             button.setEnabled(open_case)
-        full = case is not None and len(targets.targets_for_case(self.store, case.id)) >= \
-            case.plan.max_targets
+        full = (
+            case is not None
+            and len(targets.targets_for_case(self.store, case.id)) >= case.plan.max_targets
+        )
         self.add_target_button.setEnabled(open_case and not full)
         if case is not None:
             word = case.plan.target_word
@@ -333,7 +373,10 @@ class PspTab(CaseTab):
             self.add_target_button.setAccessibleName(f"Add a {word}")
             self.add_target_button.setToolTip(
                 f"A {case.plan.short_label} has at most {case.plan.max_targets} "
-                f"{case.plan.target_word_plural}." if full else "")
+                f"{case.plan.target_word_plural}."
+                if full
+                else ""
+            )
         self.edit_item_button.setEnabled(open_case and self.selected_row() is not None)
         self.print_button.setEnabled(case is not None)
 
@@ -356,12 +399,14 @@ class PspTab(CaseTab):
         if pupil is None:
             return
         workers = [p for p in staff.list_staff(self.store) if p.can_edit]
-        details = PlanDialog.ask(self, lambda d: cases.validate(self.store, d), workers,
-                                 today=self.store.clock.today())
+        details = PlanDialog.ask(
+            self, lambda d: cases.validate(self.store, d), workers, today=self.store.clock.today()
+        )
         if details is None:
             return
-        created = self._guard(lambda: cases.open_case(self.store, pupil.id, details),
-                              "The plan was not created")
+        created = self._guard(
+            lambda: cases.open_case(self.store, pupil.id, details), "The plan was not created"
+        )
         if created is not None:
             self.case = created
             self._changed()
@@ -371,22 +416,36 @@ class PspTab(CaseTab):
         if case is None:
             return
         workers = [p for p in staff.list_staff(self.store) if p.can_edit]
-        details = PlanDialog.ask(self, lambda d: cases.validate(self.store, d), workers,
-                                 case.details, today=self.store.clock.today())
-        if details is not None and self._guard(
-                lambda: cases.update_case(self.store, case.id, details),
-                "The plan was not changed") is not None:
+        details = PlanDialog.ask(
+            self,
+            lambda d: cases.validate(self.store, d),
+            workers,
+            case.details,
+            today=self.store.clock.today(),
+        )
+        if (
+            details is not None
+            and self._guard(
+                lambda: cases.update_case(self.store, case.id, details), "The plan was not changed"
+            )
+            is not None
+        ):
             self._changed()
 
     def move_review_dates(self) -> None:
         case = self.case
         if case is None:
             return
-        chosen = ReviewDatesDialog.ask(self, case.computed_review_dates,
-                                       (case.mid_review, case.final_review), case.start_date)
-        if chosen is not None and self._guard(
-                lambda: cases.move_review_dates(self.store, case.id, mid=chosen[0],
-                                                final=chosen[1])) is not None:
+        chosen = ReviewDatesDialog.ask(
+            self, case.computed_review_dates, (case.mid_review, case.final_review), case.start_date
+        )
+        if (
+            chosen is not None
+            and self._guard(
+                lambda: cases.move_review_dates(self.store, case.id, mid=chosen[0], final=chosen[1])
+            )
+            is not None
+        ):
             self._changed()
 
     def add_network_person(self) -> None:
@@ -394,8 +453,11 @@ class PspTab(CaseTab):
         if case is None:
             return
         person = NetworkPersonDialog.ask(self)
-        if person is not None and self._guard(
-                lambda: cases.add_network_member(self.store, case.id, *person)) is not None:
+        if (
+            person is not None
+            and self._guard(lambda: cases.add_network_member(self.store, case.id, *person))
+            is not None
+        ):
             self._changed()
 
     def add_target(self) -> None:
@@ -403,9 +465,14 @@ class PspTab(CaseTab):
         if case is None:
             return
         answer = TargetDialog.ask(self, case.plan)
-        if answer is not None and self._guard(
+        if (
+            answer is not None
+            and self._guard(
                 lambda: targets.add_target(self.store, case.id, answer[0], answer[1]),
-                f"The {case.plan.target_word} was not added") is not None:
+                f"The {case.plan.target_word} was not added",
+            )
+            is not None
+        ):
             self._changed()
 
     def add_aim(self) -> None:
@@ -413,9 +480,13 @@ class PspTab(CaseTab):
         if case is None:
             return
         aim = AimDialog.ask(self)
-        if aim is not None and self._guard(
-                lambda: case_aims.add_aim(self.store, case.id, aim),
-                "The aim was not added") is not None:
+        if (
+            aim is not None
+            and self._guard(
+                lambda: case_aims.add_aim(self.store, case.id, aim), "The aim was not added"
+            )
+            is not None
+        ):
             self._changed()
 
     def edit_selected(self) -> None:
@@ -424,17 +495,32 @@ class PspTab(CaseTab):
             return
         if row.is_aim:
             aim = AimDialog.ask(self, row.progress.text)
-            if aim is not None and self._guard(
+            if (
+                aim is not None
+                and self._guard(
                     lambda: case_aims.edit_aim(self.store, row.item_id, aim),
-                    "The aim was not changed") is not None:
+                    "The aim was not changed",
+                )
+                is not None
+            ):
                 self._changed()
             return
         target = targets.get_target(self.store, row.item_id)
-        answer = TargetDialog.ask(self, case.plan, target.wording, target.kind,
-                                  kind_fixed=targets.has_scores(self.store, target.id))
-        if answer is not None and self._guard(
+        answer = TargetDialog.ask(
+            self,
+            case.plan,
+            target.wording,
+            target.kind,
+            kind_fixed=targets.has_scores(self.store, target.id),
+        )
+        if (
+            answer is not None
+            and self._guard(
                 lambda: targets.edit_target(self.store, target.id, answer[1], kind=answer[0]),
-                f"The {case.plan.target_word} was not changed") is not None:
+                f"The {case.plan.target_word} was not changed",
+            )
+            is not None
+        ):
             self._changed()
 
     def review_items(self) -> list[ReviewItem]:
@@ -445,17 +531,25 @@ class PspTab(CaseTab):
         items = []
         for p in progress.case_progress(self.store, case.id):
             history = scaling.score_history(
-                self.store, target_id=p.item_id if p.item == "target" else None,
-                aim_id=p.item_id if p.item == "aim" else None)
-            counted = [h for h in history if h.counts]
-            items.append(ReviewItem(
-                label=p.label, text=p.text, kind_label=p.kind_label, scale=p.scale,
-                has_baseline=p.baseline is not None,
+                self.store,
                 target_id=p.item_id if p.item == "target" else None,
                 aim_id=p.item_id if p.item == "aim" else None,
-                wording=wordings.get(p.item_id),
-                last_agreed=counted[-1].score if counted else None,
-                last_point=counted[-1].point.label if counted else ""))
+            )
+            counted = [h for h in history if h.counts]
+            items.append(
+                ReviewItem(
+                    label=p.label,
+                    text=p.text,
+                    kind_label=p.kind_label,
+                    scale=p.scale,
+                    has_baseline=p.baseline is not None,
+                    target_id=p.item_id if p.item == "target" else None,
+                    aim_id=p.item_id if p.item == "aim" else None,
+                    wording=wordings.get(p.item_id),
+                    last_agreed=counted[-1].score if counted else None,
+                    last_point=counted[-1].point.label if counted else "",
+                )
+            )
         return items
 
     def _usual_people(self, case: Case) -> list[Person]:
@@ -475,16 +569,27 @@ class PspTab(CaseTab):
         items = self.review_items()
         if not items:
             QMessageBox.information(
-                self, "Review", f"Add a {case.plan.target_word} or a case aim first; the "
-                "review scores them.")
+                self,
+                "Review",
+                f"Add a {case.plan.target_word} or a case aim first; the review scores them.",
+            )
             return
-        entry = ReviewDialog.ask(self, items, point=scaling.next_point(self.store, case),
-                                 today=self.store.clock.today(),
-                                 earliest=case.details.referral_date,
-                                 people=self._usual_people(case))
-        if entry is not None and self._guard(
+        entry = ReviewDialog.ask(
+            self,
+            items,
+            point=scaling.next_point(self.store, case),
+            today=self.store.clock.today(),
+            earliest=case.details.referral_date,
+            people=self._usual_people(case),
+        )
+        if (
+            entry is not None
+            and self._guard(
                 lambda: scaling.record_review(self.store, case.id, entry),
-                "The review was not saved") is not None:
+                "The review was not saved",
+            )
+            is not None
+        ):
             self._changed()
 
     # -- documents ----------------------------------------------------------------------------
@@ -502,8 +607,7 @@ class PspTab(CaseTab):
         if snap is None:
             return False
         title = f"{handouts.document_title(snap, kind)} — {pupil.initials}"
-        if not document_output.print_with_preview(self, handouts.handout_html(snap, kind),
-                                                   title):
+        if not document_output.print_with_preview(self, handouts.handout_html(snap, kind), title):
             return False
         self._guard(lambda: handouts.record_print(self.store, pupil.id, kind, case.id))
         self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")
@@ -513,18 +617,16 @@ class PspTab(CaseTab):
         pupil, case = self.pupil, self.case
         if pupil is None or case is None:
             return False
-        path = document_output.ask_pdf_path(self, f"Save the {DOCUMENT_NAMES[kind]} as PDF",
-                                            self._suggested_name(kind))
+        path = document_output.ask_pdf_path(
+            self, f"Save the {DOCUMENT_NAMES[kind]} as PDF", self._suggested_name(kind)
+        )
         if path is None:
             return False
-        written = self._guard(lambda: handouts.write_handout(self.store, pupil.id, kind, path,
-                                                            case_id=case.id),
-                              "The PDF was not saved")
+        written = self._guard(
+            lambda: handouts.write_handout(self.store, pupil.id, kind, path, case_id=case.id),
+            "The PDF was not saved",
+        )
         if written is None:
             return False
         self.output_label.setText(f"Saved the {DOCUMENT_NAMES[kind]} to {written}.")
         return True
-
-
-if PspTab not in PUPIL_TABS:
-    PUPIL_TABS.append(PspTab)

@@ -76,29 +76,43 @@ class PupilDialog(QDialog):
 
         self.legal_forename_edit = self._line("legal_forename", "Legal first name")
         self.legal_surname_edit = self._line("legal_surname", "Legal surname")
-        self.preferred_forename_edit = self._line("preferred_forename", "Preferred first name",
-                                                  placeholder="If different")
-        self.preferred_surname_edit = self._line("preferred_surname", "Preferred surname",
-                                                 placeholder="If different")
+        self.preferred_forename_edit = self._line(
+            "preferred_forename", "Preferred first name", placeholder="If different"
+        )
+        self.preferred_surname_edit = self._line(
+            "preferred_surname", "Preferred surname", placeholder="If different"
+        )
         self.dob_edit = self._line("date_of_birth", "Date of birth", placeholder="dd/mm/yyyy")
         self.upn_edit = self._line("upn", "UPN", placeholder="13 characters, e.g. B801200005001")
         self.upn_edit.setMaxLength(20)
-        self.sex_combo = self._combo("sex", "Sex", [("Not recorded", None)]
-                                     + [(label, code) for code, label in SEXES.items()])
-        self.ethnicity_edit = self._line("ethnicity", "Ethnicity",
-                                         placeholder="DfE code, e.g. WBRI (optional)")
-        self.year_combo = self._combo("year_group", "Year group",
-                                      [(_year_text(y), y) for y in range(-2, 15)])
+        self.sex_combo = self._combo(
+            "sex",
+            "Sex",
+            [("Not recorded", None)] + [(label, code) for code, label in SEXES.items()],
+        )
+        self.ethnicity_edit = self._line(
+            "ethnicity", "Ethnicity", placeholder="DfE code, e.g. WBRI (optional)"
+        )
+        self.year_combo = self._combo(
+            "year_group", "Year group", [(_year_text(y), y) for y in range(-2, 15)]
+        )
         self.reg_group_edit = self._line("reg_group", "Registration group", placeholder="e.g. 8H")
-        self.sen_combo = self._combo("sen_provision", "SEN provision",
-                                     [(f"{code} – {label}", code)
-                                      for code, label in SEN_PROVISION.items()])
-        self.need_combo = self._combo("primary_need", "Primary need", [("None recorded", None)]
-                                      + [(f"{code} – {label}", code)
-                                         for code, label in PRIMARY_NEEDS.items()])
-        self.social_care_combo = self._combo("social_care", "Children's social care",
-                                             [(label if code else "None", code)
-                                              for code, label in SOCIAL_CARE.items()])
+        self.sen_combo = self._combo(
+            "sen_provision",
+            "SEN provision",
+            [(f"{code} – {label}", code) for code, label in SEN_PROVISION.items()],
+        )
+        self.need_combo = self._combo(
+            "primary_need",
+            "Primary need",
+            [("None recorded", None)]
+            + [(f"{code} – {label}", code) for code, label in PRIMARY_NEEDS.items()],
+        )
+        self.social_care_combo = self._combo(
+            "social_care",
+            "Children's social care",
+            [(label if code else "None", code) for code, label in SOCIAL_CARE.items()],
+        )
         self.pupil_premium_check = self._check("pupil_premium", "Pupil Premium")
         self.young_carer_check = self._check("young_carer", "Young carer")
         self.eal_check = self._check("eal", "English as an additional language (EAL)")
@@ -127,8 +141,12 @@ class PupilDialog(QDialog):
         flags_layout = QVBoxLayout(flags)
         flags_layout.setContentsMargins(0, 4, 0, 0)
         flags_layout.setSpacing(6)
-        for check in (self.pupil_premium_check, self.young_carer_check, self.eal_check,
-                      self.at_risk_pex_check):
+        for check in (
+            self.pupil_premium_check,
+            self.young_carer_check,
+            self.eal_check,
+            self.at_risk_pex_check,
+        ):
             flags_layout.addWidget(check)
         flags_layout.addSpacing(6)
         flags_layout.addWidget(self.register_check)
@@ -148,7 +166,8 @@ class PupilDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.ok_button: QPushButton = self.buttons.addButton(
-            save_text, QDialogButtonBox.ButtonRole.AcceptRole)
+            save_text, QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.ok_button.setDefault(True)
         self.ok_button.setAccessibleName(save_text)
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -159,8 +178,10 @@ class PupilDialog(QDialog):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(18, 16, 18, 16)
         outer.setSpacing(12)
-        intro = QLabel("Fields marked * are required. Names may include accents and "
-                       "apostrophes (Siân, Zoë, O'Neill).")
+        intro = QLabel(
+            "Fields marked * are required. Names may include accents and "
+            "apostrophes (Siân, Zoë, O'Neill)."
+        )
         theme.set_role(intro, "muted")
         intro.setWordWrap(True)
         outer.addWidget(intro)
@@ -169,12 +190,26 @@ class PupilDialog(QDialog):
         outer.addWidget(self.buttons)
 
         order: list[QWidget] = [
-            self.legal_forename_edit, self.legal_surname_edit, self.preferred_forename_edit,
-            self.preferred_surname_edit, self.dob_edit, self.upn_edit, self.sex_combo,
-            self.ethnicity_edit, self.year_combo, self.reg_group_edit, self.sen_combo,
-            self.need_combo, self.social_care_combo, self.pupil_premium_check,
-            self.young_carer_check, self.eal_check, self.at_risk_pex_check,
-            self.register_check, self.ok_button, self.cancel_button,
+            self.legal_forename_edit,
+            self.legal_surname_edit,
+            self.preferred_forename_edit,
+            self.preferred_surname_edit,
+            self.dob_edit,
+            self.upn_edit,
+            self.sex_combo,
+            self.ethnicity_edit,
+            self.year_combo,
+            self.reg_group_edit,
+            self.sen_combo,
+            self.need_combo,
+            self.social_care_combo,
+            self.pupil_premium_check,
+            self.young_carer_check,
+            self.eal_check,
+            self.at_risk_pex_check,
+            self.register_check,
+            self.ok_button,
+            self.cancel_button,
         ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
@@ -198,8 +233,7 @@ class PupilDialog(QDialog):
         combo = QComboBox()
         combo.setObjectName(f"{field}_combo")
         combo.setAccessibleName(name)
-        combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(18)
         for text, value in items:
             combo.addItem(text, value)
@@ -314,7 +348,8 @@ class PupilDialog(QDialog):
         dob_text = self.dob_edit.text().strip()
         if dob_text and details.date_of_birth is None:
             result.errors["date_of_birth"] = (
-                f"'{dob_text}' is not a date. Write it as dd/mm/yyyy, for example 14/05/2013.")
+                f"'{dob_text}' is not a date. Write it as dd/mm/yyyy, for example 14/05/2013."
+            )
         for field, message in self.messages.items():
             widget = self._fields[field]
             if field in result.errors:
@@ -333,7 +368,9 @@ class PupilDialog(QDialog):
             count = len(result.errors)
             self._show_summary(
                 f"{count} field{'s' if count > 1 else ''} need{'s' if count == 1 else ''} "
-                "attention before the pupil can be saved.", "error")
+                "attention before the pupil can be saved.",
+                "error",
+            )
         else:
             self.summary.setVisible(False)
         self._fit_height()
@@ -365,8 +402,10 @@ class PupilDialog(QDialog):
         details = self.details
         if result.warnings and details != self._warned_for:
             self._warned_for = details
-            self._show_summary("Please read the amber note, then press "
-                               f"“{self.ok_button.text()}” again to save.", "warning")
+            self._show_summary(
+                f"Please read the amber note, then press “{self.ok_button.text()}” again to save.",
+                "warning",
+            )
             return
         self._result = dataclasses.replace(details, upn=result.upn or details.upn)
         super().accept()
@@ -382,8 +421,13 @@ class PupilDialog(QDialog):
         if details is None:
             dialog = cls(validate, parent=parent)
         else:
-            dialog = cls(validate, details, title="Edit pupil details", save_text="Save changes",
-                         parent=parent)
+            dialog = cls(
+                validate,
+                details,
+                title="Edit pupil details",
+                save_text="Save changes",
+                parent=parent,
+            )
         try:
             if dialog.exec() == QDialog.DialogCode.Accepted:
                 return dialog.result_details

@@ -60,8 +60,11 @@ class StaffModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.HEADERS)):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -91,8 +94,7 @@ class StaffProfilesDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(COL_NAME,
-                                                           QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         self.table.setMinimumHeight(160)
 
         self.name_edit = QLineEdit()
@@ -120,8 +122,10 @@ class StaffProfilesDialog(QDialog):
             group.setEnabled(False)
             group.setToolTip("Only a SENCO profile can add staff profiles.")
 
-        note = QLabel("Each person chooses their profile when they unlock the app; every "
-                      "change is recorded under it. Read-only profiles can look but not change.")
+        note = QLabel(
+            "Each person chooses their profile when they unlock the app; every "
+            "change is recorded under it. Read-only profiles can look but not change."
+        )
         note.setWordWrap(True)
         theme.set_role(note, "muted")
 

@@ -63,8 +63,9 @@ class ReportWorker(QThread):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, work: Callable[[Progress, Callable[[], bool]], object],
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, work: Callable[[Progress, Callable[[], bool]], object], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._work = work
         self._cancel = threading.Event()
@@ -118,8 +119,9 @@ class BarChart(QWidget):
         metrics = QFontMetrics(self.font())
         line = metrics.height()
         painter.setPen(QColor(theme.TEXT))
-        painter.drawText(QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignCenter,
-                         self.title)
+        painter.drawText(
+            QRectF(0, 0, self.width(), line + 4), Qt.AlignmentFlag.AlignCenter, self.title
+        )
         plot = QRectF(8, line * 2 + 6, self.width() - 16, self.height() - line * 4 - 12)
         painter.setPen(QPen(QColor("#c3c9cf"), 1))
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
@@ -133,21 +135,36 @@ class BarChart(QWidget):
             except ValueError:
                 value = 0.0
             height = plot.height() * min(value, 100.0) / 100.0
-            bar = QRectF(plot.left() + slot * position + slot * 0.2, plot.bottom() - height,
-                         slot * 0.6, height)
+            bar = QRectF(
+                plot.left() + slot * position + slot * 0.2,
+                plot.bottom() - height,
+                slot * 0.6,
+                height,
+            )
             painter.setPen(QPen(QColor(theme.TEXT), 1))
             painter.setBrush(QBrush(QColor("#7d8793")))
             painter.drawRect(bar)
-            painter.drawText(QRectF(bar.left() - slot * 0.2, bar.top() - line - 2, slot, line),
-                             Qt.AlignmentFlag.AlignCenter, item.display)
-            painter.drawText(QRectF(plot.left() + slot * position, plot.bottom() + 2, slot,
-                                    line * 2), Qt.AlignmentFlag.AlignHCenter
-                             | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, label)
+            painter.drawText(
+                QRectF(bar.left() - slot * 0.2, bar.top() - line - 2, slot, line),
+                Qt.AlignmentFlag.AlignCenter,
+                item.display,
+            )
+            painter.drawText(
+                QRectF(plot.left() + slot * position, plot.bottom() + 2, slot, line * 2),
+                Qt.AlignmentFlag.AlignHCenter
+                | Qt.AlignmentFlag.AlignTop
+                | Qt.TextFlag.TextWordWrap,
+                label,
+            )
         painter.end()
 
 
-SHORT_WINDOWS = {"before": "Year before", "during": "During", "after": "6 weeks after",
-                 "rest_of_year": "Rest of year"}
+SHORT_WINDOWS = {
+    "before": "Year before",
+    "during": "During",
+    "after": "6 weeks after",
+    "rest_of_year": "Rest of year",
+}
 
 
 class ReportsView(QWidget):
@@ -194,8 +211,9 @@ class ReportsView(QWidget):
         self.summary = QLabel("Choose a year and press Show figures.")
         self.summary.setWordWrap(True)
         theme.set_role(self.summary, "heading")
-        note = QLabel("Figures only, never names. Groups smaller than 5 are shown as "
-                      "“fewer than 5”.")
+        note = QLabel(
+            "Figures only, never names. Groups smaller than 5 are shown as “fewer than 5”."
+        )
         theme.set_role(note, "muted")
         note.setWordWrap(True)
 
@@ -212,12 +230,15 @@ class ReportsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
         form = QFormLayout()
-        for label, widget in (("&Year", self.year_combo), ("Year &group", self.year_group_combo),
-                              ("&Worker", self.worker_combo), ("Plan &type", self.plan_combo)):
+        for label, widget in (
+            ("&Year", self.year_combo),
+            ("Year &group", self.year_group_combo),
+            ("&Worker", self.worker_combo),
+            ("Plan &type", self.plan_combo),
+        ):
             text = QLabel(label)
             text.setBuddy(widget)
             form.addRow(text, widget)
@@ -240,10 +261,19 @@ class ReportsView(QWidget):
         layout.addWidget(note)
         layout.addLayout(charts)
         layout.addWidget(self.table, 1)
-        order: list[QWidget] = [self.year_combo, self.year_group_combo, self.worker_combo,
-                                self.plan_combo, self.show_button, self.pdf_button,
-                                self.csv_button, self.cancel_button, self.suspension_chart,
-                                self.targets_chart, self.table]
+        order: list[QWidget] = [
+            self.year_combo,
+            self.year_group_combo,
+            self.worker_combo,
+            self.plan_combo,
+            self.show_button,
+            self.pdf_button,
+            self.csv_button,
+            self.cancel_button,
+            self.suspension_chart,
+            self.targets_chart,
+            self.table,
+        ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self.reload_choices()
@@ -263,23 +293,35 @@ class ReportsView(QWidget):
     def filters(self) -> ReportFilters:
         worker_id = self.worker_combo.currentData()
         return ReportFilters.for_year(
-            str(self.year_combo.currentData()), year_group=self.year_group_combo.currentData(),
-            worker_id=worker_id, worker_name=self.worker_combo.currentText() if worker_id else "",
-            plan_type=self.plan_combo.currentData())
+            str(self.year_combo.currentData()),
+            year_group=self.year_group_combo.currentData(),
+            worker_id=worker_id,
+            worker_name=self.worker_combo.currentText() if worker_id else "",
+            plan_type=self.plan_combo.currentData(),
+        )
 
     # -- work off the GUI thread --------------------------------------------------------
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
-        for widget in (self.year_combo, self.year_group_combo, self.worker_combo,
-                       self.plan_combo, self.show_button):
+        for widget in (
+            self.year_combo,
+            self.year_group_combo,
+            self.worker_combo,
+            self.plan_combo,
+            self.show_button,
+        ):
             widget.setEnabled(not busy)
         for button in (self.pdf_button, self.csv_button):
             button.setEnabled(not busy and self.report is not None)
 
-    def _run(self, label: str, work: Callable[[Progress, Callable[[], bool]], object],
-             done: Callable[[object], None]) -> None:
+    def _run(
+        self,
+        label: str,
+        work: Callable[[Progress, Callable[[], bool]], object],
+        done: Callable[[object], None],
+    ) -> None:
         worker = ReportWorker(work, self)
         self.worker = worker
         self.status.setText(label)
@@ -336,10 +378,13 @@ class ReportsView(QWidget):
             QMessageBox.warning(self, "Cohort impact report", exc.message)
             return
         theme.set_role(self.status, "")
-        self._run("Working out the figures:",
-                  lambda progress, cancelled: impact_report.build_report(
-                      self.store, filters, progress=progress, cancelled=cancelled),
-                  self.show_report)
+        self._run(
+            "Working out the figures:",
+            lambda progress, cancelled: impact_report.build_report(
+                self.store, filters, progress=progress, cancelled=cancelled
+            ),
+            self.show_report,
+        )
 
     def show_report(self, outcome: object) -> None:
         assert isinstance(outcome, CohortReport)
@@ -349,14 +394,22 @@ class ReportsView(QWidget):
         self.summary.setText(
             f"{outcome.filters.label}: {impact_report.count_text(counts.cohort)} cases active, "
             f"{impact_report.count_text(counts.referred)} referred, "
-            f"{impact_report.count_text(counts.closed)} closed.")
-        self.suspension_chart.set_bars([
-            (SHORT_WINDOWS[key], figure(outcome, "Suspensions", "With a suspension (%)",
-                                        WINDOW_LABELS[key])) for key in WINDOWS])
+            f"{impact_report.count_text(counts.closed)} closed."
+        )
+        self.suspension_chart.set_bars(
+            [
+                (
+                    SHORT_WINDOWS[key],
+                    figure(outcome, "Suspensions", "With a suspension (%)", WINDOW_LABELS[key]),
+                )
+                for key in WINDOWS
+            ]
+        )
         kinds = [TARGET_KINDS[k] for k in outcome.targets]
         kinds += ["All kinds"] if len(kinds) > 1 else []
-        self.targets_chart.set_bars([(k, figure(outcome, "Targets", "Improved (%)", k))
-                                     for k in kinds])
+        self.targets_chart.set_bars(
+            [(k, figure(outcome, "Targets", "Improved (%)", k)) for k in kinds]
+        )
         self._set_busy(False)
         self.report_ready.emit(outcome)
 
@@ -366,8 +419,11 @@ class ReportsView(QWidget):
             return
         suggested = f"cohort-impact-{report.filters.label.replace('/', '-')}.{kind}"
         chosen, _ = QFileDialog.getSaveFileName(
-            self, f"Export the report as {kind.upper()}", suggested,
-            "PDF files (*.pdf)" if kind == "pdf" else "CSV files (*.csv)")
+            self,
+            f"Export the report as {kind.upper()}",
+            suggested,
+            "PDF files (*.pdf)" if kind == "pdf" else "CSV files (*.csv)",
+        )
         if not chosen:
             return
         path = Path(chosen)
@@ -412,16 +468,22 @@ class ReportsWindow(QDialog):
         super().done(code)
 
 
-def install_reports(window: MainWindow) -> None:
-    """Reports > Cohort impact report… (a `ui.extensions.WINDOW_EXTENSIONS` entry)."""
-    holder: dict[str, ReportsWindow] = {}
+class ReportsLauncher:
+    """What `install_reports` adds: the one Reports window, made when first asked for."""
+
+    def __init__(self) -> None:
+        self.window: ReportsWindow | None = None
+
+
+def install_reports(window: MainWindow) -> ReportsLauncher:
+    """Reports > Cohort impact report… (listed in ui/shell/features.py)."""
+    holder = ReportsLauncher()
 
     def open_reports() -> None:
-        existing = holder.get("window")
+        existing = holder.window
         if existing is None:
             existing = ReportsWindow(window.store, window)
-            holder["window"] = existing
-            window.reports_window = existing  # type: ignore[attr-defined]
+            holder.window = existing
         else:
             existing.view.reload_choices()
         existing.show()
@@ -429,13 +491,18 @@ def install_reports(window: MainWindow) -> None:
         existing.activateWindow()
 
     def on_lock(locked: bool) -> None:
-        existing = holder.get("window")
+        existing = holder.window
         if locked and existing is not None:
             existing.view.clear()
             existing.reject()
 
-    window.add_action("&Reports", "&Cohort impact report…", open_reports,
-                      shortcut="Ctrl+Shift+R",
-                      tip="Figures for a school year: cases, targets, suspensions, "
-                          "attendance, questionnaires (no names)")
+    window.add_action(
+        "&Reports",
+        "&Cohort impact report…",
+        open_reports,
+        shortcut="Ctrl+Shift+R",
+        tip="Figures for a school year: cases, targets, suspensions, "
+        "attendance, questionnaires (no names)",
+    )
     window.locked_changed.connect(on_lock)
+    return holder
