@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from semh_desktop.core.clock import FixedClock  # noqa: E402
-from semh_desktop.core.database import create_database  # noqa: E402
+from semh_desktop.register.database import create_database  # noqa: E402
 from semh_desktop.core.keystore import Passphrase  # noqa: E402
 from semh_desktop.core.store import Store  # noqa: E402
 from semh_desktop.documents import evidence_pack

@@ -26,7 +26,7 @@ from typing import Any
 
 from semh_desktop.closure.impact_areas import IMPACT_AREAS
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.core.database import create_database
+from semh_desktop.register.database import create_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store
 from semh_desktop.reporting import impact_report

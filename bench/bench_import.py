@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.core.database import create_database
+from semh_desktop.register.database import create_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store
 from semh_desktop.demo.school import ETHNICITIES, FORENAMES, SURNAMES

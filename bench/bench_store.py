@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from semh_desktop.core.database import create_database, open_database
+from semh_desktop.register.database import create_database, open_database
 from semh_desktop.core.keystore import Passphrase, new_raw_key
 from semh_desktop.core.store import create_store, open_store
 from semh_desktop.demo import school as demo

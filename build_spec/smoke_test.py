@@ -128,7 +128,7 @@ def check_pdf(path: Path) -> str:
 
 def register_upns(db: Path) -> list[str]:
     """The UPNs of the demo school's SEMH register, read by the ordinary (non-frozen) code."""
-    from semh_desktop.core.database import open_database  # noqa: PLC0415
+    from semh_desktop.register.database import open_database  # noqa: PLC0415
     from semh_desktop.core.keystore import Passphrase  # noqa: PLC0415
     from semh_desktop.register import pupils  # noqa: PLC0415
 

@@ -12,10 +12,10 @@ import apsw
 import pytest
 
 from semh_desktop.cli import main as cli
-from semh_desktop.core.database import open_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.demo import school as demo
 from semh_desktop.register import pupils
+from semh_desktop.register.database import open_database
 
 from .conftest import file_hash
 

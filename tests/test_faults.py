@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.errors import StoreError
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.register import pupils
+from semh_desktop.register.database import create_database, open_database
 from semh_desktop.register.upn import make_upn
 
 from .conftest import sample_details
@@ -26,7 +26,7 @@ WRITER = textwrap.dedent(
     """
     import sys, datetime as dt
     from semh_desktop.register import pupils, staff
-    from semh_desktop.core.database import open_database
+    from semh_desktop.register.database import open_database
     from semh_desktop.core.keystore import Passphrase
     from semh_desktop.register.pupils import PupilDetails
     from semh_desktop.register.upn import make_upn

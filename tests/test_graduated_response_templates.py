@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from semh_desktop.cli import main as cli
-from semh_desktop.core.database import open_database
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.graduated import templates as gr_templates
@@ -26,6 +25,7 @@ from semh_desktop.graduated.templates import (
     template_to_json,
 )
 from semh_desktop.register import audit
+from semh_desktop.register.database import open_database
 
 from .gr_fixtures import dump_tables, small_template
 

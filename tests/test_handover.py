@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store, open_memory_store
@@ -25,6 +24,7 @@ from semh_desktop.exchange.handover import (
 )
 from semh_desktop.plans import targets
 from semh_desktop.register import audit, pupils, staff
+from semh_desktop.register.database import create_database, open_database
 
 from .conftest import TODAY, file_hash, sample_details
 from .psp_fixtures import add_targets, make_case

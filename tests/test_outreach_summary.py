@@ -15,7 +15,6 @@ import pytest
 
 from semh_desktop.cli import main as cli
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.core.database import create_database
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.keystore import Passphrase
@@ -34,6 +33,7 @@ from semh_desktop.exchange.outreach_summary import (
     write_summary,
 )
 from semh_desktop.register import audit, pupils, staff
+from semh_desktop.register.database import create_database
 
 from .conftest import TODAY
 from .psp_fixtures import add_targets, make_case

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.errors import (
     FileTooNew,
     KeyMissing,
@@ -27,6 +26,7 @@ from semh_desktop.core.keystore import (
 )
 from semh_desktop.core.store import latest_schema, open_store
 from semh_desktop.register import pupils
+from semh_desktop.register.database import create_database, open_database
 
 from .conftest import file_hash, sample_details
 

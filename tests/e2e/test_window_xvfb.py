@@ -15,9 +15,9 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from semh_desktop.core.database import open_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.register import audit
+from semh_desktop.register.database import open_database
 
 from .conftest import XVFB_MARKS
 

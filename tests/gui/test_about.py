@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, qVersion
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from semh_desktop import __version__
-from ui.app import about
+from ui.shell import about
 
 
 def test_about_text_lists_version_and_licences():

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from semh_desktop.core import locations
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key
 from semh_desktop.demo import school as demo
 from semh_desktop.register import audit, staff
+from semh_desktop.register.database import create_database, open_database
 from tests.memory_keyring import MemoryKeyring
 from ui.app import application as app_module
 from ui.app.application import Startup

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.errors import KeyMissing
 from semh_desktop.core.keystore import SERVICE, KeyStore, keyring_account
 from semh_desktop.register import pupils
+from semh_desktop.register.database import create_database, open_database
 
 from ..conftest import sample_details
 

@@ -19,12 +19,12 @@ from PySide6.QtCore import QEventLoop, QThread, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
 from semh_desktop.core import locations
-from semh_desktop.core.database import create_database, open_database
 from semh_desktop.core.errors import KeyMissing, SemhError, StoreError, ValidationError, WrongKey
 from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key, passphrase_from_env
 from semh_desktop.core.store import Store
 from semh_desktop.demo import school as demo_school
 from semh_desktop.register import pupils, staff
+from semh_desktop.register.database import create_database, open_database
 from ui.app.startup_dialogs import OpenDatabaseDialog, RecoveryKeyDialog, WelcomeDialog
 from ui.common import settings, theme
 from ui.features.register.pupil_dialog import PupilDialog

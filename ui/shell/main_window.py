@@ -1000,7 +1000,7 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     def show_about(self) -> None:
-        from ui.app.about import show_about  # noqa: PLC0415 - reads package metadata only when asked
+        from ui.shell.about import show_about  # noqa: PLC0415 - reads package metadata only when asked
 
         show_about(
             self,

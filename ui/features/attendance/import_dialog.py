@@ -30,11 +30,10 @@ from PySide6.QtWidgets import (
 from semh_desktop.core.errors import SemhError
 from semh_desktop.exchange.mis_import.attendance import ImportPreview, apply_import, read_import
 from ui.common import theme
+from ui.common.table_model import RecordsModel, sorting_proxy
 from ui.features.attendance.models import (
     ImportErrorsModel,
     ImportRowsModel,
-    RecordsModel,
-    sorting_proxy,
 )
 
 if TYPE_CHECKING:

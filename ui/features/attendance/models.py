@@ -6,94 +6,14 @@ values for sorting are served in UserRole so a QSortFilterProxyModel sorts dates
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
-
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from typing import Any
 
 from semh_desktop.attendance.attendance import AttendanceSnapshot
 from semh_desktop.attendance.support_windows import WindowFigures
 from semh_desktop.attendance.suspensions import REASONS, PermanentExclusion, Suspension, format_days
 from semh_desktop.core.dates import format_date
 from semh_desktop.exchange.mis_import.attendance import ImportRow, RowError
-from semh_desktop.reporting.impact_report import Figure
-
-Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole
-R = TypeVar("R")
-
-
-class RecordsModel(QAbstractTableModel, Generic[R]):
-    """Rows of one record type; subclasses give HEADERS, `display` and `sort_key`."""
-
-    HEADERS: tuple[str, ...] = ()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[R] = []
-
-    def set_rows(self, rows: Sequence[R]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[R]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> R:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,  # noqa: N802 - Qt's
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        record = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.display(record, index.column())
-        if role == SORT_ROLE:
-            return self.sort_key(record, index.column())
-        return None
-
-    def display(self, record: R, column: int) -> str:
-        raise NotImplementedError
-
-    def sort_key(self, record: R, column: int) -> Any:
-        return self.display(record, column)
-
-
-def sorting_proxy(
-    model: QAbstractTableModel, parent: QObject | None = None
-) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel(parent)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
-    return proxy
+from ui.common.table_model import RecordsModel
 
 
 class SuspensionsModel(RecordsModel[Suspension]):
@@ -225,21 +145,3 @@ class ImportErrorsModel(RecordsModel[RowError]):
 
     def sort_key(self, record: RowError, column: int) -> Any:
         return record.line if column == self.COL_LINE else record.message
-
-
-class FiguresModel(RecordsModel[Figure]):
-    COL_SECTION, COL_MEASURE, COL_GROUP, COL_VALUE = range(4)
-    HEADERS = ("Section", "Measure", "Group", "Figure")
-
-    def display(self, record: Figure, column: int) -> str:
-        return (record.section, record.measure, record.group, record.display)[column]
-
-    def sort_key(self, record: Figure, column: int) -> Any:
-        if column == self.COL_SECTION:
-            return self._rows.index(record)  # report order
-        if column == self.COL_VALUE:
-            try:
-                return float(record.value)
-            except ValueError:
-                return float("-inf")
-        return self.display(record, column)

@@ -50,15 +50,14 @@ from semh_desktop.register import staff
 from semh_desktop.register.pupils import Pupil
 from ui.common import theme
 from ui.common.pupil_tab import PupilTab
+from ui.common.table_model import RecordsModel, sorting_proxy
 from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
 from ui.features.attendance.chart import AttendanceChart
 from ui.features.attendance.models import (
     AttendanceModel,
     ExclusionsModel,
-    RecordsModel,
     SuspensionsModel,
     WindowsModel,
-    sorting_proxy,
 )
 
 T = TypeVar("T")

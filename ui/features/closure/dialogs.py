@@ -46,7 +46,7 @@ from semh_desktop.closure.sustainability import (
 from semh_desktop.core.dates import format_date, parse_date
 from semh_desktop.core.errors import ValidationError
 from ui.common import theme
-from ui.features.plans.dialogs import FormDialog
+from ui.common.form_dialog import FormDialog
 
 
 def read_date(edit: QLineEdit, field: str, errors: dict[str, str]) -> dt.date | None:

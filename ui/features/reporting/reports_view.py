@@ -47,7 +47,8 @@ from semh_desktop.reporting.impact_report import (
     figure,
 )
 from ui.common import theme
-from ui.features.attendance.models import FiguresModel, sorting_proxy
+from ui.common.table_model import sorting_proxy
+from ui.features.reporting.models import FiguresModel
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow

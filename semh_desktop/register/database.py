@@ -1,4 +1,8 @@
-"""Creating and opening a database with the right key: keyring, passphrase, or recovery key."""
+"""Creating and opening a database with the right key: keyring, passphrase, or recovery key.
+
+A database is born with its first staff profile (every action is someone's), so creating
+one lives with the register rather than in `core`.
+"""
 
 from __future__ import annotations
 
