@@ -16,12 +16,12 @@ from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
 from semh_desktop.cli.options import add_database_options
-from semh_desktop.register.database import create_database
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.keystore import KeyStore, passphrase_from_env
 from semh_desktop.core.locations import default_database
 from semh_desktop.core.store import Store
 from semh_desktop.demo import school as demo
+from semh_desktop.register.database import create_database
 
 Handler = Callable[[argparse.Namespace], int]
 

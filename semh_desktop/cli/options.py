@@ -9,10 +9,10 @@ import argparse
 import os
 from pathlib import Path
 
-from semh_desktop.register.database import open_database
 from semh_desktop.core.keystore import parse_recovery_key, passphrase_from_env
 from semh_desktop.core.store import Store
 from semh_desktop.register import staff
+from semh_desktop.register.database import open_database
 
 
 def add_database_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

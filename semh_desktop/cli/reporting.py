@@ -7,6 +7,7 @@ from pathlib import Path
 
 from semh_desktop.cli.options import open_from_args
 from semh_desktop.core.dates import academic_year
+from semh_desktop.plans.plan_types import PLAN_TYPES
 from semh_desktop.register import staff
 from semh_desktop.reporting import impact_report
 
@@ -26,7 +27,7 @@ def report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worker", metavar="NAME", help="only cases held by this worker")
     parser.add_argument(
         "--plan-type",
-        choices=sorted(impact_report.PLAN_TYPES),
+        choices=sorted(PLAN_TYPES),
         help="only PSPs or only family plans",
     )
     parser.add_argument(

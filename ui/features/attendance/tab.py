@@ -10,7 +10,7 @@ are removed with a reason (kept, not counted). All reads and writes go through `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
@@ -97,7 +97,7 @@ class _Form(QGroupBox):
         self._add(name, label, edit)
         return edit
 
-    def combo(self, name: str, label: str, items: list[tuple[str, object]]) -> QComboBox:
+    def combo(self, name: str, label: str, items: Sequence[tuple[str, object]]) -> QComboBox:
         combo = QComboBox()
         combo.setObjectName(f"{name}_combo")
         combo.setAccessibleName(label.replace("&", ""))

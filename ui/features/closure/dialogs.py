@@ -516,8 +516,8 @@ class QuestionnaireDialog(FormDialog):
         self.add_field("answers", "Agreement (1-5)", answers)
         self.partnership_combo = QComboBox()
         self.partnership_combo.addItem("Not answered", None)
-        for key, label in PARTNERSHIP.items():
-            self.partnership_combo.addItem(label, key)
+        for key, text in PARTNERSHIP.items():
+            self.partnership_combo.addItem(text, key)
         self.add_field("partnership", PARTNERSHIP_QUESTION, self.partnership_combo)
         self.finish_layout(
             "1 means strongly disagree and 5 strongly agree. Leave an item "

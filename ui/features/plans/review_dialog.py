@@ -219,16 +219,16 @@ class ItemPage(QWidget):
         notes_form.addRow("&Notes", self.note_edit)
         self.action_edits: dict[str, QPlainTextEdit] = {}
         if item.wording is not None and not point.is_baseline:
-            for field, label in (
+            for field, title in (
                 ("school_actions", "What &school will do"),
                 ("family_actions", "What the &family will do"),
                 ("pupil_actions", "What the &pupil will do"),
             ):
                 edit = QPlainTextEdit(getattr(item.wording, field))
                 edit.setTabChangesFocus(True)
-                edit.setAccessibleName(f"{label.replace('&', '')} ({item.label})")
+                edit.setAccessibleName(f"{title.replace('&', '')} ({item.label})")
                 edit.setFixedHeight(edit.fontMetrics().lineSpacing() * 2 + 16)
-                notes_form.addRow(label, edit)
+                notes_form.addRow(title, edit)
                 self.action_edits[field] = edit
 
         layout = QVBoxLayout(self)
