@@ -24,21 +24,21 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from semh_desktop.core.clock import FixedClock  # noqa: E402
-from semh_desktop.register.database import create_database  # noqa: E402
-from semh_desktop.core.keystore import Passphrase  # noqa: E402
-from semh_desktop.core.store import Store  # noqa: E402
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.keystore import Passphrase
+from semh_desktop.core.store import Store
 from semh_desktop.documents import evidence_pack
-from semh_desktop.graduated import apdr  # noqa: E402
-from semh_desktop.graduated import response as gr  # noqa: E402
+from semh_desktop.graduated import apdr
+from semh_desktop.graduated import response as gr
 from semh_desktop.graduated import templates as gr_templates
-from semh_desktop.graduated.apdr import ApdrDetails  # noqa: E402
-from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest  # noqa: E402
-from semh_desktop.graduated.templates import ChecklistItem, Phase, Template  # noqa: E402
+from semh_desktop.graduated.apdr import ApdrDetails
+from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest
+from semh_desktop.graduated.templates import ChecklistItem, Phase, Template
 from semh_desktop.register import pupils
-from semh_desktop.register.pupils import PupilDetails  # noqa: E402
+from semh_desktop.register.database import create_database
+from semh_desktop.register.pupils import PupilDetails
 
 RUNS = 15
 TODAY = dt.datetime(2026, 11, 23, 10, 0)
@@ -137,8 +137,8 @@ def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
 
 def main() -> None:
     app = QApplication.instance() or QApplication([])
-    from ui.common import theme  # noqa: PLC0415 - after the QApplication exists
-    from ui.features.graduated.tab import GraduatedResponseTab  # noqa: PLC0415
+    from ui.common import theme
+    from ui.features.graduated.tab import GraduatedResponseTab
 
     theme.apply(app)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as folder:

@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from semh_desktop.core.clock import FixedClock  # noqa: E402
-from semh_desktop.core.store import open_memory_store  # noqa: E402
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.store import open_memory_store
 from semh_desktop.documents import psp as handouts
-from semh_desktop.plans import cases, scaling, targets  # noqa: E402
-from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry  # noqa: E402
+from semh_desktop.plans import cases, scaling, targets
+from semh_desktop.plans.scaling import BASELINE, FINAL, MID, ItemScoring, Person, ReviewEntry
 from semh_desktop.register import staff
-from tests.psp_fixtures import add_aims, add_targets, make_case, wording  # noqa: E402
+from tests.psp_fixtures import add_aims, add_targets, make_case, wording
 
 
 def full_plan():  # type: ignore[no-untyped-def]

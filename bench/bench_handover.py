@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from semh_desktop.register.database import create_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.demo import school as demo
 from semh_desktop.exchange import handover, outreach_summary
 from semh_desktop.register import pupils
+from semh_desktop.register.database import create_database
 
 PASSPHRASE = "kettle lighthouse marmalade"
 

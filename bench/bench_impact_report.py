@@ -15,6 +15,7 @@ Run: .venv/bin/python bench/bench_impact_report.py
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import statistics
 import tempfile
@@ -26,9 +27,9 @@ from typing import Any
 
 from semh_desktop.closure.impact_areas import IMPACT_AREAS
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.register.database import create_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store
+from semh_desktop.register.database import create_database
 from semh_desktop.reporting import impact_report
 
 RUNS = 5
@@ -91,7 +92,7 @@ def fill(store: Store, rng: random.Random) -> None:
         referral = _weekday(YEAR_START + dt.timedelta(days=rng.randint(0, 150) + 160 * episode))
         start = _weekday(referral + dt.timedelta(days=rng.randint(7, 21)))
         closed = start + dt.timedelta(weeks=8, days=rng.randint(0, 10))
-        is_open = episode == 1 and rng.random() < 0.4 or closed > TODAY.date()
+        is_open = (episode == 1 and rng.random() < 0.4) or closed > TODAY.date()
         family = rng.random() < 0.25
         case_id = _id()
         cases.append(
@@ -341,9 +342,7 @@ def main() -> None:
 
         impact_report.build_report(store, everything, progress=progress)
         names = list(steps)
-        slowest = sorted(
-            ((steps[b] - steps[a]) * 1000, a) for a, b in zip(names, names[1:], strict=False)
-        )
+        slowest = sorted(((steps[b] - steps[a]) * 1000, a) for a, b in itertools.pairwise(names))
         print(
             f"Computation (all {report.counts.cohort:,} cases): {compute:.0f} ms median of {RUNS}"
         )

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.register.database import create_database
 from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store
 from semh_desktop.demo.school import ETHNICITIES, FORENAMES, SURNAMES
 from semh_desktop.exchange.mis_import import pupils as pupil_import
 from semh_desktop.exchange.mis_import.pupils import ImportPreview, ImportResult
+from semh_desktop.register.database import create_database
 from semh_desktop.register.upn import make_upn
 
 T = TypeVar("T")
@@ -105,19 +105,19 @@ def main() -> None:
                 f"Importing {count} fictional pupils ({len(first) / 1024:.0f} KB CSV) "
                 "into an encrypted database file"
             )
-            preview, result, p_s, a_s = run_import(store, first, "school.csv")
+            _preview, result, p_s, a_s = run_import(store, first, "school.csv")
             assert (result.created, result.error_rows) == (count, 0), result
             print(
                 f"  first import   read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
                 f"({result.detail}; {count / (p_s + a_s):.0f} pupils/s overall)"
             )
-            preview, result, p_s, a_s = run_import(store, first, "school.csv")
+            _preview, result, p_s, a_s = run_import(store, first, "school.csv")
             assert result.unchanged == count, result
             print(
                 f"  same file      read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "
                 f"({result.detail})"
             )
-            preview, result, p_s, a_s = run_import(store, later, "school-later.csv")
+            _preview, result, p_s, a_s = run_import(store, later, "school-later.csv")
             assert result.updated == count // 10, result
             print(
                 f"  {count // 10} moved up  read+preview {p_s:6.2f} s   apply {a_s:6.2f} s   "

@@ -10,11 +10,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from semh_desktop.register.database import create_database, open_database
 from semh_desktop.core.keystore import Passphrase, new_raw_key
 from semh_desktop.core.store import create_store, open_store
 from semh_desktop.demo import school as demo
 from semh_desktop.register import pupils
+from semh_desktop.register.database import create_database, open_database
 
 
 def timed(action, repeat: int = 5) -> float:

@@ -12,14 +12,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from semh_desktop.core.clock import FixedClock  # noqa: E402
-from semh_desktop.core.keystore import KeyStore, Passphrase  # noqa: E402
-from semh_desktop.core.store import Store, open_memory_store  # noqa: E402
-from semh_desktop.register import staff  # noqa: E402
-from semh_desktop.register.database import create_database  # noqa: E402
-from semh_desktop.register.pupils import PupilDetails  # noqa: E402
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.keystore import KeyStore, Passphrase
+from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.register import staff
+from semh_desktop.register.database import create_database
+from semh_desktop.register.pupils import PupilDetails
 
-from .memory_keyring import MemoryKeyring  # noqa: E402
+from .memory_keyring import MemoryKeyring
 
 TODAY = dt.datetime(2026, 11, 23, 10, 0, 0)
 

@@ -104,9 +104,7 @@ def domain_violations() -> dict[str, list[str]]:
         wrong = set()
         for name in _imports_of(path):
             top, _, rest = name.partition(".")
-            if top in QT or top == "ui":
-                wrong.add(name)
-            elif name == "argparse" and domain_layer(module) != "cli":
+            if top in QT or top == "ui" or (name == "argparse" and domain_layer(module) != "cli"):
                 wrong.add(name)
             elif top == "semh_desktop" and rest:
                 layer = rest.split(".")[0]

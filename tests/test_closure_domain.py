@@ -370,11 +370,8 @@ def test_complete_a_follow_up(store: Store) -> None:
                 checks={first_action.id: "no", second_action.id: "no"},
             ),
         )
-    with pytest.raises(StoreError):
-        with store.atomic():
-            store.db.execute(
-                "UPDATE follow_ups SET outcome = 'changed' WHERE id = ?", [follow_up.id]
-            )
+    with pytest.raises(StoreError), store.atomic():
+        store.db.execute("UPDATE follow_ups SET outcome = 'changed' WHERE id = ?", [follow_up.id])
 
 
 def test_observation_recorded_before_the_meeting(store: Store, clock: FixedClock) -> None:

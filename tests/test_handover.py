@@ -345,7 +345,7 @@ def test_bundle_header_names_a_memory_hard_kdf_and_authenticated_cipher(tmp_path
         assert kdf.algorithm == "scrypt" and 15 <= kdf.cost <= 17 and kdf.rounds == 8
     small_argon = KdfParams("argon2id", 64, 1, 1)
     sealed = handover.seal(b'{"x": 1}', PASSPHRASE, small_argon)
-    magic, version, kdf_id, cost, rounds, lanes, cipher = struct.unpack(">8sHBIIIB", sealed[:24])
+    magic, version, kdf_id, cost, _rounds, _lanes, cipher = struct.unpack(">8sHBIIIB", sealed[:24])
     assert (magic, version, kdf_id, cost, cipher) == (b"SEMHBNDL", 1, 2, 64, 1)
     assert handover.unseal(sealed, PASSPHRASE) == b'{"x": 1}'
     assert b'"x"' not in sealed  # compressed and encrypted
@@ -372,7 +372,7 @@ def test_passphrase_rules_and_file_name(school, tmp_path):
 
 
 def test_a_bundle_from_a_newer_schema_is_refused(shared):
-    a, b, target, folder = shared
+    _a, b, _target, folder = shared
     bundle = handover.read_bundle(folder / "first.semhbundle", PASSPHRASE)
     newer = dataclasses.replace(bundle, schema_version=b.schema_version() + 1)
     with pytest.raises(HandoverError, match="newer version of SEMH Desktop"):

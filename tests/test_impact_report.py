@@ -388,7 +388,7 @@ def test_pdf_has_the_figures_and_no_names(store: Store, cohort: Cohort, tmp_path
 
 def test_wrong_extension_is_refused(store: Store, tmp_path: Path) -> None:
     report = impact_report.build_report(store, YEAR)
-    with pytest.raises(ValidationError, match=".pdf or a .csv"):
+    with pytest.raises(ValidationError, match=r"\.pdf or a \.csv"):
         impact_report.export_report(store, report, tmp_path / "cohort.xlsx")
 
 

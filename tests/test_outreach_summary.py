@@ -133,7 +133,7 @@ def free_texts(store: Store, pupil_id: str) -> dict[str, set[str]]:
 
 def test_json_validates_against_the_schema_file_named_and_pseudonymised(school, tmp_path):
     check = validator()
-    for pupil_id in rich_pupils(school, 6) + [rich_pupils(school, 40)[-1]]:
+    for pupil_id in [*rich_pupils(school, 6), rich_pupils(school, 40)[-1]]:
         for options in (
             SummaryOptions(),
             PSEUDONYMISED,
@@ -201,7 +201,7 @@ def test_pseudonymised_pdf_and_json_name_no_one_and_hold_no_free_text(school, tm
 def test_the_named_summary_holds_name_upn_date_of_birth_and_notes(school, tmp_path):
     pupil_id = rich_pupils(school, 1)[0]
     text = flat(pdf_text(write_summary(school, pupil_id, tmp_path / "n.pdf", SummaryOptions())))
-    for value in identifying(school, pupil_id)[:2] + [pupils.get_pupil(school, pupil_id).upn]:
+    for value in [*identifying(school, pupil_id)[:2], pupils.get_pupil(school, pupil_id).upn]:
         assert flat(value) in text
     notes = free_texts(school, pupil_id)
     assert any(flat(v) in text for v in notes["phase_reasons"])

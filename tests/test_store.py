@@ -115,7 +115,7 @@ def test_no_usable_keyring_asks_for_passphrase_mode(tmp_path, clock):
 def test_wrong_passphrase_is_refused_and_file_unchanged(tmp_path, clock):
     path = make_db(tmp_path, clock, passphrase=Passphrase("right"))
     before = file_hash(path)
-    with pytest.raises(WrongKey, match="passphrase does not open school.db"):
+    with pytest.raises(WrongKey, match=r"passphrase does not open school\.db"):
         open_database(path, passphrase=Passphrase("wrong"), clock=clock)
     assert file_hash(path) == before
     assert not Path(f"{path}-wal").exists()

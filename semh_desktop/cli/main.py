@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None, *, start_window: WindowStarter | Non
     if start_window is not None:
         _start_window = start_window
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("--") and argv[0] not in ("--version", "-h", "--help"):
+    if not argv or (argv[0].startswith("--") and argv[0] not in ("--version", "-h", "--help")):
         argv = ["gui", *argv]
     args = build_parser().parse_args(argv)
     try:

@@ -178,7 +178,7 @@ def distribution_version(name: str) -> str | None:
 
 
 def _sqlcipher_versions() -> dict[str, str]:
-    import sqlcipher3  # noqa: PLC0415 - only About needs to ask the library itself
+    import sqlcipher3
 
     found: dict[str, str] = {}
     with contextlib.suppress(Exception), contextlib.closing(sqlcipher3.connect(":memory:")) as conn:

@@ -7,6 +7,7 @@ of the code never touches keyring directly.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import secrets
@@ -115,7 +116,7 @@ class KeyStore:
             return False
         try:
             return float(backend.priority) > 0
-        except Exception:  # noqa: BLE001 - a backend that cannot even say its priority is unusable
+        except Exception:
             return False
 
     def save(self, db_path: Path, key: RawKey) -> None:
@@ -149,7 +150,5 @@ class KeyStore:
             ) from None
 
     def forget(self, db_path: Path) -> None:
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             self.backend.delete_password(SERVICE, keyring_account(db_path))
-        except keyring.errors.PasswordDeleteError:
-            pass

@@ -873,9 +873,9 @@ def _numeric(item: Figure) -> float:
 
 def bar_chart(title: str, bars: list[tuple[str, Figure]], width: float, height: float = 150) -> Any:
     """A grey bar chart (legible in black and white) with each bar labelled by its figure."""
-    from reportlab.graphics.charts.barcharts import VerticalBarChart  # noqa: PLC0415
-    from reportlab.graphics.shapes import Drawing, String  # noqa: PLC0415
-    from reportlab.lib import colors  # noqa: PLC0415
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
 
     regular = documents.styles()["body"].fontName
     drawing = Drawing(width, height)
@@ -927,7 +927,7 @@ _NOTES = [
 
 
 def pdf_story(report: CohortReport) -> list[Any]:
-    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer  # noqa: PLC0415
+    from reportlab.platypus import CondPageBreak, KeepTogether, Paragraph, Spacer
 
     st = documents.styles()
     width = documents.content_width()
@@ -978,7 +978,7 @@ def pdf_story(report: CohortReport) -> list[Any]:
 
 def _table(rows: list[list[str]], width: float) -> Any:
     """A section's table; wide ones (the impact bands) get small type and tight padding."""
-    from reportlab.platypus import TableStyle  # noqa: PLC0415
+    from reportlab.platypus import TableStyle
 
     columns = len(rows[0])
     if columns <= 4:

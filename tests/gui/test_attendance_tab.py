@@ -85,7 +85,7 @@ def test_add_a_lunchtime_suspension(tab: AttendanceTab, store: Store, qtbot: QtB
     assert changed == [tab.pupil.id] if tab.pupil else False
     assert [e.action for e in audit.entries(store, str(rows[0]["id"]))] == ["create"]
     # The window around the open case now counts it during the intervention.
-    during = [w for w in tab.windows_model.rows() if w.window.key == "during"][0]
+    during = next(w for w in tab.windows_model.rows() if w.window.key == "during")
     assert (during.incidents, during.half_days) == (1, 1)
 
 
@@ -319,13 +319,13 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
 
     # Cancel: the first progress call blocks until Cancel has been pressed.
     def slow(progress: object, cancelled: object) -> object:
-        from semh_desktop.reporting.impact_report import ReportCancelled  # noqa: PLC0415
+        from semh_desktop.reporting.impact_report import ReportCancelled
 
         while not cancelled():  # type: ignore[operator]
             pass
         raise ReportCancelled("The report was cancelled.")
 
-    view._run("Testing:", slow, lambda outcome: None)  # noqa: SLF001
+    view._run("Testing:", slow, lambda outcome: None)
     assert view.cancel_button.isVisible() or not view.isVisible()
     view.cancel_work()
     qtbot.waitUntil(lambda: view.worker is None, timeout=5_000)

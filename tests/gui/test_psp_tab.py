@@ -207,7 +207,7 @@ def test_mid_point_review_adjusts_actions_and_skips_aims(qtbot, monkeypatch, sto
         "Meet me at the gate on Mondays.",
     ]
     assert len(targets.target_history(store, _second.id)) == 1
-    mid = [r for r in scaling.reviews_for_case(store, case.id) if r.point.point == "mid"][0]
+    mid = next(r for r in scaling.reviews_for_case(store, case.id) if r.point.point == "mid")
     assert scaling.agreed_score(store, mid.id, target_id=first.id) == 6
 
 

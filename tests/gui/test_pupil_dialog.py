@@ -46,7 +46,7 @@ def while_dialog_open(work: Callable[[PupilDialog], None], failures: list[BaseEx
         try:
             assert isinstance(dialog, PupilDialog), dialog
             work(dialog)
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the test after exec returns
+        except BaseException as exc:
             failures.append(exc)
             if isinstance(dialog, PupilDialog):
                 dialog.reject()

@@ -75,7 +75,7 @@ class _DemoBuilder(QThread):
                 created.store.close()
         except SemhError as exc:
             self.failed.emit(exc.message)
-        except Exception as exc:  # noqa: BLE001 - reported to the person, then the file is removed
+        except Exception as exc:
             self.failed.emit(f"Building the demo school failed: {exc}")
 
 

@@ -13,7 +13,7 @@ from semh_desktop.cli import main as cli
 
 
 def start_window(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
-    from ui.app.application import run  # noqa: PLC0415 - deferred: loads Qt
+    from ui.app.application import run
 
     return run(db=db, passphrase_env=passphrase_env, demo=demo)
 

@@ -6,6 +6,7 @@ choose from, a `validate` function) and reads the typed result when `run()` retu
 
 from __future__ import annotations
 
+import itertools
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
@@ -66,12 +67,12 @@ class FormDialog(QDialog):
         self.outer.addLayout(self.form)
         self.outer.addWidget(self.summary)
         self.outer.addWidget(self.buttons)
-        widgets = list(self.fields.values()) + [self.ok_button]
+        widgets = [*list(self.fields.values()), self.ok_button]
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         if cancel is not None:
             cancel.setAccessibleName("Cancel")
             widgets.append(cancel)
-        for first, second in zip(widgets, widgets[1:], strict=False):
+        for first, second in itertools.pairwise(widgets):
             QWidget.setTabOrder(first, second)
         if widgets:
             widgets[0].setFocus()

@@ -39,16 +39,16 @@ class RecordsModel(QAbstractTableModel, Generic[R]):
     def row_at(self, row: int) -> R:
         return self._rows[row]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt's
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(
         self,
         section: int,
-        orientation: Qt.Orientation,  # noqa: N802 - Qt's
+        orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
         if (

@@ -9,6 +9,7 @@ every tab and empties the caseload model, so no pupil detail stays on screen or 
 from __future__ import annotations
 
 import hmac
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
             self.table,
             self.tabs,
         ]
-        for first, second in zip(chain, chain[1:], strict=False):
+        for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
         self._restore_layout()
@@ -1000,7 +1001,7 @@ class MainWindow(QMainWindow):
         dialog.deleteLater()
 
     def show_about(self) -> None:
-        from ui.shell.about import show_about  # noqa: PLC0415 - reads package metadata only when asked
+        from ui.shell.about import show_about
 
         show_about(
             self,

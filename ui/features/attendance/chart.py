@@ -11,6 +11,7 @@ description reads the figures out.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -28,7 +29,7 @@ MUTED = QColor(theme.MUTED)
 GRID = QColor("#e1e4e8")
 BAND = QColor(47, 111, 143, 28)
 SUSPENSION = QColor("#8a5300")
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 class AttendanceChart(QWidget):
@@ -76,7 +77,7 @@ class AttendanceChart(QWidget):
 
     # -- drawing -------------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#ffffff"))
@@ -145,7 +146,7 @@ class AttendanceChart(QWidget):
         if t.attendance:
             painter.setPen(QPen(LINE, 2))
             points = [QPointF(x_of(p.as_of), y_of(p.percent)) for p in t.attendance]
-            for a, b in zip(points, points[1:], strict=False):
+            for a, b in itertools.pairwise(points):
                 painter.drawLine(a, b)
             painter.setBrush(QBrush(LINE))
             for point in points:

@@ -11,6 +11,7 @@ write functions (each audited there); every print and PDF export is audited by
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -351,7 +352,7 @@ class ClosureTab(CaseTab):
             self.items_button,
             self.history_table,
         ]
-        for first, second in zip(order, order[1:], strict=False):
+        for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         for table in (self.actions_table, self.signpost_table, self.follow_up_table):
             table.selectionModel().currentRowChanged.connect(

@@ -8,6 +8,7 @@ accepts only input that passes; `ask()` returns the typed result or None if canc
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
@@ -485,7 +486,7 @@ class ApdrCycleDialog(_CheckedDialog):
         self.layout_.addLayout(grid)
         self.layout_.addWidget(self.buttons)
         order.append(self.outcome_edit)
-        for first, second in zip(order, order[1:], strict=False):
+        for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self.resize(680, self.sizeHint().height())
         self.date_edits["assess"].setFocus()

@@ -114,7 +114,7 @@ class ImportWorker(QThread):
             self.was_cancelled = True
         except SemhError as exc:
             self.error = exc.message
-        except Exception as exc:  # noqa: BLE001 - a worker must report, never die silently
+        except Exception as exc:
             self.error = (
                 f"The import stopped because of an unexpected problem ({exc}). Nothing was changed."
             )

@@ -94,7 +94,7 @@ class BackgroundWork(QThread):
     def run(self) -> None:
         try:
             outcome = self._work(self.progressed.emit, self._cancel.is_set)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI thread, never lost
+        except Exception as exc:
             self.failed.emit(exc)
         else:
             self.succeeded.emit(outcome)
@@ -611,7 +611,7 @@ def export_summaries(window: MainWindow) -> None:
 
 def install_outreach_actions(window: MainWindow) -> None:
     """File > Export summary…, Send to outreach (bundle)…, Import bundle… (an extension)."""
-    from ui.features.outreach.bundle_dialogs import import_bundle_action, send_bundle_action  # noqa: PLC0415
+    from ui.features.outreach.bundle_dialogs import import_bundle_action, send_bundle_action
 
     window.menu("File").addSeparator()
     window.add_action(

@@ -127,9 +127,13 @@ class PlanProgressModel(QAbstractTableModel):
                 return f"At the {row.spread_at.lower()}: {row.spread.describe()}"
             if column == COL_CHANGE and p.change is None and p.change_so_far is not None:
                 return f"No final score yet; change so far {p.change_so_far:+d}"
-        if role == Qt.ItemDataRole.ForegroundRole and column == COL_SPREAD:
-            if row.spread is not None and row.spread.disagreement:
-                return QBrush(QColor(theme.WARNING))
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column == COL_SPREAD
+            and row.spread is not None
+            and row.spread.disagreement
+        ):
+            return QBrush(QColor(theme.WARNING))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (
             COL_BASELINE,
             COL_MID,

@@ -8,6 +8,7 @@ write functions; every print and PDF export is audited by `semh_desktop.handouts
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -238,7 +239,7 @@ class PspTab(CaseTab):
             self.review_button,
             self.chart,
         ]
-        for first, second in zip(tab_order, tab_order[1:], strict=False):
+        for first, second in itertools.pairwise(tab_order):
             QWidget.setTabOrder(first, second)
         self._show_case(None)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -211,7 +212,7 @@ class PupilDialog(QDialog):
             self.ok_button,
             self.cancel_button,
         ]
-        for first, second in zip(order, order[1:], strict=False):
+        for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
         self.set_details(details or PupilDetails())

@@ -7,6 +7,7 @@ thread with a progress bar and a Cancel button. Every export is audited by the d
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -81,7 +82,7 @@ class ReportWorker(QThread):
             self.cancelled.emit()
         except SemhError as exc:
             self.failed.emit(exc.message)
-        except Exception as exc:  # noqa: BLE001 - a worker reports, never dies silently
+        except Exception as exc:
             self.failed.emit(f"The report stopped because of an unexpected problem ({exc}).")
         else:
             self.succeeded.emit(outcome)
@@ -110,10 +111,10 @@ class BarChart(QWidget):
     def bars(self) -> list[tuple[str, Figure]]:
         return list(self._bars)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self) -> QSize:
         return QSize(360, 200)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#ffffff"))
@@ -275,7 +276,7 @@ class ReportsView(QWidget):
             self.targets_chart,
             self.table,
         ]
-        for first, second in zip(order, order[1:], strict=False):
+        for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self.reload_choices()
         self._set_busy(False)
