@@ -466,11 +466,21 @@ def test_meeting_mode_hides_the_caseload_and_enlarges_text(school, make_window):
 def test_meeting_mode_shortcut(school, make_window):
     window = make_window(school)
     assert window.meeting_mode_action.shortcut().toString() == "Ctrl+M"
+    first = next(
+        iter(
+            school.db.query(
+                "SELECT id FROM pupils WHERE on_semh_register = 1 AND archived_at IS NULL LIMIT 1"
+            )
+        )
+    )
+    assert window.select_pupil(first["id"])
     meeting_mode.set_meeting_mode(window, True)
     assert window.meeting_mode_action.isChecked()
+    assert not window.chips.isVisibleTo(window)
     meeting_mode.set_meeting_mode(window, False)
     assert window.caseload_pane.isVisible()
-    assert window.chips.isVisibleTo(window) or window.current_pupil is None
+    assert window.current_pupil is not None
+    assert window.chips.isVisibleTo(window)
 
 
 def test_psp_tab_shows_demo_plans_in_the_window(school, make_window):
