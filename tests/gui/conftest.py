@@ -7,15 +7,35 @@ from collections.abc import Callable, Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from semh_desktop.core.store import Store
+from semh_desktop.core.clock import FixedClock
+from semh_desktop.core.store import Store, open_memory_store
 from semh_desktop.demo import school as demo
+from semh_desktop.register import staff
+from tests.conftest import TODAY
 from ui.shell.main_window import MainWindow
 
 
+@pytest.fixture(scope="session")
+def _demo_school_template() -> Iterator[tuple[Store, str]]:
+    """The demo school, built once per test session (building it takes about half a second)."""
+    template = open_memory_store(FixedClock(TODAY))
+    senco = staff.add_staff(template, "Test SENCO", "senco")
+    template.staff_id = senco.id
+    demo.build_demo(template, pupil_count=30, register_count=10)
+    yield template, senco.id
+    template.close()
+
+
 @pytest.fixture
-def school(store: Store) -> Store:
-    """The in-memory store with 30 fictional pupils, 10 of them on the SEMH register."""
-    demo.build_demo(store, pupil_count=30, register_count=10)
+def school(store: Store, _demo_school_template: tuple[Store, str]) -> Store:
+    """The in-memory store with 30 fictional pupils, 10 of them on the SEMH register.
+
+    A copy of the session's demo school (SQLite's backup API), so each test starts from the
+    same school and may change it freely.
+    """
+    template, senco_id = _demo_school_template
+    template.conn.backup(store.conn)
+    store.staff_id = senco_id
     return store
 
 
