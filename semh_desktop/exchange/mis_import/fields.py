@@ -399,6 +399,49 @@ def read_bool(name: str, text: str) -> bool:
     )
 
 
+_TEXT_FIELDS = (
+    "legal_surname",
+    "legal_forename",
+    "preferred_surname",
+    "preferred_forename",
+    "reg_group",
+    "ethnicity",
+)
+_BOOL_FIELDS = ("pupil_premium", "eal", "young_carer", "looked_after")
+
+
+def _read_primary_need(name: str, text: str) -> object:
+    code = _code(text)
+    if code in ("", "none", "na", "n"):
+        return None
+    if code not in _NEEDS:
+        raise ValidationError(
+            "The primary need is not one of the DfE need types (SPLD, MLD, SLD, PMLD, SEMH, "
+            "SLCN, HI, VI, MSI, PD, ASD, OTH, NSA).",
+            field=name,
+        )
+    return _NEEDS[code]
+
+
+def _read_first_language(name: str, text: str) -> object:
+    code = _code(text)
+    if code in _LANGUAGE_UNKNOWN:
+        return None
+    read_text(name, text)
+    return code not in _ENGLISH  # True: EAL
+
+
+# Fields whose cell is a code from a fixed list: the list and the message when it is not.
+_CODED_FIELDS: dict[str, tuple[dict[str, str], str]] = {
+    "sex": (_SEX, "The sex should be F, M or X (not known)."),
+    "sen_provision": (
+        _SEN,
+        "The SEN provision should be N (none), K (SEN support) or E (EHC plan).",
+    ),
+    "social_care": (_SOCIAL_CARE, "The social care status should be CIN, CP, CLA or none."),
+}
+
+
 def read_value(name: str, text: str) -> object:
     """The typed value of one non-empty cell; raise ValidationError(field=name) if unreadable.
 
@@ -406,54 +449,21 @@ def read_value(name: str, text: str) -> object:
     """
     if name in ("upn", "former_upn"):
         return upn.normalise(text)
-    if name in (
-        "legal_surname",
-        "legal_forename",
-        "preferred_surname",
-        "preferred_forename",
-        "reg_group",
-        "ethnicity",
-    ):
+    if name in _TEXT_FIELDS:
         return read_text(name, text)
-    if name == "date_of_birth":
-        return read_date(name, text)
-    if name == "year_group":
-        return read_year_group(text)
-    if name == "sex":
-        if _code(text) not in _SEX:
-            raise ValidationError("The sex should be F, M or X (not known).", field=name)
-        return _SEX[_code(text)]
-    if name == "sen_provision":
-        code = _code(text)
-        if code not in _SEN:
-            raise ValidationError(
-                "The SEN provision should be N (none), K (SEN support) or E (EHC plan).", field=name
-            )
-        return _SEN[code]
-    if name == "primary_need":
-        code = _code(text)
-        if code in ("", "none", "na", "n"):
-            return None
-        if code not in _NEEDS:
-            raise ValidationError(
-                "The primary need is not one of the DfE need types (SPLD, MLD, SLD, PMLD, SEMH, "
-                "SLCN, HI, VI, MSI, PD, ASD, OTH, NSA).",
-                field=name,
-            )
-        return _NEEDS[code]
-    if name == "social_care":
-        code = _code(text)
-        if code not in _SOCIAL_CARE:
-            raise ValidationError(
-                "The social care status should be CIN, CP, CLA or none.", field=name
-            )
-        return _SOCIAL_CARE[code]
-    if name == "first_language":
-        code = _code(text)
-        if code in _LANGUAGE_UNKNOWN:
-            return None
-        read_text(name, text)
-        return code not in _ENGLISH  # True: EAL
-    if name in ("pupil_premium", "eal", "young_carer", "looked_after"):
+    if name in _BOOL_FIELDS:
         return read_bool(name, text)
+    if name in _CODED_FIELDS:
+        codes, message = _CODED_FIELDS[name]
+        if _code(text) not in codes:
+            raise ValidationError(message, field=name)
+        return codes[_code(text)]
+    readers = {
+        "date_of_birth": read_date,
+        "year_group": lambda _name, value: read_year_group(value),
+        "primary_need": _read_primary_need,
+        "first_language": _read_first_language,
+    }
+    if name in readers:
+        return readers[name](name, text)
     raise ValidationError(f"SEMH Desktop does not import a field called '{name}'.", field=name)
