@@ -149,6 +149,21 @@ class Case:
         )
 
 
+def _consent_errors(details: CaseDetails, today: dt.date) -> dict[str, str]:
+    """Consent is a date and who gave it, both or neither."""
+    errors: dict[str, str] = {}
+    if details.consent_date is not None:
+        if details.consent_date > today:
+            errors["consent_date"] = "The consent date cannot be in the future."
+        if not clean_line(details.consent_by):
+            errors["consent_by"] = "Enter who gave consent (for example the parent's name)."
+    elif clean_line(details.consent_by):
+        errors["consent_date"] = (
+            "Enter the date consent was given, or leave both consent fields empty."
+        )
+    return errors
+
+
 def validate(store: Store, details: CaseDetails) -> dict[str, str]:
     """Every problem at once, keyed by field, so a form shows each message beside its field."""
     errors: dict[str, str] = {}
@@ -163,15 +178,7 @@ def validate(store: Store, details: CaseDetails) -> dict[str, str]:
         errors["referred_by"] = "Enter who referred the pupil (a name or a role)."
     if not clean_block(details.reason):
         errors["reason"] = "Enter the reason for the referral."
-    if details.consent_date is not None:
-        if details.consent_date > today:
-            errors["consent_date"] = "The consent date cannot be in the future."
-        if not clean_line(details.consent_by):
-            errors["consent_by"] = "Enter who gave consent (for example the parent's name)."
-    elif clean_line(details.consent_by):
-        errors["consent_date"] = (
-            "Enter the date consent was given, or leave both consent fields empty."
-        )
+    errors.update(_consent_errors(details, today))
     if details.worker_id is not None:
         found = list(store.db.query("SELECT id FROM staff WHERE id = ?", [details.worker_id]))
         if not found:
