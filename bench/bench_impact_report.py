@@ -50,9 +50,7 @@ def _weekday(day: dt.date) -> dt.date:
     return day
 
 
-def fill(store: Store, rng: random.Random) -> None:
-    now = TODAY.isoformat()
-    workers = [row["id"] for row in store.db.query("SELECT id FROM staff")]
+def _synthetic_pupils(rng: random.Random, now: str) -> list[dict[str, Any]]:
     pupils: list[dict[str, Any]] = []
     for n in range(PUPILS):
         pupils.append(
@@ -74,6 +72,24 @@ def fill(store: Store, rng: random.Random) -> None:
                 "updated_at": now,
             }
         )
+    return pupils
+
+
+def _final_review(review_id: str, case_id: str, held_on: dt.date, now: str) -> dict[str, Any]:
+    return {
+        "id": review_id,
+        "case_id": case_id,
+        "point": "final",
+        "number": 0,
+        "held_on": held_on.isoformat(),
+        "recorded_at": now,
+    }
+
+
+def fill(store: Store, rng: random.Random) -> None:
+    now = TODAY.isoformat()
+    workers = [row["id"] for row in store.db.query("SELECT id FROM staff")]
+    pupils = _synthetic_pupils(rng, now)
     store.db.table("pupils").insert_all(pupils, batch_size=2000)
     supported = [p["id"] for p in pupils[:SUPPORTED]]
 
@@ -128,17 +144,7 @@ def fill(store: Store, rng: random.Random) -> None:
                 "recorded_at": now,
             }
         )
-        if not is_open:
-            reviews.append(
-                {
-                    "id": final,
-                    "case_id": case_id,
-                    "point": "final",
-                    "number": 0,
-                    "held_on": closed.isoformat(),
-                    "recorded_at": now,
-                }
-            )
+        reviews += [] if is_open else [_final_review(final, case_id, closed, now)]
         kinds = (
             ["family_goal"] * 2
             if family
