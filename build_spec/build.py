@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-zip", action="store_true", help="do not make the .zip")
     args = parser.parse_args(argv)
     try:
-        import PyInstaller  # noqa: F401, PLC0415
+        import PyInstaller  # noqa: F401
     except ImportError:
         print(
             "PyInstaller is not installed here: run  python -m pip install -e .[build]",

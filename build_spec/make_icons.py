@@ -20,7 +20,7 @@ SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 def render_pngs(out_dir: Path) -> dict[int, Path]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed to draw
-    from PySide6.QtCore import Qt  # noqa: PLC0415 - only the build needs Qt here
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[0] if argv else ROOT / "build" / "icons").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     pngs = render_pngs(out_dir)
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     largest = Image.open(pngs[max(SIZES)])
     ico_sizes = [(s, s) for s in SIZES if s <= 256]  # the .ico format stops at 256
