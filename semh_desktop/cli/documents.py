@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from semh_desktop.cli.options import add_pupil_document_options, open_from_args
+from semh_desktop.cli.options import add_pupil_document_options, write_pupil_document
 from semh_desktop.documents import psp, sustainability_plan
 from semh_desktop.exchange import outreach_summary
-from semh_desktop.register import pupils
 
 
 def handout_options(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +24,9 @@ def handout_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_handout(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = psp.write_handout(store, pupil.id, args.kind, args.out)
-    finally:
-        store.close()
+    written = write_pupil_document(
+        args, lambda store, pupil_id: psp.write_handout(store, pupil_id, args.kind, args.out)
+    )
     print(f"Wrote the {psp.KINDS[args.kind]} to {written}.")
     return 0
 
@@ -46,14 +42,12 @@ def sustainability_plan_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_sustainability_plan(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = sustainability_plan.write_sustainability_plan(
-            store, pupil.id, args.out, kind=args.kind
-        )
-    finally:
-        store.close()
+    written = write_pupil_document(
+        args,
+        lambda store, pupil_id: sustainability_plan.write_sustainability_plan(
+            store, pupil_id, args.out, kind=args.kind
+        ),
+    )
     print(f"Wrote the {sustainability_plan.KINDS[args.kind]} to {written}.")
     return 0
 
@@ -83,12 +77,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     options = outreach_summary.SummaryOptions(pseudonymise=args.pseudonymise, include_notes=notes)
     options.notes()
     outreach_summary.check_out(args.out)
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = outreach_summary.write_summary(store, pupil.id, args.out, options)
-    finally:
-        store.close()
+    written = write_pupil_document(
+        args,
+        lambda store, pupil_id: outreach_summary.write_summary(store, pupil_id, args.out, options),
+    )
     kind = "pseudonymised " if options.pseudonymise else ""
     print(f"Wrote the {kind}outreach summary to {written}.")
     return 0

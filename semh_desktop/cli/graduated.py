@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from semh_desktop.cli.options import add_pupil_document_options, open_from_args
+from semh_desktop.cli.options import add_pupil_document_options, opened, write_pupil_document
 from semh_desktop.documents import evidence_pack
 from semh_desktop.graduated import templates as gr_templates
-from semh_desktop.register import pupils
 
 
 def evidence_pack_options(parser: argparse.ArgumentParser) -> None:
@@ -16,12 +15,9 @@ def evidence_pack_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_evidence_pack(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
-        pupil = pupils.find_by_upn(store, args.pupil)
-        written = evidence_pack.write_evidence_pack(store, pupil.id, args.out)
-    finally:
-        store.close()
+    written = write_pupil_document(
+        args, lambda store, pupil_id: evidence_pack.write_evidence_pack(store, pupil_id, args.out)
+    )
     print(f"Wrote the graduated response evidence pack to {written}.")
     return 0
 
@@ -37,12 +33,9 @@ def template_export_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_template_export(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
+    with opened(args) as store:
         written = gr_templates.export_template(store, args.out)
         version = gr_templates.current_template(store)
-    finally:
-        store.close()
     print(f"Wrote {version.label} to {written}.")
     return 0
 
@@ -57,11 +50,8 @@ def template_import_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_template_import(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
+    with opened(args) as store:
         installed = gr_templates.import_template(store, args.file)
-    finally:
-        store.close()
     template = installed.template
     print(
         f"Imported '{template.name}': {len(template.phases)} phases, "

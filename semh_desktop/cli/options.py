@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from semh_desktop.core.keystore import parse_recovery_key, passphrase_from_env
 from semh_desktop.core.store import Store
-from semh_desktop.register import staff
+from semh_desktop.register import pupils, staff
 from semh_desktop.register.database import open_database
 
 
@@ -60,3 +62,20 @@ def add_pupil_document_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="where to write it; the format follows the extension",
     )
+
+
+@contextlib.contextmanager
+def opened(args: argparse.Namespace) -> Iterator[Store]:
+    """The database named on the command line, closed again whatever happens."""
+    store = open_from_args(args)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def write_pupil_document(args: argparse.Namespace, write: Callable[[Store, str], Path]) -> Path:
+    """Open the database, find the pupil named by --pupil UPN, and write their document."""
+    with opened(args) as store:
+        pupil = pupils.find_by_upn(store, args.pupil)
+        return write(store, pupil.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from semh_desktop.cli.options import open_from_args
+from semh_desktop.cli.options import opened
 from semh_desktop.core.dates import academic_year
 from semh_desktop.plans.plan_types import PLAN_TYPES
 from semh_desktop.register import staff
@@ -36,8 +36,7 @@ def report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    store = open_from_args(args)
-    try:
+    with opened(args) as store:
         worker = staff.find_staff(store, args.worker) if args.worker else None
         year = args.year or academic_year(store.clock.today())
         filters = impact_report.ReportFilters.for_year(
@@ -49,7 +48,5 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         report = impact_report.build_report(store, filters)
         written = impact_report.export_report(store, report, args.out)
-    finally:
-        store.close()
     print(f"Wrote the cohort impact report for {filters.label} to {written}.")
     return 0
