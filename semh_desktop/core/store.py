@@ -19,6 +19,7 @@ from typing import Any
 import sqlcipher3
 import sqlite_utils
 
+from semh_desktop.core.changes import Journal
 from semh_desktop.core.clock import Clock, SystemClock
 from semh_desktop.core.errors import FileTooNew, NotADatabase, StoreError, WrongKey
 from semh_desktop.core.keystore import DatabaseKey, Passphrase
@@ -64,6 +65,8 @@ class Store:
     clock: Clock = field(default_factory=SystemClock)
     staff_id: str | None = None  # the profile chosen at unlock; audit rows name it
     key_mode: str = "keyring"
+    # The changes noted by the writes in progress (semh_desktop.core.changes.run).
+    journal: Journal = field(default_factory=Journal, repr=False, compare=False)
 
     @property
     def conn(self) -> Any:

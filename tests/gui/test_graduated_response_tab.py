@@ -112,7 +112,7 @@ def test_evidence_dialog_records_date_staff_and_note(tab, store, pupil, monkeypa
         dialog.ok_button.click()
         assert dialog.message("answered_on").kind == "error"
         assert dialog.message("answered_on").text().startswith("'31/11/2026' is not a date")
-        assert not dialog.result_request
+        assert dialog.result_value is None
         dialog.date_edit.setText("20/11/2026")
         dialog.staff_combo.setCurrentText("Ruth Adeyemi")
         dialog.evidence_edit.setPlainText("Plan signed by parents; copy in SEN folder.")
@@ -151,7 +151,7 @@ def test_change_phase_dialog_shows_messages_next_to_fields(qtbot, store, pupil, 
         assert dialog.message(field).kind == "error", field
     assert dialog.message("reason").text() == "Say why the phase is changing."
     assert dialog.message("to_phase").kind == ""  # next phase chosen already
-    assert dialog.result_request is None
+    assert dialog.result_value is None
     assert len(gr.phase_history(store, pupil.id)) == 1
 
 

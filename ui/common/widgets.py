@@ -53,13 +53,21 @@ class FieldMessage(QLabel):
         self.setVisible(True)
 
 
-def field_with_message(field_widget: QWidget, message: FieldMessage) -> QWidget:
-    """The field and its message stacked, to sit in the right-hand column of a form row."""
+def field_with_message(
+    field_widget: QWidget, message: FieldMessage, *, align_left: bool = False
+) -> QWidget:
+    """The field and its message stacked, to sit in the right-hand column of a form row.
+
+    `align_left` keeps a small field (a score box) at its own width instead of stretching it.
+    """
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(2)
-    layout.addWidget(field_widget)
+    if align_left:
+        layout.addWidget(field_widget, 0, Qt.AlignmentFlag.AlignLeft)
+    else:
+        layout.addWidget(field_widget)
     layout.addWidget(message)
     return box
 

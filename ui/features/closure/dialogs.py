@@ -4,8 +4,8 @@ The closing meeting, a sustainability action, a signpost, a follow-up meeting, m
 follow-up, a questionnaire and the questionnaire's items.
 
 None of them queries the database: the tab hands in what they need (the missing final scores,
-the plan's targets, the actions to check, the items to ask) and reads the result from a typed
-property; `ask()` does both. Every message shows under its field; the dialog stays open until
+the plan's targets, the actions to check, the items to ask) and gets the typed result from
+`ask()`. Every message shows under its field; the dialog stays open until
 the input is valid, so nothing typed is lost.
 """
 
@@ -43,32 +43,14 @@ from semh_desktop.closure.sustainability import (
     check_result,
     default_follow_up_dates,
 )
-from semh_desktop.core.dates import format_date, parse_date
-from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.dates import format_date
 from ui.common import theme
-from ui.common.form_dialog import FormDialog
-
-
-def read_date(edit: QLineEdit, field: str, errors: dict[str, str]) -> dt.date | None:
-    """The date typed in `edit` (None if empty); a date that cannot be read adds an error."""
-    text = edit.text().strip()
-    if not text:
-        return None
-    try:
-        return parse_date(text, field=field)
-    except ValidationError as exc:
-        errors[field] = exc.message
-        return None
-
-
-def select(combo: QComboBox, value: object) -> None:
-    combo.setCurrentIndex(max(combo.findData(value), 0))
-
+from ui.common.form_dialog import FormDialog, read_date, select
 
 # --- the closing meeting ---------------------------------------------------------------------
 
 
-class ClosingDialog(FormDialog):
+class ClosingDialog(FormDialog[ClosureDetails]):
     """Close a case: date, who attended, reason, and the two follow-up dates (movable).
 
     While any final score is missing, the dialog lists what is missing and cannot close.
@@ -86,7 +68,6 @@ class ClosingDialog(FormDialog):
         self.setObjectName("closingDialog")
         self._today = today
         self._earliest = earliest
-        self.result_details: ClosureDetails | None = None
         self.missing = list(missing)
         self.missing_label = QLabel()
         self.missing_label.setObjectName("missingFinalScores")
@@ -180,21 +161,19 @@ class ClosingDialog(FormDialog):
         )
         found = check_closure(details, today=self._today, earliest=self._earliest)
         errors = {**found, **errors}
-        self.result_details = None if errors else details
-        return errors
+        return self.keep(details, errors)
 
     @classmethod
     def ask(
         cls, parent: QWidget | None, missing: Sequence[str], *, today: dt.date, earliest: dt.date
     ) -> ClosureDetails | None:
-        dialog = cls.run(cls(missing, today=today, earliest=earliest, parent=parent))
-        return dialog.result_details if dialog else None
+        return cls(missing, today=today, earliest=earliest, parent=parent).run()
 
 
 # --- a sustainability action -----------------------------------------------------------------
 
 
-class ActionDialog(FormDialog):
+class ActionDialog(FormDialog[ActionDetails]):
     """One action school will keep doing: what, who, how often, until when, which target."""
 
     def __init__(
@@ -213,7 +192,6 @@ class ActionDialog(FormDialog):
         )
         self.setObjectName("actionDialog")
         self._earliest = earliest
-        self.result_details: ActionDetails | None = None
         self.action_edit = self.text_box(2)
         self.who_edit = self.line("A name or a role, e.g. Learning mentor")
         self.how_often_edit = self.line("e.g. Every morning, Weekly")
@@ -249,8 +227,7 @@ class ActionDialog(FormDialog):
         if details.until_date is not None and details.until_date < self._earliest:
             found["until_date"] = "The end date cannot be before the plan started."
         errors = {**found, **errors}
-        self.result_details = None if errors else details
-        return errors
+        return self.keep(details, errors)
 
     @classmethod
     def ask(
@@ -261,14 +238,13 @@ class ActionDialog(FormDialog):
         *,
         earliest: dt.date,
     ) -> ActionDetails | None:
-        dialog = cls.run(cls(targets, details, earliest=earliest, parent=parent))
-        return dialog.result_details if dialog else None
+        return cls(targets, details, earliest=earliest, parent=parent).run()
 
 
 # --- signposting -----------------------------------------------------------------------------
 
 
-class SignpostDialog(FormDialog):
+class SignpostDialog(FormDialog[SignpostDetails]):
     """A service the family can turn to: its name, how to contact it, a note."""
 
     def __init__(
@@ -281,7 +257,6 @@ class SignpostDialog(FormDialog):
             parent,
         )
         self.setObjectName("signpostDialog")
-        self.result_details: SignpostDetails | None = None
         self.service_edit = self.line("e.g. Family Hub parenting group")
         self.contact_edit = self.line("Phone, website or address")
         self.note_edit = self.text_box(2)
@@ -299,21 +274,19 @@ class SignpostDialog(FormDialog):
             self.service_edit.text(), self.contact_edit.text(), self.note_edit.toPlainText()
         )
         errors = details.validate()
-        self.result_details = None if errors else details
-        return errors
+        return self.keep(details, errors)
 
     @classmethod
     def ask(
         cls, parent: QWidget | None, details: SignpostDetails | None = None
     ) -> SignpostDetails | None:
-        dialog = cls.run(cls(details, parent=parent))
-        return dialog.result_details if dialog else None
+        return cls(details, parent=parent).run()
 
 
 # --- a follow-up meeting ---------------------------------------------------------------------
 
 
-class FollowUpDialog(FormDialog):
+class FollowUpDialog(FormDialog[FollowUpResult]):
     """Record a follow-up: the observation, whether each action is still happening, outcome."""
 
     def __init__(
@@ -331,7 +304,6 @@ class FollowUpDialog(FormDialog):
         self._actions = list(actions)
         self._closed_on = closed_on
         self._today = today
-        self.result_value: FollowUpResult | None = None
         self.held_on_edit = self.line("dd/mm/yyyy")
         self.observed_on_edit = self.line("dd/mm/yyyy")
         self.observation_edit = self.text_box(3)
@@ -422,8 +394,7 @@ class FollowUpDialog(FormDialog):
             observation_recorded=recorded,
         )
         errors = {**found, **errors}
-        self.result_value = None if errors else result
-        return errors
+        return self.keep(result, errors)
 
     @classmethod
     def ask(
@@ -435,11 +406,10 @@ class FollowUpDialog(FormDialog):
         closed_on: dt.date,
         today: dt.date,
     ) -> FollowUpResult | None:
-        dialog = cls.run(cls(follow_up, actions, closed_on=closed_on, today=today, parent=parent))
-        return dialog.result_value if dialog else None
+        return cls(follow_up, actions, closed_on=closed_on, today=today, parent=parent).run()
 
 
-class MoveFollowUpDialog(FormDialog):
+class MoveFollowUpDialog(FormDialog[tuple[dt.date, dt.date | None]]):
     """Move a follow-up meeting and its observation (before the meeting is held)."""
 
     def __init__(
@@ -448,7 +418,6 @@ class MoveFollowUpDialog(FormDialog):
         super().__init__(f"Move {follow_up.label.lower()}", "Move", parent)
         self.setObjectName("moveFollowUpDialog")
         self._closed_on = closed_on
-        self.result_dates: tuple[dt.date, dt.date | None] | None = None
         self.meeting_edit = self.line("dd/mm/yyyy")
         self.observation_edit = self.line("dd/mm/yyyy (empty: the week before)")
         self.add_field("scheduled_on", "&Meeting on", self.meeting_edit, required=True)
@@ -462,21 +431,21 @@ class MoveFollowUpDialog(FormDialog):
         meeting = read_date(self.meeting_edit, "scheduled_on", errors)
         observation = read_date(self.observation_edit, "observation_on", errors)
         errors = {**check_follow_up_dates(self._closed_on, meeting, observation), **errors}
-        self.result_dates = None if errors or meeting is None else (meeting, observation)
-        return errors
+        if meeting is None:  # check_follow_up_dates has said so; this tells the type checker
+            return errors
+        return self.keep((meeting, observation), errors)
 
     @classmethod
     def ask(
         cls, parent: QWidget | None, follow_up: FollowUp, *, closed_on: dt.date
     ) -> tuple[dt.date, dt.date | None] | None:
-        dialog = cls.run(cls(follow_up, closed_on=closed_on, parent=parent))
-        return dialog.result_dates if dialog else None
+        return cls(follow_up, closed_on=closed_on, parent=parent).run()
 
 
 # --- questionnaires --------------------------------------------------------------------------
 
 
-class QuestionnaireDialog(FormDialog):
+class QuestionnaireDialog(FormDialog[QuestionnaireEntry]):
     """Type in a questionnaire (at the meeting, or later from the paper form)."""
 
     def __init__(
@@ -493,7 +462,6 @@ class QuestionnaireDialog(FormDialog):
         self._entry = entry
         self._today = today
         self._earliest = earliest
-        self.result_entry: QuestionnaireEntry | None = None
         self.completed_edit = self.line("dd/mm/yyyy")
         self.add_field("completed_on", "&Date on the form", self.completed_edit, required=True)
         answers = QWidget()
@@ -539,8 +507,7 @@ class QuestionnaireDialog(FormDialog):
         )
         found = check_entry(entry, today=self._today, earliest=self._earliest)
         errors = {**found, **errors}
-        self.result_entry = None if errors else entry
-        return errors
+        return self.keep(entry, errors)
 
     @classmethod
     def ask(
@@ -551,11 +518,10 @@ class QuestionnaireDialog(FormDialog):
         today: dt.date,
         earliest: dt.date | None,
     ) -> QuestionnaireEntry | None:
-        dialog = cls.run(cls(entry, today=today, earliest=earliest, parent=parent))
-        return dialog.result_entry if dialog else None
+        return cls(entry, today=today, earliest=earliest, parent=parent).run()
 
 
-class QuestionnaireItemsDialog(FormDialog):
+class QuestionnaireItemsDialog(FormDialog[list[str]]):
     """Edit the items asked from now on (one per line); answers already given keep theirs."""
 
     def __init__(
@@ -564,7 +530,6 @@ class QuestionnaireItemsDialog(FormDialog):
         who = RESPONDENTS[respondent].lower()
         super().__init__(f"Items of the {who} questionnaire", "Save items", parent)
         self.setObjectName("questionnaireItemsDialog")
-        self.result_items: list[str] | None = None
         self.items_edit = QPlainTextEdit()
         self.items_edit.setTabChangesFocus(True)
         self.items_edit.setMinimumHeight(self.items_edit.fontMetrics().lineSpacing() * 9)
@@ -577,10 +542,8 @@ class QuestionnaireItemsDialog(FormDialog):
         items = [" ".join(line.split()) for line in self.items_edit.toPlainText().splitlines()]
         items = [item for item in items if item]
         errors = {} if items else {"items": "Keep at least one item."}
-        self.result_items = None if errors else items
-        return errors
+        return self.keep(items, errors)
 
     @classmethod
     def ask(cls, parent: QWidget | None, respondent: str, items: Sequence[str]) -> list[str] | None:
-        dialog = cls.run(cls(respondent, items, parent=parent))
-        return dialog.result_items if dialog else None
+        return cls(respondent, items, parent=parent).run()

@@ -8,7 +8,6 @@ accepts only input that passes; `ask()` returns the typed result or None if canc
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QHeaderView,
     QLabel,
@@ -30,8 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core.dates import format_date, parse_date
-from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.dates import format_date
 from semh_desktop.graduated.apdr import STAGES, ApdrDetails
 from semh_desktop.graduated.response import (
     DECIDERS,
@@ -42,19 +39,8 @@ from semh_desktop.graduated.response import (
 )
 from semh_desktop.graduated.templates import ChecklistItem, Phase
 from ui.common import theme
-from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
+from ui.common.form_dialog import FormDialog, exec_dialog, field_label, read_date
 from ui.features.graduated.models import ItemHistoryModel, RecordsSortProxy
-
-
-def _read_date(edit: QLineEdit) -> tuple[dt.date | None, str | None]:
-    """The date typed (or None), and a message if something was typed that is not a date."""
-    text = edit.text().strip()
-    if not text:
-        return None, None
-    try:
-        return parse_date(text), None
-    except ValidationError as exc:
-        return None, exc.message
 
 
 def _date_edit(name: str, value: dt.date | None) -> QLineEdit:
@@ -63,6 +49,15 @@ def _date_edit(name: str, value: dt.date | None) -> QLineEdit:
     edit.setAccessibleName(name)
     edit.setMaximumWidth(140)
     return edit
+
+
+def _plain_label(text: str, role: str) -> QLabel:
+    """A wrapped line of the item's own words (typed by staff): shown as text, never markup."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    theme.set_role(label, role)
+    return label
 
 
 def _notes(name: str, text: str = "", *, height: int = 64, fixed: bool = False) -> QPlainTextEdit:
@@ -76,54 +71,10 @@ def _notes(name: str, text: str = "", *, height: int = 64, fixed: bool = False) 
     return edit
 
 
-class _CheckedDialog(QDialog):
-    """A form whose fields each have a message underneath; OK runs the checks first."""
-
-    def __init__(self, title: str, ok_text: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setModal(True)
-        self.fields: dict[str, QWidget] = {}
-        self.messages: dict[str, FieldMessage] = {}
-        self.layout_ = QVBoxLayout(self)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText(ok_text)
-        self.ok_button.setDefault(True)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-
-    def register(self, field: str, widget: QWidget) -> QWidget:
-        """Keep the field and give it a message line; returns the pair to put in a layout."""
-        self.fields[field] = widget
-        self.messages[field] = FieldMessage(field)
-        return field_with_message(widget, self.messages[field])
-
-    def message(self, field: str) -> FieldMessage:
-        return self.messages[field]
-
-    def show_errors(self, errors: dict[str, str]) -> bool:
-        """Show each message next to its field; True when there are none."""
-        for field, message in self.messages.items():
-            if field in errors:
-                message.show_error(errors[field])
-                mark_invalid(self.fields[field], "error")
-            else:
-                message.clear_message()
-                mark_invalid(self.fields[field], "")
-        if errors:
-            first = next((f for f in self.fields if f in errors), None)
-            if first is not None:
-                self.fields[first].setFocus()
-        return not errors
-
-
 # --- change phase --------------------------------------------------------------------------
 
 
-class ChangePhaseDialog(_CheckedDialog):
+class ChangePhaseDialog(FormDialog[PhaseChangeRequest]):
     """Move a pupil to another phase: to-phase, date, reason and who decided are required."""
 
     def __init__(
@@ -136,15 +87,7 @@ class ChangePhaseDialog(_CheckedDialog):
     ) -> None:
         super().__init__("Change phase", "Change phase", parent)
         self._check = check
-        self._result: PhaseChangeRequest | None = None
         current = next((p for p in phases if p.id == current_phase_id), None)
-        intro = QLabel(
-            f"Current phase: {current.name}"
-            if current
-            else "No phase is recorded for this pupil yet."
-        )
-        theme.set_role(intro, "muted")
-        self.layout_.addWidget(intro)
 
         self.to_phase_combo = QComboBox()
         self.to_phase_combo.setAccessibleName("Move to phase")
@@ -173,58 +116,38 @@ class ChangePhaseDialog(_CheckedDialog):
         self.detail_edit.setAccessibleName("Name of the panel or person (required for Other)")
         self.detail_edit.setPlaceholderText("e.g. the panel's name or the person's role")
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for label_text, field, widget in (
-            ("Move &to phase *", "to_phase", self.to_phase_combo),
-            ("&Date of decision *", "changed_on", self.date_edit),
-            ("&Reason *", "reason", self.reason_edit),
-            ("Decided &by *", "decided_by", self.decided_by_combo),
-        ):
-            field_label = QLabel(label_text)
-            field_label.setBuddy(widget)
-            widget.setAccessibleDescription("Required")
-            form.addRow(field_label, self.register(field, widget))
-        detail_label = QLabel("&Who (panel or person)")
-        detail_label.setBuddy(self.detail_edit)
-        form.addRow(detail_label, self.detail_edit)
-        self.layout_.addLayout(form)
-        self.layout_.addWidget(self.buttons)
-        for first, second in (
-            (self.to_phase_combo, self.date_edit),
-            (self.date_edit, self.reason_edit),
-            (self.reason_edit, self.decided_by_combo),
-            (self.decided_by_combo, self.detail_edit),
-        ):
-            QWidget.setTabOrder(first, second)
+        self.add_field("to_phase", "Move &to phase", self.to_phase_combo, required=True)
+        self.add_field("changed_on", "&Date of decision", self.date_edit, required=True)
+        self.add_field("reason", "&Reason", self.reason_edit, required=True)
+        self.add_field("decided_by", "Decided &by", self.decided_by_combo, required=True)
+        self.add_plain("&Who (panel or person)", self.detail_edit)
+        self.finish_layout(
+            f"Current phase: {current.name}"
+            if current
+            else "No phase is recorded for this pupil yet."
+        )
         self.resize(560, self.sizeHint().height())
-        self.to_phase_combo.setFocus()
 
-    @property
-    def request(self) -> PhaseChangeRequest:
-        day, _ = _read_date(self.date_edit)
-        return PhaseChangeRequest(
+    def _read(self) -> tuple[PhaseChangeRequest, dict[str, str]]:
+        errors: dict[str, str] = {}
+        request = PhaseChangeRequest(
             to_phase_id=str(self.to_phase_combo.currentData() or ""),
-            changed_on=day,
+            changed_on=read_date(self.date_edit, "changed_on", errors),
             reason=self.reason_edit.toPlainText(),
             decided_by=str(self.decided_by_combo.currentData() or ""),
             decided_by_detail=self.detail_edit.text(),
         )
+        return request, errors
 
     @property
-    def result_request(self) -> PhaseChangeRequest | None:
-        return self._result
+    def request(self) -> PhaseChangeRequest:
+        """What the form holds now (the date is None if it cannot be read)."""
+        return self._read()[0]
 
-    def accept(self) -> None:
-        request = self.request
-        errors = self._check(request)
-        _, date_problem = _read_date(self.date_edit)
-        if date_problem:
-            errors["changed_on"] = date_problem
-        if not self.show_errors(errors):
-            return
-        self._result = request
-        super().accept()
+    def collect(self) -> dict[str, str]:
+        request, errors = self._read()
+        # A date that cannot be read says so, rather than the check's "enter the date".
+        return self.keep(request, {**self._check(request), **errors})
 
     @classmethod
     def ask(
@@ -235,17 +158,13 @@ class ChangePhaseDialog(_CheckedDialog):
         today: dt.date,
         check: Callable[[PhaseChangeRequest], dict[str, str]],
     ) -> PhaseChangeRequest | None:
-        dialog = cls(phases, current_phase_id, today, check, parent)
-        try:
-            return dialog.result_request if dialog.exec() == QDialog.DialogCode.Accepted else None
-        finally:
-            dialog.deleteLater()
+        return cls(phases, current_phase_id, today, check, parent).run()
 
 
 # --- one checklist item's status and evidence ----------------------------------------------------
 
 
-class EvidenceDialog(_CheckedDialog):
+class EvidenceDialog(FormDialog[AnswerRequest]):
     """Status, date, who and the evidence note for one checklist item."""
 
     def __init__(
@@ -260,16 +179,9 @@ class EvidenceDialog(_CheckedDialog):
     ) -> None:
         super().__init__("Checklist item", "Save", parent)
         self._check = check
-        self._result: AnswerRequest | None = None
-        text = QLabel(item.text)
-        text.setWordWrap(True)
-        theme.set_role(text, "heading")
-        self.layout_.addWidget(text)
+        self.outer.addWidget(_plain_label(item.text, "heading"))
         if item.guidance:
-            guidance = QLabel(item.guidance)
-            guidance.setWordWrap(True)
-            theme.set_role(guidance, "hint")
-            self.layout_.addWidget(guidance)
+            self.outer.addWidget(_plain_label(item.guidance, "hint"))
 
         status_box = QWidget()
         status_box.setAccessibleName("Status")
@@ -299,31 +211,24 @@ class EvidenceDialog(_CheckedDialog):
         self.evidence_edit = _notes("Evidence note", answer.evidence if answer else "", height=90)
         self.evidence_edit.setPlaceholderText("Where the evidence is, or what it shows")
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("Status", self.register("status", status_box))
-        for label_text, field, widget in (
-            ("&Date", "answered_on", self.date_edit),
-            ("&Who", "staff_name", self.staff_combo),
-            (
-                "&Evidence" + (" (required)" if item.evidence_required else ""),
-                "evidence",
-                self.evidence_edit,
-            ),
-        ):
-            field_label = QLabel(label_text)
-            field_label.setBuddy(widget)
-            form.addRow(field_label, self.register(field, widget))
-        self.layout_.addLayout(form)
+        self.add_field("status", "Status", status_box)
+        self.add_field("answered_on", "&Date", self.date_edit)
+        self.add_field("staff_name", "&Who", self.staff_combo)
+        self.add_field(
+            "evidence",
+            "&Evidence" + (" (required)" if item.evidence_required else ""),
+            self.evidence_edit,
+        )
+        footer = []
         if item.evidence_required:
-            note = QLabel(
-                "This item asks for evidence. You can save without it, but it will be "
-                "shown as missing evidence until a note is added."
+            footer.append(
+                _plain_label(
+                    "This item asks for evidence. You can save without it, but it will be "
+                    "shown as missing evidence until a note is added.",
+                    "hint",
+                )
             )
-            note.setWordWrap(True)
-            theme.set_role(note, "hint")
-            self.layout_.addWidget(note)
-        self.layout_.addWidget(self.buttons)
+        self.finish_layout(footer=footer)
         self.resize(560, self.sizeHint().height())
         self.status_buttons[status].setFocus()
 
@@ -331,27 +236,22 @@ class EvidenceDialog(_CheckedDialog):
     def status(self) -> str:
         return next(k for k, b in self.status_buttons.items() if b.isChecked())
 
-    @property
-    def request(self) -> AnswerRequest:
-        day, _ = _read_date(self.date_edit)
-        return AnswerRequest(
+    def _read(self) -> tuple[AnswerRequest, dict[str, str]]:
+        errors: dict[str, str] = {}
+        day = read_date(self.date_edit, "answered_on", errors)
+        request = AnswerRequest(
             self.status, day, self.staff_combo.currentText(), self.evidence_edit.toPlainText()
         )
+        return request, errors
 
     @property
-    def result_request(self) -> AnswerRequest | None:
-        return self._result
+    def request(self) -> AnswerRequest:
+        """What the form holds now (the date is None if it cannot be read)."""
+        return self._read()[0]
 
-    def accept(self) -> None:
-        request = self.request
-        errors = self._check(request)
-        _, date_problem = _read_date(self.date_edit)
-        if date_problem:
-            errors["answered_on"] = date_problem
-        if not self.show_errors(errors):
-            return
-        self._result = request
-        super().accept()
+    def collect(self) -> dict[str, str]:
+        request, errors = self._read()
+        return self.keep(request, {**self._check(request), **errors})
 
     @classmethod
     def ask(
@@ -364,11 +264,7 @@ class EvidenceDialog(_CheckedDialog):
         staff_names: Sequence[str],
         check: Callable[[AnswerRequest], dict[str, str]],
     ) -> AnswerRequest | None:
-        dialog = cls(item, answer, today, default_staff, staff_names, check, parent)
-        try:
-            return dialog.result_request if dialog.exec() == QDialog.DialogCode.Accepted else None
-        finally:
-            dialog.deleteLater()
+        return cls(item, answer, today, default_staff, staff_names, check, parent).run()
 
 
 class ItemHistoryDialog(QDialog):
@@ -418,17 +314,13 @@ class ItemHistoryDialog(QDialog):
         history: Sequence[ItemAnswer],
         version_numbers: dict[str, int],
     ) -> None:
-        dialog = cls(item, history, version_numbers, parent)
-        try:
-            dialog.exec()
-        finally:
-            dialog.deleteLater()
+        exec_dialog(cls(item, history, version_numbers, parent))
 
 
 # --- APDR cycle ----------------------------------------------------------------------------------
 
 
-class ApdrCycleDialog(_CheckedDialog):
+class ApdrCycleDialog(FormDialog[ApdrDetails]):
     """The dates and notes of each stage of a cycle, and the outcome agreed at review."""
 
     def __init__(
@@ -445,87 +337,65 @@ class ApdrCycleDialog(_CheckedDialog):
             parent,
         )
         self._check = check
-        self._result: ApdrDetails | None = None
         start = details or ApdrDetails(assess_on=today)
-        hint = QLabel(
-            "Fill in each stage as it happens; a cycle counts as reviewed once the "
-            "review date and the outcome are recorded."
+        self.outer.addWidget(
+            _plain_label(
+                "Fill in each stage as it happens; a cycle counts as reviewed once the "
+                "review date and the outcome are recorded.",
+                "hint",
+            )
         )
-        hint.setWordWrap(True)
-        theme.set_role(hint, "hint")
-        self.layout_.addWidget(hint)
         grid = QGridLayout()
         grid.addWidget(QLabel("Stage"), 0, 0)
         grid.addWidget(QLabel("Date"), 0, 1)
         grid.addWidget(QLabel("Notes"), 0, 2)
         self.date_edits: dict[str, QLineEdit] = {}
         self.notes_edits: dict[str, QPlainTextEdit] = {}
-        order: list[QWidget] = []
+        top = Qt.AlignmentFlag.AlignTop
         for row, (name, label) in enumerate(STAGES, start=1):
             date_edit = _date_edit(f"{label} date", start.date_of(name))
             notes_edit = _notes(f"{label} notes", start.notes_of(name), height=60, fixed=True)
-            stage_label = QLabel(f"&{label}")
-            stage_label.setBuddy(date_edit)
-            grid.addWidget(stage_label, row, 0, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(
-                self.register(f"{name}_on", date_edit), row, 1, Qt.AlignmentFlag.AlignTop
-            )
+            grid.addWidget(field_label(f"&{label}", date_edit), row, 0, top)
+            grid.addWidget(self.register(f"{name}_on", date_edit), row, 1, top)
             grid.addWidget(self.register(f"{name}_notes", notes_edit), row, 2)
             self.date_edits[name] = date_edit
             self.notes_edits[name] = notes_edit
-            order += [date_edit, notes_edit]
         self.outcome_edit = _notes("Outcome at review", start.outcome, height=60, fixed=True)
         self.outcome_edit.setPlaceholderText(
             "What was agreed at the review (for example: continue, step up, step down)"
         )
-        outcome_label = QLabel("O&utcome")
-        outcome_label.setBuddy(self.outcome_edit)
-        grid.addWidget(outcome_label, len(STAGES) + 1, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(self.register("outcome", self.outcome_edit), len(STAGES) + 1, 1, 1, 2)
+        outcome_row = len(STAGES) + 1
+        grid.addWidget(field_label("O&utcome", self.outcome_edit), outcome_row, 0, top)
+        grid.addWidget(self.register("outcome", self.outcome_edit), outcome_row, 1, 1, 2)
         grid.setColumnStretch(2, 1)
-        self.layout_.addLayout(grid)
-        self.layout_.addWidget(self.buttons)
-        order.append(self.outcome_edit)
-        for first, second in itertools.pairwise(order):
-            QWidget.setTabOrder(first, second)
+        self.finish_layout(body=grid)
         self.resize(680, self.sizeHint().height())
-        self.date_edits["assess"].setFocus()
+
+    def _read(self) -> tuple[ApdrDetails, dict[str, str]]:
+        errors: dict[str, str] = {}
+        days = {name: read_date(self.date_edits[name], f"{name}_on", errors) for name, _ in STAGES}
+        notes = {name: self.notes_edits[name].toPlainText() for name, _ in STAGES}
+        details = ApdrDetails(
+            days["assess"],
+            days["plan"],
+            days["do"],
+            days["review"],
+            notes["assess"],
+            notes["plan"],
+            notes["do"],
+            notes["review"],
+            self.outcome_edit.toPlainText(),
+        )
+        return details, errors
 
     @property
     def details(self) -> ApdrDetails:
-        def day(stage: str) -> dt.date | None:
-            return _read_date(self.date_edits[stage])[0]
+        """What the form holds now (a date that cannot be read is None)."""
+        return self._read()[0]
 
-        def notes(stage: str) -> str:
-            return self.notes_edits[stage].toPlainText()
-
-        return ApdrDetails(
-            day("assess"),
-            day("plan"),
-            day("do"),
-            day("review"),
-            notes("assess"),
-            notes("plan"),
-            notes("do"),
-            notes("review"),
-            self.outcome_edit.toPlainText(),
-        )
-
-    @property
-    def result_details(self) -> ApdrDetails | None:
-        return self._result
-
-    def accept(self) -> None:
-        details = self.details
-        errors = self._check(details)
-        for name, _ in STAGES:
-            _, problem = _read_date(self.date_edits[name])
-            if problem:
-                errors[f"{name}_on"] = problem
-        if not self.show_errors(errors):
-            return
-        self._result = details
-        super().accept()
+    def collect(self) -> dict[str, str]:
+        details, errors = self._read()
+        return self.keep(details, {**self._check(details), **errors})
 
     @classmethod
     def ask(
@@ -535,8 +405,4 @@ class ApdrCycleDialog(_CheckedDialog):
         today: dt.date,
         check: Callable[[ApdrDetails], dict[str, str]],
     ) -> ApdrDetails | None:
-        dialog = cls(details, today, check, parent)
-        try:
-            return dialog.result_details if dialog.exec() == QDialog.DialogCode.Accepted else None
-        finally:
-            dialog.deleteLater()
+        return cls(details, today, check, parent).run()

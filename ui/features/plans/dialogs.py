@@ -1,7 +1,7 @@
 """Dialogs of the PSP tab: plan, target or goal, case aim, network person, review dates.
 
 None of them queries the database: the tab hands in what they need (staff list, a validate
-function, the plan type) and reads the result from a typed property; `ask()` does both.
+function, the plan type) and gets the typed result from `ask()`.
 Every message is shown under its field; the dialog stays open until the input is valid.
 """
 
@@ -19,36 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core.dates import format_date, parse_date
-from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.dates import format_date
 from semh_desktop.plans.case_aims import SUGGESTED_AIMS
 from semh_desktop.plans.cases import NETWORK_ROLES, REFERRAL_ROUTES, CaseDetails, review_dates
 from semh_desktop.plans.plan_types import MAX_WEEKS, MIN_WEEKS, PLAN_TYPES, TARGET_KINDS, PlanType
 from semh_desktop.plans.targets import WORDING_LABELS, TargetWording
 from semh_desktop.register.staff import Staff
 from ui.common import theme
-from ui.common.form_dialog import FormDialog
-
-
-def _read_date(edit: QLineEdit, field: str, errors: dict[str, str]) -> dt.date | None:
-    text = edit.text().strip()
-    if not text:
-        return None
-    try:
-        return parse_date(text, field=field)
-    except ValidationError as exc:
-        errors[field] = exc.message
-        return None
-
-
-def _select(combo: QComboBox, value: object) -> None:
-    combo.setCurrentIndex(max(combo.findData(value), 0))
-
+from ui.common.form_dialog import FormDialog, read_date, select
 
 # --- the plan (a case) -----------------------------------------------------------------------
 
 
-class PlanDialog(FormDialog):
+class PlanDialog(FormDialog[CaseDetails]):
     """Open a case: referral, consent, worker and the plan (type, start, length)."""
 
     def __init__(
@@ -69,7 +52,6 @@ class PlanDialog(FormDialog):
         self.setObjectName("planDialog")
         self._validate = validate
         self._today = today
-        self.result_details: CaseDetails | None = None
         self._weeks_touched = editing
         self.referral_date_edit = self.line("dd/mm/yyyy")
         self.route_combo = QComboBox()
@@ -129,13 +111,13 @@ class PlanDialog(FormDialog):
 
     def set_details(self, details: CaseDetails) -> None:
         self.referral_date_edit.setText(format_date(details.referral_date))
-        _select(self.route_combo, details.referral_route)
+        select(self.route_combo, details.referral_route)
         self.referred_by_edit.setText(details.referred_by)
         self.reason_edit.setPlainText(details.reason)
         self.consent_date_edit.setText(format_date(details.consent_date))
         self.consent_by_edit.setText(details.consent_by)
-        _select(self.worker_combo, details.worker_id)
-        _select(self.plan_type_combo, details.plan_type)
+        select(self.worker_combo, details.worker_id)
+        select(self.plan_type_combo, details.plan_type)
         self.weeks_spin.blockSignals(True)
         self.weeks_spin.setValue(
             details.length_weeks or PLAN_TYPES[details.plan_type].default_weeks
@@ -157,7 +139,7 @@ class PlanDialog(FormDialog):
         self._update_review_dates()
 
     def _update_review_dates(self) -> None:
-        start = _read_date(self.start_date_edit, "start_date", {})
+        start = read_date(self.start_date_edit, "start_date", {})
         if start is None:
             self.review_label.setText("Review dates appear when the start date is filled in.")
             return
@@ -169,21 +151,20 @@ class PlanDialog(FormDialog):
     def collect(self) -> dict[str, str]:
         errors: dict[str, str] = {}
         details = CaseDetails(
-            referral_date=_read_date(self.referral_date_edit, "referral_date", errors),
+            referral_date=read_date(self.referral_date_edit, "referral_date", errors),
             referral_route=str(self.route_combo.currentData()),
             referred_by=self.referred_by_edit.text(),
             reason=self.reason_edit.toPlainText(),
-            consent_date=_read_date(self.consent_date_edit, "consent_date", errors),
+            consent_date=read_date(self.consent_date_edit, "consent_date", errors),
             consent_by=self.consent_by_edit.text(),
             worker_id=self.worker_combo.currentData(),
             plan_type=str(self.plan_type_combo.currentData()),
-            start_date=_read_date(self.start_date_edit, "start_date", errors),
+            start_date=read_date(self.start_date_edit, "start_date", errors),
             length_weeks=self.weeks_spin.value(),
         )
         found = self._validate(details)
         errors = {**found, **errors}  # a date that cannot be read says so, not "enter it"
-        self.result_details = None if errors else details
-        return errors
+        return self.keep(details, errors)
 
     @classmethod
     def ask(
@@ -195,14 +176,13 @@ class PlanDialog(FormDialog):
         *,
         today: dt.date,
     ) -> CaseDetails | None:
-        dialog = cls.run(cls(validate, workers, details, today=today, parent=parent))
-        return dialog.result_details if dialog else None
+        return cls(validate, workers, details, today=today, parent=parent).run()
 
 
 # --- a target or goal ------------------------------------------------------------------------
 
 
-class TargetDialog(FormDialog):
+class TargetDialog(FormDialog[tuple[str, TargetWording]]):
     """A target (or family-plan goal) in child-centred words, with who does what."""
 
     def __init__(
@@ -222,12 +202,10 @@ class TargetDialog(FormDialog):
             parent,
         )
         self.setObjectName("targetDialog")
-        self.result_kind: str | None = None
-        self.result_wording: TargetWording | None = None
         self.kind_combo = QComboBox()
         for key in plan.target_kinds:
             self.kind_combo.addItem(TARGET_KINDS[key], key)
-        _select(self.kind_combo, kind or plan.target_kinds[0])
+        select(self.kind_combo, kind or plan.target_kinds[0])
         self.kind_combo.setEnabled(not kind_fixed and len(plan.target_kinds) > 1)
         self.edits: dict[str, QPlainTextEdit | QLineEdit] = {
             "target_text": self.text_box(2),
@@ -283,10 +261,7 @@ class TargetDialog(FormDialog):
 
     def collect(self) -> dict[str, str]:
         wording = self.wording
-        errors = wording.validate()
-        self.result_wording = None if errors else wording
-        self.result_kind = None if errors else str(self.kind_combo.currentData())
-        return errors
+        return self.keep((str(self.kind_combo.currentData()), wording), wording.validate())
 
     @classmethod
     def ask(
@@ -298,16 +273,13 @@ class TargetDialog(FormDialog):
         *,
         kind_fixed: bool = False,
     ) -> tuple[str, TargetWording] | None:
-        dialog = cls.run(cls(plan, wording, kind, kind_fixed=kind_fixed, parent=parent))
-        if dialog is None or dialog.result_wording is None or dialog.result_kind is None:
-            return None
-        return dialog.result_kind, dialog.result_wording
+        return cls(plan, wording, kind, kind_fixed=kind_fixed, parent=parent).run()
 
 
 # --- a case aim ------------------------------------------------------------------------------
 
 
-class AimDialog(FormDialog):
+class AimDialog(FormDialog[str]):
     """A case aim: one of the suggestions, or free text."""
 
     def __init__(self, aim: str = "", parent: QWidget | None = None) -> None:
@@ -317,7 +289,6 @@ class AimDialog(FormDialog):
             parent,
         )
         self.setObjectName("aimDialog")
-        self.result_aim: str | None = None
         self.aim_combo = QComboBox()
         self.aim_combo.setEditable(True)
         self.aim_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -339,23 +310,20 @@ class AimDialog(FormDialog):
 
     def collect(self) -> dict[str, str]:
         text = " ".join(self.aim_combo.currentText().split())
-        self.result_aim = text or None
-        return {} if text else {"aim": "Choose a suggested aim or write one."}
+        return self.keep(text, {} if text else {"aim": "Choose a suggested aim or write one."})
 
     @classmethod
     def ask(cls, parent: QWidget | None, aim: str = "") -> str | None:
-        dialog = cls.run(cls(aim, parent))
-        return dialog.result_aim if dialog else None
+        return cls(aim, parent).run()
 
 
 # --- a person in the network -----------------------------------------------------------------
 
 
-class NetworkPersonDialog(FormDialog):
+class NetworkPersonDialog(FormDialog[tuple[str, str, str]]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Add a person to the network", "Add person", parent)
         self.setObjectName("networkDialog")
-        self.result_person: tuple[str, str, str] | None = None
         self.role_combo = QComboBox()
         self.role_combo.setEditable(True)
         self.role_combo.addItems(list(NETWORK_ROLES))
@@ -371,22 +339,18 @@ class NetworkPersonDialog(FormDialog):
 
     def collect(self) -> dict[str, str]:
         role = " ".join(self.role_combo.currentText().split())
-        if not role:
-            self.result_person = None
-            return {"role": "Choose or type the person's role."}
-        self.result_person = (role, self.name_edit.text(), self.note_edit.text())
-        return {}
+        errors = {} if role else {"role": "Choose or type the person's role."}
+        return self.keep((role, self.name_edit.text(), self.note_edit.text()), errors)
 
     @classmethod
     def ask(cls, parent: QWidget | None) -> tuple[str, str, str] | None:
-        dialog = cls.run(cls(parent))
-        return dialog.result_person if dialog else None
+        return cls(parent).run()
 
 
 # --- moving the review dates -----------------------------------------------------------------
 
 
-class ReviewDatesDialog(FormDialog):
+class ReviewDatesDialog(FormDialog[tuple[dt.date | None, dt.date | None]]):
     """Move the mid-point and final reviews; empty fields go back to the computed dates."""
 
     def __init__(
@@ -400,7 +364,6 @@ class ReviewDatesDialog(FormDialog):
         self.setObjectName("reviewDatesDialog")
         self._computed = computed
         self._start = start
-        self.result_dates: tuple[dt.date | None, dt.date | None] | None = None
         self.mid_edit = self.line("dd/mm/yyyy")
         self.final_edit = self.line("dd/mm/yyyy")
         self.mid_edit.setText(format_date(current[0]))
@@ -421,8 +384,8 @@ class ReviewDatesDialog(FormDialog):
 
     def collect(self) -> dict[str, str]:
         errors: dict[str, str] = {}
-        mid = _read_date(self.mid_edit, "mid_review", errors)
-        final = _read_date(self.final_edit, "final_review", errors)
+        mid = read_date(self.mid_edit, "mid_review", errors)
+        final = read_date(self.final_edit, "final_review", errors)
         if not errors:
             effective_mid = mid or self._computed[0]
             effective_final = final or self._computed[1]
@@ -430,8 +393,7 @@ class ReviewDatesDialog(FormDialog):
                 errors["mid_review"] = "The mid-point review cannot come before the plan starts."
             elif effective_final <= effective_mid:
                 errors["final_review"] = "The final review must come after the mid-point review."
-        self.result_dates = None if errors else (mid, final)
-        return errors
+        return self.keep((mid, final), errors)
 
     @classmethod
     def ask(
@@ -441,5 +403,4 @@ class ReviewDatesDialog(FormDialog):
         current: tuple[dt.date, dt.date],
         start: dt.date,
     ) -> tuple[dt.date | None, dt.date | None] | None:
-        dialog = cls.run(cls(computed, current, start, parent))
-        return dialog.result_dates if dialog else None
+        return cls(computed, current, start, parent).run()
