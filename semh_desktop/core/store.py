@@ -8,10 +8,11 @@ has been proven and the schema version accepted, so a refused file is left byte-
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,6 @@ from typing import Any
 import sqlcipher3
 import sqlite_utils
 
-from semh_desktop.core.changes import Journal
 from semh_desktop.core.clock import Clock, SystemClock
 from semh_desktop.core.errors import FileTooNew, NotADatabase, StoreError, WrongKey
 from semh_desktop.core.keystore import DatabaseKey, Passphrase
@@ -66,7 +66,11 @@ class Store:
     staff_id: str | None = None  # the profile chosen at unlock; audit rows name it
     key_mode: str = "keyring"
     # The changes noted by the writes in progress (semh_desktop.core.changes.run).
-    journal: Journal = field(default_factory=Journal, repr=False, compare=False)
+    # How to make another connection to the same database (the path and key, kept privately so
+    # a worker thread can open its own: a connection belongs to the thread that made it).
+    _connect_again: Callable[[], Any] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def conn(self) -> Any:
@@ -83,6 +87,25 @@ class Store:
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def open_again(self) -> Store:
+        """A new connection to the same database (same key, pragmas, clock and acting staff).
+
+        For work on another thread: a row the window writes on its own connection while the
+        worker's transaction is open then stays out of that transaction, and survives when the
+        worker rolls back.
+        """
+        if self._connect_again is None:
+            raise StoreError("This database cannot be opened a second time.")
+        again = Store(
+            sqlite_utils.Database(self._connect_again()),
+            self.path,
+            clock=self.clock,
+            staff_id=self.staff_id,
+            key_mode=self.key_mode,
+        )
+        again._connect_again = self._connect_again
+        return again
 
     def close(self) -> None:
         with contextlib.suppress(sqlcipher3.Error):
@@ -138,7 +161,7 @@ def check_file_shape(path: Path) -> None:
 def _connect(path: Path, key: DatabaseKey, *, create: bool) -> Any:
     uri = f"file:{path.as_posix()}?mode={'rwc' if create else 'rw'}"
     try:
-        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
     except sqlcipher3.Error as exc:
         raise StoreError(f"The database file could not be opened: {exc}") from exc
     # The key must be the first statement on the connection.
@@ -241,7 +264,9 @@ def open_store(
     conn.execute("PRAGMA journal_mode = WAL")
     migrate(conn, clock)
     mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "keyring")
-    return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store._connect_again = functools.partial(_connect, path, key, create=False)
+    return store
 
 
 def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) -> Store:
@@ -256,12 +281,26 @@ def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) ->
     clock = clock or SystemClock()
     migrate(conn, clock)
     mode = "passphrase" if isinstance(key, Passphrase) else "keyring"
-    return Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store._connect_again = functools.partial(_connect, path, key, create=False)
+    return store
 
 
 def open_memory_store(clock: Clock | None = None) -> Store:
-    """An unencrypted in-memory store for fast domain tests (never used for real data)."""
-    conn = sqlcipher3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
+    """An unencrypted in-memory store for fast domain tests (never used for real data).
+
+    A named shared-cache database, so that `open_again` can give a worker thread its own
+    connection to it (it lives while any connection to it is open).
+    """
+    uri = f"file:semh-memory-{uuid.uuid4().hex}?mode=memory&cache=shared"
+    conn = _connect_memory(uri)
     migrate(conn, clock or SystemClock())
-    return Store(sqlite_utils.Database(conn), None, clock or SystemClock(), key_mode="memory")
+    store = Store(sqlite_utils.Database(conn), None, clock or SystemClock(), key_mode="memory")
+    store._connect_again = functools.partial(_connect_memory, uri)
+    return store
+
+
+def _connect_memory(uri: str) -> Any:
+    conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn

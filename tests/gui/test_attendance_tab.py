@@ -318,7 +318,7 @@ def test_reports_view_filters_and_cancel(store: Store, qtbot: QtBot) -> None:
     assert view.report is not None and view.report.counts.cohort == 2  # B and C
 
     # Cancel: the first progress call blocks until Cancel has been pressed.
-    def slow(progress: object, cancelled: object) -> object:
+    def slow(_store: object, progress: object, cancelled: object) -> object:
         from semh_desktop.reporting.impact_report import ReportCancelled
 
         while not cancelled():  # type: ignore[operator]

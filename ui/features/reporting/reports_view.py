@@ -8,12 +8,11 @@ thread with a progress bar and a Cancel button. Every export is audited by the d
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,49 +42,16 @@ from semh_desktop.reporting import impact_report
 from semh_desktop.reporting.impact_report import (
     CohortReport,
     Figure,
-    ReportCancelled,
     ReportFilters,
     figure,
 )
 from ui.common import theme
+from ui.common.background import BackgroundTask, CancelCheck, Outcome, Progress, StoreJob
 from ui.common.table_model import sorting_proxy
 from ui.features.reporting.models import FiguresModel
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
-
-Progress = Callable[[int, int, str], None]
-
-
-class ReportWorker(QThread):
-    """Runs one piece of report work with a progress callback and a cancel check."""
-
-    progressed = Signal(int, int, str)
-    succeeded = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-
-    def __init__(
-        self, work: Callable[[Progress, Callable[[], bool]], object], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._work = work
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        try:
-            outcome = self._work(self.progressed.emit, self._cancel.is_set)
-        except ReportCancelled:
-            self.cancelled.emit()
-        except SemhError as exc:
-            self.failed.emit(exc.message)
-        except Exception as exc:
-            self.failed.emit(f"The report stopped because of an unexpected problem ({exc}).")
-        else:
-            self.succeeded.emit(outcome)
 
 
 class BarChart(QWidget):
@@ -180,7 +146,7 @@ class ReportsView(QWidget):
         self.setObjectName("reportsView")
         self.store = store
         self.report: CohortReport | None = None
-        self.worker: ReportWorker | None = None
+        self.worker: BackgroundTask[object] | None = None  # the running job, if any
 
         self.year_combo = QComboBox()
         self.year_combo.setAccessibleName("Academic year")
@@ -318,14 +284,10 @@ class ReportsView(QWidget):
         for button in (self.pdf_button, self.csv_button):
             button.setEnabled(not busy and self.report is not None)
 
-    def _run(
-        self,
-        label: str,
-        work: Callable[[Progress, Callable[[], bool]], object],
-        done: Callable[[object], None],
-    ) -> None:
-        worker = ReportWorker(work, self)
-        self.worker = worker
+    def _run(self, label: str, job: StoreJob[object], done: Callable[[object], None]) -> None:
+        """Run `job` on its own connection; progress in the bar, the outcome in the status."""
+        task = BackgroundTask.on_store(self.store, job, self)
+        self.worker = task
         self.status.setText(label)
         self.progress.setRange(0, 0)
         self._set_busy(True)
@@ -335,30 +297,22 @@ class ReportsView(QWidget):
             self.progress.setValue(step)
             self.status.setText(f"{label} {what}…")
 
-        def finish() -> None:
+        def settled(outcome: Outcome[object]) -> None:
+            if self.worker is not task:  # stopped (closing, locking): nothing more to show
+                return
             self.worker = None
             self._set_busy(False)
+            if outcome.ok:
+                self.status.setText("")
+                done(outcome.value)
+                return
+            self.status.setText(outcome.message)
+            if not outcome.cancelled:
+                theme.set_role(self.status, "error")
 
-        def succeeded(outcome: object) -> None:
-            finish()
-            self.status.setText("")
-            done(outcome)
-
-        def failed(message: str) -> None:
-            finish()
-            self.status.setText(message)
-            theme.set_role(self.status, "error")
-
-        def cancelled() -> None:
-            finish()
-            self.status.setText("Cancelled.")
-
-        worker.progressed.connect(progressed)
-        worker.succeeded.connect(succeeded)
-        worker.failed.connect(failed)
-        worker.cancelled.connect(cancelled)
-        worker.finished.connect(worker.deleteLater)
-        worker.start()
+        task.progressed.connect(progressed)
+        task.settled.connect(settled)
+        task.start()
 
     def cancel_work(self) -> None:
         if self.worker is not None:
@@ -372,6 +326,7 @@ class ReportsView(QWidget):
             worker.cancel()
             worker.wait()
             self.worker = None
+            worker.deleteLater()
 
     def start_report(self) -> None:
         try:
@@ -382,8 +337,8 @@ class ReportsView(QWidget):
         theme.set_role(self.status, "")
         self._run(
             "Working out the figures:",
-            lambda progress, cancelled: impact_report.build_report(
-                self.store, filters, progress=progress, cancelled=cancelled
+            lambda store, progress, cancelled: impact_report.build_report(
+                store, filters, progress=progress, cancelled=cancelled
             ),
             self.show_report,
         )
@@ -432,9 +387,9 @@ class ReportsView(QWidget):
         if path.suffix.lower() != f".{kind}":
             path = path.with_suffix(f".{kind}")
 
-        def write(progress: Progress, cancelled: Callable[[], bool]) -> Path:
+        def write(store: Store, progress: Progress, _cancelled: CancelCheck) -> Path:
             progress(0, 1, "writing the file")
-            return impact_report.export_report(self.store, report, path)
+            return impact_report.export_report(store, report, path)
 
         def done(outcome: object) -> None:
             self.status.setText(f"Saved {Path(str(outcome)).name}.")
