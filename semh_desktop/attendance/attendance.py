@@ -200,6 +200,7 @@ def record_attendance(
             "attendance",
             row["id"],
             f"pupil {pupil_id}; {'sessions' if details.sessions_possible else 'percent'}",
+            pupil_id=pupil_id,
         )
     return get_attendance(store, row["id"])
 

@@ -375,13 +375,20 @@ def record_suspension(store: Store, pupil_id: str, details: SuspensionDetails) -
         row = suspension_row(store, pupil_id, details)
         store.db.table("suspensions").insert(row)
         audit.record(
-            store, "create", "suspension", row["id"], f"pupil {pupil_id}; half-days, reason"
+            store,
+            "create",
+            "suspension",
+            row["id"],
+            f"pupil {pupil_id}; half-days, reason",
+            pupil_id=pupil_id,
         )
     return get_suspension(store, row["id"])
 
 
 def withdraw_row(store: Store, table: str, record_type: str, record_id: str, reason: str) -> None:
-    rows = list(store.db.query(f"SELECT withdrawn_at FROM {table} WHERE id = ?", [record_id]))
+    rows = list(
+        store.db.query(f"SELECT withdrawn_at, pupil_id FROM {table} WHERE id = ?", [record_id])
+    )
     if not rows:
         raise NotFound("That record is not in this database.")
     if rows[0]["withdrawn_at"]:
@@ -400,7 +407,14 @@ def withdraw_row(store: Store, table: str, record_type: str, record_id: str, rea
                 "withdrawn_reason": " ".join(reason.split())[:500],
             },
         )
-        audit.record(store, "archive", record_type, record_id, "withdrawn (entered in error)")
+        audit.record(
+            store,
+            "archive",
+            record_type,
+            record_id,
+            "withdrawn (entered in error)",
+            pupil_id=rows[0]["pupil_id"],
+        )
 
 
 def withdraw_suspension(store: Store, suspension_id: str, reason: str) -> None:
@@ -562,6 +576,7 @@ def record_exclusion(store: Store, pupil_id: str, details: ExclusionDetails) -> 
             "permanent_exclusion",
             exclusion_id,
             f"pupil {pupil_id}; outcome {details.outcome}",
+            pupil_id=pupil_id,
         )
     return get_exclusion(store, exclusion_id)
 
@@ -578,7 +593,14 @@ def decide_exclusion(
         store.db.table("exclusion_decisions").insert(
             _decision_row(store, exclusion_id, outcome, decided_on, note)
         )
-        audit.record(store, "change", "permanent_exclusion", exclusion_id, f"outcome {outcome}")
+        audit.record(
+            store,
+            "change",
+            "permanent_exclusion",
+            exclusion_id,
+            f"outcome {outcome}",
+            pupil_id=current.pupil_id,
+        )
     return get_exclusion(store, exclusion_id)
 
 

@@ -175,6 +175,7 @@ def close_case(store: Store, case_id: str, details: ClosureDetails) -> Closure:
             "case",
             case_id,
             "closed; fields: status, closed_on, closure_reason, closing_attendees",
+            pupil_id=case.pupil_id,
         )
         schedule_follow_ups(store, case_id, details.closed_on, details.follow_ups)
     closure = get_closure(store, case_id)

@@ -105,7 +105,14 @@ def record_impact_area(
                 "recorded_by": store.staff_id,
             }
         )
-        audit.record(store, "create", "impact_area", impact.id, f"case {case_id}; area {area}")
+        audit.record(
+            store,
+            "create",
+            "impact_area",
+            impact.id,
+            f"case {case_id}; area {area}",
+            pupil_id=case.pupil_id,
+        )
     return impact
 
 

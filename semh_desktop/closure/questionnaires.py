@@ -230,6 +230,7 @@ def record_questionnaire(store: Store, case_id: str, entry: QuestionnaireEntry) 
             questionnaire_id,
             f"case {case_id}; respondent: {entry.respondent}; items: "
             f"{len(entry.answers)}; answered: {answered}",
+            pupil_id=case.pupil_id,
         )
     return get_questionnaire(store, questionnaire_id)
 

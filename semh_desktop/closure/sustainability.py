@@ -21,7 +21,14 @@ from typing import Any
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
-from semh_desktop.plans.cases import Case, clean_block, clean_line, get_case, timestamp
+from semh_desktop.plans.cases import (
+    Case,
+    clean_block,
+    clean_line,
+    get_case,
+    pupil_of_case,
+    timestamp,
+)
 from semh_desktop.register import audit
 
 FOLLOW_UP_WEEKS = (3, 6)  # after the closing meeting
@@ -153,7 +160,14 @@ def add_action(store: Store, case_id: str, details: ActionDetails) -> Sustainabi
                 "removed_at": None,
             }
         )
-        audit.record(store, "create", "sustainability_action", action_id, f"case {case_id}")
+        audit.record(
+            store,
+            "create",
+            "sustainability_action",
+            action_id,
+            f"case {case_id}",
+            pupil_id=case.pupil_id,
+        )
     return get_action(store, action_id)
 
 
@@ -176,7 +190,12 @@ def update_action(store: Store, action_id: str, details: ActionDetails) -> Susta
             action_id, {**update, "updated_at": timestamp(store)}
         )
         audit.record(
-            store, "change", "sustainability_action", action_id, "fields: " + ", ".join(changed)
+            store,
+            "change",
+            "sustainability_action",
+            action_id,
+            "fields: " + ", ".join(changed),
+            pupil_id=case.pupil_id,
         )
     return get_action(store, action_id)
 
@@ -189,7 +208,14 @@ def mark_end_reviewed(store: Store, action_id: str) -> SustainabilityAction:
             action_id,
             {"end_reviewed_on": store.clock.today().isoformat(), "updated_at": timestamp(store)},
         )
-        audit.record(store, "change", "sustainability_action", action.id, "fields: end_reviewed_on")
+        audit.record(
+            store,
+            "change",
+            "sustainability_action",
+            action.id,
+            "fields: end_reviewed_on",
+            pupil_id=pupil_of_case(store, action.case_id),
+        )
     return get_action(store, action_id)
 
 
@@ -200,7 +226,13 @@ def remove_action(store: Store, action_id: str) -> None:
         store.db.table("sustainability_actions").update(
             action.id, {"removed_at": timestamp(store), "updated_at": timestamp(store)}
         )
-        audit.record(store, "archive", "sustainability_action", action.id)
+        audit.record(
+            store,
+            "archive",
+            "sustainability_action",
+            action.id,
+            pupil_id=pupil_of_case(store, action.case_id),
+        )
 
 
 def _action(row: dict[str, Any]) -> SustainabilityAction:
@@ -286,7 +318,14 @@ def add_signpost(store: Store, case_id: str, details: SignpostDetails) -> Signpo
                 "removed_at": None,
             }
         )
-        audit.record(store, "create", "signposting", signpost_id, f"case {case_id}")
+        audit.record(
+            store,
+            "create",
+            "signposting",
+            signpost_id,
+            f"case {case_id}",
+            pupil_id=pupil_of_case(store, case_id),
+        )
     return get_signpost(store, signpost_id)
 
 
@@ -301,17 +340,30 @@ def update_signpost(store: Store, signpost_id: str, details: SignpostDetails) ->
         store.db.table("signposting").update(
             signpost_id, {**{n: new_row[n] for n in changed}, "updated_at": timestamp(store)}
         )
-        audit.record(store, "change", "signposting", signpost_id, "fields: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "signposting",
+            signpost_id,
+            "fields: " + ", ".join(changed),
+            pupil_id=pupil_of_case(store, before.case_id),
+        )
     return get_signpost(store, signpost_id)
 
 
 def remove_signpost(store: Store, signpost_id: str) -> None:
-    get_signpost(store, signpost_id)
+    signpost = get_signpost(store, signpost_id)
     with store.atomic():
         store.db.table("signposting").update(
             signpost_id, {"removed_at": timestamp(store), "updated_at": timestamp(store)}
         )
-        audit.record(store, "archive", "signposting", signpost_id)
+        audit.record(
+            store,
+            "archive",
+            "signposting",
+            signpost_id,
+            pupil_id=pupil_of_case(store, signpost.case_id),
+        )
 
 
 def _signpost(row: dict[str, Any]) -> Signpost:
@@ -452,7 +504,12 @@ def schedule_follow_ups(
             }
         )
         audit.record(
-            store, "create", "follow_up", follow_up_id, f"case {case_id}; follow-up {number}"
+            store,
+            "create",
+            "follow_up",
+            follow_up_id,
+            f"case {case_id}; follow-up {number}",
+            pupil_id=pupil_of_case(store, case_id),
         )
     return [get_follow_up(store, follow_up_id) for follow_up_id in ids]
 
@@ -489,7 +546,14 @@ def move_follow_up(
         return before
     with store.atomic():
         store.db.table("follow_ups").update(follow_up_id, {**new, "updated_at": timestamp(store)})
-        audit.record(store, "change", "follow_up", follow_up_id, "fields: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "follow_up",
+            follow_up_id,
+            "fields: " + ", ".join(changed),
+            pupil_id=pupil_of_case(store, before.case_id),
+        )
     return get_follow_up(store, follow_up_id)
 
 
@@ -517,7 +581,12 @@ def record_observation(
             },
         )
         audit.record(
-            store, "change", "follow_up", follow_up_id, "fields: observed_on, observation_note"
+            store,
+            "change",
+            "follow_up",
+            follow_up_id,
+            "fields: observed_on, observation_note",
+            pupil_id=pupil_of_case(store, before.case_id),
         )
     return get_follow_up(store, follow_up_id)
 
@@ -646,6 +715,7 @@ def complete_follow_up(store: Store, follow_up_id: str, result: FollowUpResult) 
             follow_up_id,
             f"held; actions checked: {len(action_ids)}; fields: "
             + ", ".join(sorted(k for k in row if k not in ("updated_at",))),
+            pupil_id=pupil_of_case(store, before.case_id),
         )
     return get_follow_up(store, follow_up_id)
 

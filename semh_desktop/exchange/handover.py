@@ -1648,6 +1648,7 @@ class _Merge:
                 f"updated, {len(report.conflicts)} conflicts ({len(report.undecided)} "
                 f"undecided), {t['declined']} declined, {len(self.problems)} problems, "
                 f"{len(self.staff_added)} staff profiles added",
+                everyone=True,  # a merge may touch any pupil's records: every screen re-reads
             )
             for outcome in report.pupils:
                 c = outcome.counts

@@ -155,7 +155,12 @@ def add_cycle(store: Store, pupil_id: str, details: ApdrDetails) -> ApdrCycle:
         _insert_revision(store, cycle_id, details)
         filled = [name for name, value in _clean(details).items() if value]
         audit.record(
-            store, "create", "apdr_cycle", cycle_id, f"pupil {pupil_id}: " + ", ".join(filled)
+            store,
+            "create",
+            "apdr_cycle",
+            cycle_id,
+            f"pupil {pupil_id}: " + ", ".join(filled),
+            pupil_id=pupil_id,
         )
     return get_cycle(store, cycle_id)
 
@@ -176,6 +181,7 @@ def update_cycle(store: Store, cycle_id: str, details: ApdrDetails) -> ApdrCycle
             "apdr_cycle",
             cycle_id,
             f"pupil {before.pupil_id}: " + ", ".join(changed),
+            pupil_id=before.pupil_id,
         )
     return get_cycle(store, cycle_id)
 

@@ -166,6 +166,7 @@ def change_phase(store: Store, pupil_id: str, request: PhaseChangeRequest) -> Ph
             "graduated_response",
             pupil_id,
             f"phase change {row['id']}: to_phase, changed_on, reason, decided_by",
+            pupil_id=pupil_id,
         )
     return _phase_change({k: row[k] for k in _PHASE_COLUMNS.split(", ")})
 
@@ -299,6 +300,7 @@ def record_answer(store: Store, pupil_id: str, item_id: str, request: AnswerRequ
             "graduated_response",
             pupil_id,
             f"checklist item {item_id}: " + ", ".join(changed),
+            pupil_id=pupil_id,
         )
     return _answer(row)
 

@@ -472,6 +472,7 @@ def save_edited_template(store: Store, template: Template) -> TemplateVersion:
     current = current_template(store)
     if template_to_json(checked) == template_to_json(current.template):
         return current
+    # A new template changes every pupil's checklist: everyone's screens re-read.
     with store.atomic():
         saved = _insert_version(store, current.template_id, current.version + 1, checked, "edit")
         audit.record(
@@ -480,6 +481,7 @@ def save_edited_template(store: Store, template: Template) -> TemplateVersion:
             "gr_template",
             current.template_id,
             f"version {saved.version}: {len(checked.phases)} phases, {checked.item_count} items",
+            everyone=True,
         )
     return saved
 
@@ -488,6 +490,7 @@ def import_template(store: Store, path: Path) -> TemplateVersion:
     """Adopt another authority's template from a file; a bad file changes nothing."""
     template = read_template_file(path)
     current_template(store)  # the default stays on record as an earlier template
+    # A new template changes every pupil's checklist: everyone's screens re-read.
     with store.atomic():
         installed = _new_template(store, template, "import")
         audit.record(
@@ -496,6 +499,7 @@ def import_template(store: Store, path: Path) -> TemplateVersion:
             "gr_template",
             installed.template_id,
             f"{len(template.phases)} phases, {template.item_count} items (json)",
+            everyone=True,
         )
     return installed
 

@@ -84,14 +84,15 @@ def add_aim(store: Store, case_id: str, aim: str) -> CaseAim:
                 "created_by": store.staff_id,
             }
         )
-        audit.record(store, "create", "case_aim", aim_id, f"case {case_id}")
+        audit.record(store, "create", "case_aim", aim_id, f"case {case_id}", pupil_id=case.pupil_id)
     return get_aim(store, aim_id)
 
 
 def edit_aim(store: Store, aim_id: str, aim: str) -> CaseAim:
     """Reword an aim before it is scored; once scored, its words are what was measured."""
     before = get_aim(store, aim_id)
-    require_open(get_case(store, before.case_id))
+    case = get_case(store, before.case_id)
+    require_open(case)
     text = _check_text(SUGGESTED_AIMS.get(aim, aim))
     if text == before.aim:
         return before
@@ -104,7 +105,7 @@ def edit_aim(store: Store, aim_id: str, aim: str) -> CaseAim:
         )
     with store.atomic():
         store.db.table("case_aims").update(aim_id, {"aim": text, "suggested": suggestion_key(text)})
-        audit.record(store, "change", "case_aim", aim_id, "fields: aim")
+        audit.record(store, "change", "case_aim", aim_id, "fields: aim", pupil_id=case.pupil_id)
     return get_aim(store, aim_id)
 
 

@@ -276,7 +276,14 @@ def open_case(store: Store, pupil_id: str, details: CaseDetails) -> Case:
     }
     with store.atomic():
         store.db.table("cases").insert(row)
-        audit.record(store, "create", "case", row["id"], f"plan type: {details.plan_type}")
+        audit.record(
+            store,
+            "create",
+            "case",
+            row["id"],
+            f"plan type: {details.plan_type}",
+            pupil_id=pupil_id,
+        )
     return get_case(store, row["id"])
 
 
@@ -301,7 +308,14 @@ def update_case(store: Store, case_id: str, details: CaseDetails) -> Case:
         store.db.table("cases").update(
             case_id, {**{n: new_row[n] for n in changed}, "updated_at": timestamp(store)}
         )
-        audit.record(store, "change", "case", case_id, "fields: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "case",
+            case_id,
+            "fields: " + ", ".join(changed),
+            pupil_id=before.pupil_id,
+        )
     return get_case(store, case_id)
 
 
@@ -334,7 +348,14 @@ def move_review_dates(
         return case
     with store.atomic():
         store.db.table("cases").update(case_id, {**new, "updated_at": timestamp(store)})
-        audit.record(store, "change", "case", case_id, "fields: " + ", ".join(changed))
+        audit.record(
+            store,
+            "change",
+            "case",
+            case_id,
+            "fields: " + ", ".join(changed),
+            pupil_id=case.pupil_id,
+        )
     return get_case(store, case_id)
 
 
@@ -343,6 +364,12 @@ def get_case(store: Store, case_id: str) -> Case:
     if not rows:
         raise NotFound("That case is not in this database.")
     return _from_row(rows[0])
+
+
+def pupil_of_case(store: Store, case_id: str) -> str | None:
+    """The pupil a case belongs to: a write on one of the case's records names them."""
+    rows = list(store.db.query("SELECT pupil_id FROM cases WHERE id = ?", [case_id]))
+    return str(rows[0]["pupil_id"]) if rows else None
 
 
 def cases_for_pupil(store: Store, pupil_id: str) -> list[Case]:
@@ -429,7 +456,14 @@ def add_network_member(
                 "added_at": timestamp(store),
             }
         )
-        audit.record(store, "create", "case_network", member.id, f"case {case_id}")
+        audit.record(
+            store,
+            "create",
+            "case_network",
+            member.id,
+            f"case {case_id}",
+            pupil_id=case.pupil_id,
+        )
     return member
 
 
@@ -438,10 +472,11 @@ def remove_network_member(store: Store, member_id: str) -> None:
     rows = list(store.db.query("SELECT case_id FROM case_network WHERE id = ?", [member_id]))
     if not rows:
         raise NotFound("That person is not in the network.")
-    require_open(get_case(store, rows[0]["case_id"]))
+    case = get_case(store, rows[0]["case_id"])
+    require_open(case)
     with store.atomic():
         store.db.table("case_network").update(member_id, {"removed_at": timestamp(store)})
-        audit.record(store, "archive", "case_network", member_id)
+        audit.record(store, "archive", "case_network", member_id, pupil_id=case.pupil_id)
 
 
 def network(store: Store, case_id: str) -> list[NetworkMember]:

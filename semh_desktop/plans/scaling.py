@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from semh_desktop.core import changes
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
@@ -335,14 +337,26 @@ def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
                 }
             )
             audit.record(
-                store, "create", "case_review", review_id, f"case {case_id}; point: {point.label}"
+                store,
+                "create",
+                "case_review",
+                review_id,
+                f"case {case_id}; point: {point.label}",
+                pupil_id=case.pupil_id,
             )
         else:
             review_id = existing["id"]
             if notes:
                 joined = f"{existing['notes']}\n\n{notes}" if existing["notes"] else notes
                 store.db.table("case_reviews").update(review_id, {"notes": joined})
-                audit.record(store, "change", "case_review", review_id, "fields: notes")
+                audit.record(
+                    store,
+                    "change",
+                    "case_review",
+                    review_id,
+                    "fields: notes",
+                    pupil_id=case.pupil_id,
+                )
         first = (
             int(
                 next(
@@ -404,7 +418,10 @@ def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
             review_id,
             f"agreed scores: {len(entry.items)}; independent scores: "
             f"{independent_count}; people present: {len(entry.people)}",
+            pupil_id=case.pupil_id,
         )
+        # The agreed scores have no audit row of their own; screens showing scores re-read.
+        changes.note(store, Changes.of("score", pupil_ids=[case.pupil_id]))
     return get_review(store, review_id)
 
 

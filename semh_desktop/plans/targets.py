@@ -142,7 +142,14 @@ def add_target(store: Store, case_id: str, kind: str, wording: TargetWording) ->
                 "recorded_by": store.staff_id,
             }
         )
-        audit.record(store, "create", "target", target_id, f"case {case_id}; kind: {kind}")
+        audit.record(
+            store,
+            "create",
+            "target",
+            target_id,
+            f"case {case_id}; kind: {kind}",
+            pupil_id=case.pupil_id,
+        )
     return get_target(store, target_id)
 
 
@@ -191,7 +198,7 @@ def edit_target(
                 }
             )
         detail = "fields: " + ", ".join(changed + (["kind"] if kind_changed else []))
-        audit.record(store, "change", "target", target_id, detail)
+        audit.record(store, "change", "target", target_id, detail, pupil_id=case.pupil_id)
     return get_target(store, target_id)
 
 

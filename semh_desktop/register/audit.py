@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from semh_desktop.core import changes
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.store import Store, new_id
 
 ACTIONS = ("create", "change", "archive", "open", "export", "print", "import", "unlock", "lock")
+# Actions that change what a screen shows; opening, printing, exporting and (un)locking only
+# leave a trace.
+WRITING_ACTIONS = frozenset({"create", "change", "archive", "import"})
 
 
 @dataclass(frozen=True)
@@ -25,8 +30,22 @@ class AuditEntry:
 
 
 def record(
-    store: Store, action: str, record_type: str, record_id: str | None = None, detail: str = ""
+    store: Store,
+    action: str,
+    record_type: str,
+    record_id: str | None = None,
+    detail: str = "",
+    *,
+    pupil_id: str | None = None,
+    everyone: bool = False,
 ) -> None:
+    """Append an audit row; a writing action also notes what changed for the write in progress.
+
+    `pupil_id` names the pupil whose records changed (None for staff, settings and the like);
+    `everyone` marks a bulk write that may change any pupil's records.
+    """
+    if action in WRITING_ACTIONS:
+        changes.note(store, Changes.of(record_type, pupil_ids=[pupil_id], everyone=everyone))
     store.db.table("audit").insert(
         {
             "id": new_id(),

@@ -256,7 +256,7 @@ def add_pupil(store: Store, details: PupilDetails) -> Pupil:
     row = {"id": new_id(), **_row(details, checked.upn), "created_at": now, "updated_at": now}
     with store.atomic():
         store.db.table("pupils").insert(row)
-        audit.record(store, "create", "pupil", row["id"])
+        audit.record(store, "create", "pupil", row["id"], pupil_id=row["id"])
     return get_pupil(store, row["id"])
 
 
@@ -277,7 +277,9 @@ def update_pupil(store: Store, pupil_id: str, details: PupilDetails) -> Pupil:
                 "updated_at": store.clock.now().isoformat(timespec="seconds"),
             },
         )
-        audit.record(store, "change", "pupil", pupil_id, "fields: " + ", ".join(changed))
+        audit.record(
+            store, "change", "pupil", pupil_id, "fields: " + ", ".join(changed), pupil_id=pupil_id
+        )
     return get_pupil(store, pupil_id)
 
 
@@ -288,7 +290,7 @@ def archive_pupil(store: Store, pupil_id: str) -> Pupil:
     now = store.clock.now().isoformat(timespec="seconds")
     with store.atomic():
         store.db.table("pupils").update(pupil_id, {"archived_at": now, "updated_at": now})
-        audit.record(store, "archive", "pupil", pupil_id)
+        audit.record(store, "archive", "pupil", pupil_id, pupil_id=pupil_id)
     return get_pupil(store, pupil_id)
 
 
@@ -296,7 +298,7 @@ def restore_pupil(store: Store, pupil_id: str) -> Pupil:
     now = store.clock.now().isoformat(timespec="seconds")
     with store.atomic():
         store.db.table("pupils").update(pupil_id, {"archived_at": None, "updated_at": now})
-        audit.record(store, "change", "pupil", pupil_id, "fields: archived_at")
+        audit.record(store, "change", "pupil", pupil_id, "fields: archived_at", pupil_id=pupil_id)
     return get_pupil(store, pupil_id)
 
 

@@ -388,6 +388,7 @@ def apply_import(store: Store, preview: ImportPreview) -> ImportResult:
                         "suspension",
                         record["id"],
                         f"pupil {pupil_id}; imported, batch {batch}",
+                        pupil_id=pupil_id,
                     )
             else:
                 for row in rows:
@@ -405,6 +406,7 @@ def apply_import(store: Store, preview: ImportPreview) -> ImportResult:
                         "attendance",
                         record["id"],
                         f"pupil {pupil_id}; imported, batch {batch}",
+                        pupil_id=pupil_id,
                     )
         audit.record(
             store,

@@ -537,7 +537,8 @@ def apply_import(
             preview.error_rows,
             tuple(written),
         )
-        audit.record(store, "import", "pupil", None, result.detail)
+        # A batch: any pupil on the caseload may have changed, so every screen re-reads.
+        audit.record(store, "import", "pupil", None, result.detail, everyone=True)
         check_cancel(cancelled)  # the last moment a cancel can still undo everything
     return result
 
