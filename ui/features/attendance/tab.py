@@ -10,20 +10,17 @@ are removed with a reason (kept, not counted). All reads and writes go through `
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -42,16 +39,15 @@ from semh_desktop.attendance.suspensions import (
     ExclusionDetails,
     SuspensionDetails,
 )
-from semh_desktop.core.dates import parse_date
 from semh_desktop.core.errors import SemhError, ValidationError
 from semh_desktop.core.store import Store
 from semh_desktop.plans import cases
 from semh_desktop.register import staff
 from semh_desktop.register.pupils import Pupil
 from ui.common import theme
+from ui.common.form_dialog import FormSection, read_date_text
 from ui.common.pupil_tab import PupilTab
 from ui.common.table_model import RecordsModel, sorting_proxy
-from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
 from ui.features.attendance.chart import AttendanceChart
 from ui.features.attendance.models import (
     AttendanceModel,
@@ -80,68 +76,12 @@ def _table(model: RecordsModel[Any], name: str) -> QTableView:
     return view
 
 
-class _Form(QGroupBox):
-    """A small entry form: each field with its message underneath."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__(title)
-        self.layout_ = QFormLayout(self)
-        self.fields: dict[str, QWidget] = {}
-        self.messages: dict[str, FieldMessage] = {}
-
-    def line(self, name: str, label: str, placeholder: str = "") -> QLineEdit:
-        edit = QLineEdit()
-        edit.setObjectName(f"{name}_edit")
-        edit.setAccessibleName(label.replace("&", ""))
-        edit.setPlaceholderText(placeholder)
-        self._add(name, label, edit)
-        return edit
-
-    def combo(self, name: str, label: str, items: Sequence[tuple[str, object]]) -> QComboBox:
-        combo = QComboBox()
-        combo.setObjectName(f"{name}_combo")
-        combo.setAccessibleName(label.replace("&", ""))
-        for text, value in items:
-            combo.addItem(text, value)
-        self._add(name, label, combo)
-        return combo
-
-    def _add(self, name: str, label: str, widget: QWidget) -> None:
-        message = FieldMessage(name)
-        text = QLabel(label)
-        text.setBuddy(widget)
-        self.fields[name] = widget
-        self.messages[name] = message
-        self.layout_.addRow(text, field_with_message(widget, message))
-
-    def show_errors(self, errors: dict[str, str]) -> None:
-        for name, message in self.messages.items():
-            if name in errors:
-                message.show_error(errors[name])
-                mark_invalid(self.fields[name], "error")
-            else:
-                message.clear_message()
-                mark_invalid(self.fields[name], "")
-        first = next((n for n in self.fields if n in errors), None)
-        if first is not None:
-            self.fields[first].setFocus()
-
-    def message(self, name: str) -> FieldMessage:
-        return self.messages[name]
-
-
 def _date_or_error(
     text: str, field: str, errors: dict[str, str], *, required: bool = True
 ) -> dt.date | None:
-    if not text.strip():
-        if required:
-            errors[field] = "Enter the date as dd/mm/yyyy."
-        return None
-    try:
-        return parse_date(text, field=field)
-    except ValidationError as exc:
-        errors[field] = exc.message
-        return None
+    return read_date_text(
+        text, field, errors, missing="Enter the date as dd/mm/yyyy." if required else ""
+    )
 
 
 class AttendanceTab(PupilTab):
@@ -187,7 +127,7 @@ class AttendanceTab(PupilTab):
 
     def _suspensions_page(self) -> QWidget:
         self.suspensions_view = _table(self.suspensions_model, "Suspensions")
-        form = _Form("Add a suspension")
+        form = FormSection("Add a suspension")
         self.suspension_form = form
         self.suspension_start = form.line("start_date", "&First day", "dd/mm/yyyy")
         self.suspension_length = form.line(
@@ -199,7 +139,7 @@ class AttendanceTab(PupilTab):
         self.suspension_note = form.line("note", "&Note", "optional")
         self.add_suspension_button = QPushButton("Add suspension")
         self.add_suspension_button.clicked.connect(self.add_suspension)
-        form.layout_.addRow("", self.add_suspension_button)
+        form.add_row(self.add_suspension_button)
         self.remove_suspension_button = QPushButton("Remove selected (entered in error)…")
         self.remove_suspension_button.clicked.connect(
             lambda: self._withdraw(
@@ -213,7 +153,7 @@ class AttendanceTab(PupilTab):
 
     def _exclusions_page(self) -> QWidget:
         self.exclusions_view = _table(self.exclusions_model, "Permanent exclusions")
-        form = _Form("Add a permanent exclusion")
+        form = FormSection("Add a permanent exclusion")
         self.exclusion_form = form
         self.exclusion_date = form.line("exclusion_date", "&Date", "dd/mm/yyyy")
         self.exclusion_reason = form.combo(
@@ -234,7 +174,7 @@ class AttendanceTab(PupilTab):
         buttons.addWidget(self.add_exclusion_button)
         buttons.addWidget(self.decide_button)
         buttons.addStretch(1)
-        form.layout_.addRow("", buttons)
+        form.add_row(buttons)
         self.remove_exclusion_button = QPushButton("Remove selected (entered in error)…")
         self.remove_exclusion_button.clicked.connect(
             lambda: self._withdraw(
@@ -248,7 +188,7 @@ class AttendanceTab(PupilTab):
 
     def _attendance_page(self) -> QWidget:
         self.attendance_view = _table(self.attendance_model, "Attendance figures")
-        form = _Form("Add an attendance figure")
+        form = FormSection("Add an attendance figure")
         self.attendance_form = form
         self.attendance_date = form.line("as_of", "&Date of the figure", "dd/mm/yyyy")
         self.attendance_percent = form.line(
@@ -259,7 +199,7 @@ class AttendanceTab(PupilTab):
         self.attendance_note = form.line("note", "&Note", "optional")
         self.add_attendance_button = QPushButton("Add figure")
         self.add_attendance_button.clicked.connect(self.add_attendance)
-        form.layout_.addRow("", self.add_attendance_button)
+        form.add_row(self.add_attendance_button)
         self.remove_attendance_button = QPushButton("Remove selected (entered in error)…")
         self.remove_attendance_button.clicked.connect(
             lambda: self._withdraw(
