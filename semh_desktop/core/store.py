@@ -20,6 +20,7 @@ from typing import Any
 import sqlcipher3
 import sqlite_utils
 
+from semh_desktop.core.changes import Journal
 from semh_desktop.core.clock import Clock, SystemClock
 from semh_desktop.core.errors import FileTooNew, NotADatabase, StoreError, WrongKey
 from semh_desktop.core.keystore import DatabaseKey, Passphrase
@@ -66,6 +67,7 @@ class Store:
     staff_id: str | None = None  # the profile chosen at unlock; audit rows name it
     key_mode: str = "keyring"
     # The changes noted by the writes in progress (semh_desktop.core.changes.run).
+    journal: Journal = field(default_factory=Journal, repr=False, compare=False)
     # How to make another connection to the same database (the path and key, kept privately so
     # a worker thread can open its own: a connection belongs to the thread that made it).
     _connect_again: Callable[[], Any] | None = field(
