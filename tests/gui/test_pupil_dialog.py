@@ -128,7 +128,7 @@ def test_dialog_errors_sit_next_to_each_field(qtbot: QtBot, store: Store) -> Non
     dialog.dob_edit.setText("31/02/2013")
     dialog.ok_button.click()
     assert dialog.isVisible()
-    assert dialog.result_details is None
+    assert dialog.result_value is None
     assert "first name" in dialog.message("legal_forename").text()
     assert "surname" in dialog.message("legal_surname").text()
     assert "not a date" in dialog.message("date_of_birth").text()
@@ -149,7 +149,7 @@ def test_unknown_la_code_is_an_amber_warning_then_saves_on_second_press(
     assert "not one we know" in dialog.message("upn").text()
     dialog.ok_button.click()
     assert dialog.result() == PupilDialog.DialogCode.Accepted
-    accepted = dialog.result_details
+    accepted = dialog.result_value
     assert accepted is not None and accepted.upn == "N999123426001"  # normalised
 
 

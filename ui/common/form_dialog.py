@@ -155,6 +155,10 @@ class FormFields:
         (form or self.form).addRow(field_label(label, widget), widget)
         return widget
 
+    def add_to_order(self, *widgets: QWidget) -> None:
+        """Widgets with no message that Tab visits next (check boxes placed by the caller)."""
+        self.order.extend(widgets)
+
     def message(self, field: str) -> FieldMessage:
         return self.messages[field]
 
