@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import (
 from semh_desktop.core.errors import SemhError
 from semh_desktop.register.staff import ROLES, Staff
 from ui.common import theme
-from ui.common.widgets import FieldMessage, field_with_message
+from ui.common.form_dialog import FormSection
 
 COL_NAME, COL_ROLE = range(2)
 Index = QModelIndex | QPersistentModelIndex
@@ -99,7 +97,6 @@ class StaffProfilesDialog(QDialog):
 
         self.name_edit = QLineEdit()
         self.name_edit.setAccessibleName("New staff member's name")
-        self.name_message = FieldMessage("name")
         self.role_combo = QComboBox()
         self.role_combo.setAccessibleName("Role")
         for code, label in ROLES.items():
@@ -109,15 +106,12 @@ class StaffProfilesDialog(QDialog):
         self.add_button.setAccessibleName("Add profile")
         self.add_button.clicked.connect(self._add_clicked)
 
-        group = QGroupBox("Add a staff profile")
-        form = QFormLayout(group)
-        name_label = QLabel("&Name")
-        name_label.setBuddy(self.name_edit)
-        form.addRow(name_label, field_with_message(self.name_edit, self.name_message))
-        role_label = QLabel("&Role")
-        role_label.setBuddy(self.role_combo)
-        form.addRow(role_label, self.role_combo)
-        form.addRow("", self.add_button)
+        group = FormSection("Add a staff profile")
+        group.add_field("name", "&Name", self.name_edit)
+        group.add_plain("&Role", self.role_combo)
+        group.add_row(self.add_button)
+        self.add_form = group
+        self.name_message = group.message("name")
         if add is None:
             group.setEnabled(False)
             group.setToolTip("Only a SENCO profile can add staff profiles.")
@@ -148,10 +142,10 @@ class StaffProfilesDialog(QDialog):
         try:
             profile = self._add(self.name_edit.text(), str(self.role_combo.currentData()))
         except SemhError as exc:
-            self.name_message.show_error(exc.message)
-            self.name_edit.setFocus()
+            # The form has one field with a message: whatever was refused is said there.
+            self.add_form.show_errors({"name": exc.message})
             return
-        self.name_message.clear_message()
+        self.add_form.show_errors({})
         self.name_edit.clear()
         self.added.append(profile)
         self.model.set_rows(sorted([*self.model.rows(), profile], key=lambda s: s.name.casefold()))
