@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from semh_desktop.register.staff import ROLES
 from ui.common import theme
-from ui.common.widgets import FieldMessage, field_with_message
+from ui.common.form_dialog import FormFields, exec_dialog
 
 MIN_PASSPHRASE = 8
 
@@ -53,6 +53,7 @@ class WelcomeChoice:
 
 def _note(text: str) -> QLabel:
     label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # notes name files, which are not markup
     label.setWordWrap(True)
     theme.set_role(label, "muted")
     return label
@@ -155,7 +156,6 @@ class WelcomeDialog(QDialog):
         self.name_edit.setObjectName("welcomeStaffName")
         self.name_edit.setAccessibleName("Your name")
         self.name_edit.setPlaceholderText("e.g. Farah Okonjo")
-        self.name_message = FieldMessage("staff_name")
         self.role_combo = QComboBox()
         self.role_combo.setAccessibleName("Your role")
         for code, label in ROLES.items():
@@ -188,32 +188,25 @@ class WelcomeDialog(QDialog):
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase_edit.setAccessibleName("Passphrase")
         self.passphrase_edit.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
-        self.passphrase_message = FieldMessage("passphrase")
         self.confirm_edit = QLineEdit()
         self.confirm_edit.setObjectName("welcomeConfirm")
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_edit.setAccessibleName("Confirm passphrase")
-        self.confirm_message = FieldMessage("confirm")
 
         person = QFormLayout()
         person.setVerticalSpacing(8)
-        name_label = QLabel("Your &name")
-        name_label.setBuddy(self.name_edit)
-        person.addRow(name_label, field_with_message(self.name_edit, self.name_message))
-        role_label = QLabel("Your &role")
-        role_label.setBuddy(self.role_combo)
-        person.addRow(role_label, self.role_combo)
-
+        self.create_fields = FormFields(person)
+        self.create_fields.add("staff_name", "Your &name", self.name_edit)
+        self.create_fields.add_plain("Your &role", self.role_combo)
         self.passphrase_box = QWidget()
         secret = QFormLayout(self.passphrase_box)
         secret.setContentsMargins(24, 0, 0, 0)
         secret.setVerticalSpacing(8)
-        pass_label = QLabel("&Passphrase")
-        pass_label.setBuddy(self.passphrase_edit)
-        secret.addRow(pass_label, field_with_message(self.passphrase_edit, self.passphrase_message))
-        confirm_label = QLabel("&Confirm")
-        confirm_label.setBuddy(self.confirm_edit)
-        secret.addRow(confirm_label, field_with_message(self.confirm_edit, self.confirm_message))
+        self.create_fields.add("passphrase", "&Passphrase", self.passphrase_edit, form=secret)
+        self.create_fields.add("confirm", "&Confirm", self.confirm_edit, form=secret)
+        self.name_message = self.create_fields.message("staff_name")
+        self.passphrase_message = self.create_fields.message("passphrase")
+        self.confirm_message = self.create_fields.message("confirm")
 
         key_frame = QFrame()
         key_layout = QVBoxLayout(key_frame)
@@ -277,28 +270,21 @@ class WelcomeDialog(QDialog):
             self.accept()
 
     def _choose_create(self) -> None:
-        ok = True
+        errors: dict[str, str] = {}
         name = " ".join(self.name_edit.text().split())
         if not name:
-            self.name_message.show_error("Enter your name: it becomes the first staff profile.")
-            ok = False
-        else:
-            self.name_message.clear_message()
+            errors["staff_name"] = "Enter your name: it becomes the first staff profile."
         passphrase = self.passphrase_edit.text()
         mode = "passphrase" if self.passphrase_radio.isChecked() else "keyring"
-        self.passphrase_message.clear_message()
-        self.confirm_message.clear_message()
         if mode == "passphrase":
             if len(passphrase) < MIN_PASSPHRASE:
-                self.passphrase_message.show_error(
+                errors["passphrase"] = (
                     f"Use at least {MIN_PASSPHRASE} characters; a short sentence is easiest "
                     "to remember."
                 )
-                ok = False
             elif passphrase != self.confirm_edit.text():
-                self.confirm_message.show_error("The two passphrases are not the same.")
-                ok = False
-        if not ok:
+                errors["confirm"] = "The two passphrases are not the same."
+        if not self.create_fields.show(errors):
             return
         self._choice = WelcomeChoice(
             "create",
@@ -318,12 +304,7 @@ class WelcomeDialog(QDialog):
         cls, parent: QWidget | None, target: Path, *, keyring_available: bool
     ) -> WelcomeChoice | None:
         dialog = cls(target, keyring_available=keyring_available, parent=parent)
-        try:
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                return dialog.choice
-            return None
-        finally:
-            dialog.deleteLater()
+        return dialog.choice if exec_dialog(dialog) else None
 
 
 def grouped_key_lines(key: str, per_line: int = 7) -> list[str]:
@@ -452,11 +433,7 @@ class RecoveryKeyDialog(QDialog):
 
     @classmethod
     def ask(cls, parent: QWidget | None, key: str, database: Path) -> None:
-        dialog = cls(key, database, parent)
-        try:
-            dialog.exec()
-        finally:
-            dialog.deleteLater()
+        exec_dialog(cls(key, database, parent))
 
 
 Attempt = Callable[[str, str], "str | None"]  # (kind, text) -> error message or None
@@ -479,6 +456,7 @@ class OpenDatabaseDialog(QDialog):
         self.setWindowIcon(theme.icon("app"))
         self._attempt = attempt
         title = QLabel(f"Open {database.name}")
+        title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("welcomeTitle")
         self.message = _note(message)
         self.message.setObjectName("openMessage")
@@ -502,7 +480,9 @@ class OpenDatabaseDialog(QDialog):
 
         self.secret_edit = QLineEdit()
         self.secret_edit.setObjectName("openSecret")
-        self.secret_message = FieldMessage("secret")
+        self.secret_fields = FormFields()
+        secret_box = self.secret_fields.holder("secret", self.secret_edit)
+        self.secret_message = self.secret_fields.message("secret")
         self.recovery_radio.toggled.connect(self._update_kind)
         self._update_kind()
 
@@ -519,7 +499,7 @@ class OpenDatabaseDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(self.message)
         layout.addWidget(self.radios)
-        layout.addWidget(field_with_message(self.secret_edit, self.secret_message))
+        layout.addWidget(secret_box)
         layout.addStretch(1)
         layout.addWidget(buttons)
         self.resize(560, 280)
@@ -540,14 +520,12 @@ class OpenDatabaseDialog(QDialog):
             self.secret_edit.setFont(self.font())
             self.secret_edit.setPlaceholderText("Passphrase")
             self.secret_edit.setAccessibleName("Passphrase")
-        self.secret_message.clear_message()
+        self.secret_fields.show({})
 
     def accept(self) -> None:
         error = self._attempt(self.kind, self.secret_edit.text())
-        if error:
-            self.secret_message.show_error(error)
+        if not self.secret_fields.show({"secret": error} if error else {}):
             self.secret_edit.selectAll()
-            self.secret_edit.setFocus()
             return
         super().accept()
 
@@ -561,10 +539,12 @@ class OpenDatabaseDialog(QDialog):
         attempt: Attempt,
         allow_recovery: bool,
     ) -> bool:
-        dialog = cls(
-            database, message=message, attempt=attempt, allow_recovery=allow_recovery, parent=parent
+        return exec_dialog(
+            cls(
+                database,
+                message=message,
+                attempt=attempt,
+                allow_recovery=allow_recovery,
+                parent=parent,
+            )
         )
-        try:
-            return dialog.exec() == QDialog.DialogCode.Accepted
-        finally:
-            dialog.deleteLater()
