@@ -402,9 +402,15 @@ class FormSection(QGroupBox):
         return combo
 
     def add_field(
-        self, field: str, label: str, widget: QWidget, *, required: bool = False
+        self,
+        field: str,
+        label: str,
+        widget: QWidget,
+        *,
+        required: bool = False,
+        align_left: bool = False,
     ) -> QWidget:
-        return self.form_fields.add(field, label, widget, required=required)
+        return self.form_fields.add(field, label, widget, required=required, align_left=align_left)
 
     def add_plain(self, label: str, widget: QWidget) -> QWidget:
         return self.form_fields.add_plain(label, widget)

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core.dates import format_date, parse_date
-from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.dates import format_date
 from semh_desktop.plans.plan_types import Scale
 from semh_desktop.plans.scaling import (
     BASELINE,
@@ -52,7 +51,7 @@ from semh_desktop.plans.scaling import (
 )
 from semh_desktop.plans.targets import TargetWording
 from ui.common import theme
-from ui.common.widgets import FieldMessage, mark_invalid
+from ui.common.form_dialog import FormFields, FormSection, exec_dialog, read_date
 
 POINT_CHOICES = (BASELINE, MID, FINAL, extra())
 NOT_GIVEN = "Not given"
@@ -160,6 +159,7 @@ class ItemPage(QWidget):
         )
         theme.set_role(heading, "muted")
         text = QLabel(item.text)
+        text.setTextFormat(Qt.TextFormat.PlainText)  # the target as staff typed it
         text.setObjectName("reviewItemText")
         text.setWordWrap(True)
         theme.set_role(text, "heading")
@@ -182,6 +182,7 @@ class ItemPage(QWidget):
             grid.addWidget(none, 0, 0)
         for row, person in enumerate(self.people):
             label = QLabel(person.label)
+            label.setTextFormat(Qt.TextFormat.PlainText)  # a name typed at the meeting
             spin = score_spin(scale, NOT_GIVEN, f"{person.label}: own score for {item.label}")
             label.setBuddy(spin)
             spin.valueChanged.connect(self._update_spread)
@@ -194,19 +195,13 @@ class ItemPage(QWidget):
         self.spread_label.setWordWrap(True)
         grid.addWidget(self.spread_label, len(self.people) + 1, 0, 1, 3)
 
-        agreed_box = QGroupBox("2. The agreed score")
-        agreed_form = QFormLayout(agreed_box)
+        self.agreed_box = FormSection("2. The agreed score")
         self.agreed_spin = score_spin(scale, "Choose a score", f"Agreed score for {item.label}")
-        self.agreed_message = FieldMessage("agreed")
-        agreed_label = QLabel("&Agreed score *")
-        agreed_label.setBuddy(self.agreed_spin)
-        holder = QWidget()
-        holder_layout = QVBoxLayout(holder)
-        holder_layout.setContentsMargins(0, 0, 0, 0)
-        holder_layout.addWidget(self.agreed_spin, 0, Qt.AlignmentFlag.AlignLeft)
-        holder_layout.addWidget(self.agreed_message)
-        agreed_form.addRow(agreed_label, holder)
-        self.agreed_spin.valueChanged.connect(lambda _v: self._clear_agreed_message())
+        self.agreed_box.add_field(
+            "agreed", "&Agreed score", self.agreed_spin, required=True, align_left=True
+        )
+        self.agreed_message = self.agreed_box.message("agreed")
+        self.agreed_spin.valueChanged.connect(lambda _v: self.agreed_box.show_errors({}))
 
         notes_box = QGroupBox(
             "3. Notes" + ("" if item.is_aim or point.is_baseline else " and adjusted actions")
@@ -237,7 +232,7 @@ class ItemPage(QWidget):
         layout.addWidget(text)
         layout.addWidget(scale_hint)
         layout.addWidget(own)
-        layout.addWidget(agreed_box)
+        layout.addWidget(self.agreed_box)
         layout.addWidget(notes_box)
         layout.addStretch(1)
         self._update_spread()
@@ -271,19 +266,13 @@ class ItemPage(QWidget):
             "disagreement", "true" if found and found.disagreement else "false"
         )
 
-    def _clear_agreed_message(self) -> None:
-        self.agreed_message.clear_message()
-        mark_invalid(self.agreed_spin, "")
-
     def check(self) -> bool:
+        errors = {}
         if spin_value(self.agreed_spin) is None:
-            self.agreed_message.show_error(
+            errors["agreed"] = (
                 "Give the agreed score before going on (everyone's own scores are kept too)."
             )
-            mark_invalid(self.agreed_spin, "error")
-            self.agreed_spin.setFocus()
-            return False
-        return True
+        return self.agreed_box.show_errors(errors)
 
     def adjusted(self) -> TargetWording | None:
         if self.item.wording is None or not self.action_edits:
@@ -349,8 +338,6 @@ class ReviewDialog(QDialog):
         self.date_edit = QLineEdit(format_date(today))
         self.date_edit.setPlaceholderText("dd/mm/yyyy")
         self.date_edit.setAccessibleName("Date of the meeting")
-        self.date_message = FieldMessage("held_on")
-        self.point_message = FieldMessage("point")
         self.people_box = QVBoxLayout()
         self.people_box.setSpacing(4)
         self.add_person_button = QPushButton("&Add person")
@@ -364,12 +351,11 @@ class ReviewDialog(QDialog):
         meeting = QWidget()
         form = QFormLayout(meeting)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        point_label = QLabel("Scoring &point")
-        point_label.setBuddy(self.point_combo)
-        form.addRow(point_label, _stack(self.point_combo, self.point_message))
-        date_label = QLabel("&Date *")
-        date_label.setBuddy(self.date_edit)
-        form.addRow(date_label, _stack(self.date_edit, self.date_message))
+        self.meeting_fields = FormFields(form)
+        self.meeting_fields.add("point", "Scoring &point", self.point_combo)
+        self.meeting_fields.add("held_on", "&Date", self.date_edit, required=True)
+        self.point_message = self.meeting_fields.message("point")
+        self.date_message = self.meeting_fields.message("held_on")
         people_widget = QWidget()
         people_layout = QVBoxLayout(people_widget)
         people_layout.setContentsMargins(0, 0, 0, 0)
@@ -383,9 +369,7 @@ class ReviewDialog(QDialog):
         theme.set_role(hint, "hint")
         people_layout.addWidget(hint)
         form.addRow("People present", people_widget)
-        notes_label = QLabel("Meeting &notes")
-        notes_label.setBuddy(self.notes_edit)
-        form.addRow(notes_label, self.notes_edit)
+        self.meeting_fields.add_plain("Meeting &notes", self.notes_edit)
         for person in people:
             self.add_person(person.role, person.name)
 
@@ -452,30 +436,29 @@ class ReviewDialog(QDialog):
         chosen = str(self.point_combo.currentData())
         return next(p for p in POINT_CHOICES if p.point == chosen)
 
-    def _held_on(self) -> dt.date | None:
-        text = self.date_edit.text().strip()
-        try:
-            day = parse_date(text, field="held_on")
-        except ValidationError as exc:
-            self._date_error(exc.message if text else "Enter the date of the meeting.")
+    def _held_on(self, errors: dict[str, str]) -> dt.date | None:
+        """The meeting date, or None with the reason in `errors`."""
+        day = read_date(self.date_edit, "held_on", errors, missing="Enter the date of the meeting.")
+        if day is None:
             return None
         if day > self._today:
-            self._date_error("The meeting date cannot be in the future.")
+            errors["held_on"] = "The meeting date cannot be in the future."
             return None
         if self._earliest is not None and day < self._earliest:
-            self._date_error(
+            errors["held_on"] = (
                 f"The meeting cannot be before {format_date(self._earliest)}, "
                 "when the pupil was referred."
             )
             return None
-        self.date_message.clear_message()
-        mark_invalid(self.date_edit, "")
         return day
 
-    def _date_error(self, text: str) -> None:
-        self.date_message.show_error(text)
-        mark_invalid(self.date_edit, "error")
-        self.date_edit.setFocus()
+    def _check_meeting(self) -> dt.date | None:
+        """Step 1 checked, each message under its field; the meeting date when all is well."""
+        errors: dict[str, str] = {}
+        held_on = self._held_on(errors)
+        if not items_for_point(self._items, self.point):
+            errors["point"] = "Nothing can be scored at this point yet: record the baseline first."
+        return held_on if self.meeting_fields.show(errors) else None
 
     # -- navigation ---------------------------------------------------------------------------
 
@@ -484,15 +467,8 @@ class ReviewDialog(QDialog):
         widget = self.pages.currentWidget()
         return widget if isinstance(widget, ItemPage) else None
 
-    def _build_item_pages(self) -> bool:
+    def _build_item_pages(self) -> None:
         chosen = items_for_point(self._items, self.point)
-        if not chosen:
-            self.point_message.show_error(
-                "Nothing can be scored at this point yet: record the baseline first."
-            )
-            self.point_combo.setFocus()
-            return False
-        self.point_message.clear_message()
         old = {page.item.key: page for page in self.item_pages}
         for page in self.item_pages:
             self.pages.removeWidget(page)
@@ -505,13 +481,13 @@ class ReviewDialog(QDialog):
                 page.carry_over(old[item.key])
             self.item_pages.append(page)
             self.pages.addWidget(page)
-        return True
 
     def go_next(self) -> None:
         index = self.pages.currentIndex()
         if index == 0:
-            if self._held_on() is None or not self._build_item_pages():
+            if self._check_meeting() is None:
                 return
+            self._build_item_pages()
         else:
             page = self.current_page
             if page is not None and not page.check():
@@ -545,7 +521,7 @@ class ReviewDialog(QDialog):
         self.next_button.setAccessibleName("Save review" if last else "Next")
 
     def finish(self) -> None:
-        held_on = self._held_on()
+        held_on = self._check_meeting()
         if held_on is None:
             self.pages.setCurrentIndex(0)
             self._update_step()
@@ -578,17 +554,4 @@ class ReviewDialog(QDialog):
         dialog = cls(
             items, point=point, today=today, earliest=earliest, people=people, parent=parent
         )
-        try:
-            return dialog.entry if dialog.exec() == QDialog.DialogCode.Accepted else None
-        finally:
-            dialog.deleteLater()
-
-
-def _stack(widget: QWidget, message: FieldMessage) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    layout.addWidget(widget)
-    layout.addWidget(message)
-    return box
+        return dialog.entry if exec_dialog(dialog) else None
