@@ -8,15 +8,17 @@ choose from, a `validate` function) and gets the typed result back from its `ask
 
     details = PlanDialog.ask(parent, validate, workers, today=today)  # CaseDetails | None
 
-Subclasses build their fields with `add_field`, call `finish_layout`, and implement
-`collect()`, which reads the form, sets `result_value` and returns the errors by field.
+Subclasses build their fields with `add_field`, call `finish_layout`, and implement `read()`
+(the typed value, and what could not be read) and, unless a `validate` is handed in,
+`validate()` (the rules); or `collect()` whole, which sets `result_value` through `keep()` and
+returns the errors by field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import Qt
@@ -230,11 +232,13 @@ class FormDialog(QDialog, Generic[R]):
         parent: QWidget | None = None,
         *,
         label_alignment: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignTop,
+        validate: Callable[[R], Mapping[str, str]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
         self.result_value: R | None = None
+        self._rules = validate
         self.form_fields = FormFields(form_layout(label_alignment=label_alignment))
         self.form = self.form_fields.form
         self.summary = QLabel()
@@ -351,9 +355,25 @@ class FormDialog(QDialog, Generic[R]):
         if wanted > self.height():
             self.resize(self.width(), wanted)
 
-    def collect(self) -> dict[str, str]:
-        """Subclasses: read the form, set `result_value` when valid, return errors by field."""
+    def read(self, errors: dict[str, str]) -> R:
+        """Subclasses: the typed value the form holds; what cannot be read adds to `errors`."""
         raise NotImplementedError
+
+    def validate(self, value: R) -> dict[str, str]:
+        """The rules' messages by field: the `validate` handed in, or a subclass's own."""
+        return dict(self._rules(value)) if self._rules is not None else {}
+
+    @property
+    def value(self) -> R:
+        """What the form holds now (a date that cannot be read is None)."""
+        return self.read({})
+
+    def collect(self) -> dict[str, str]:
+        """Read the form, keep the result when valid, return the errors by field."""
+        errors: dict[str, str] = {}
+        value = self.read(errors)
+        # What cannot be read says so, rather than the rule's "enter it".
+        return self.keep(value, {**self.validate(value), **errors})
 
     def keep(self, value: R, errors: dict[str, str]) -> dict[str, str]:
         """For `collect()`: keep `value` as the result when there are no errors."""

@@ -145,11 +145,8 @@ class ClosingDialog(FormDialog[ClosureDetails]):
         other = self.reason_combo.currentData() == "other"
         self.reason_other_edit.setEnabled(other)
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        if self.missing:
-            errors["missing"] = "Record the missing final scores before closing."
-        details = ClosureDetails(
+    def read(self, errors: dict[str, str]) -> ClosureDetails:
+        return ClosureDetails(
             closed_on=read_date(self.closed_on_edit, "closed_on", errors),
             attendees=self.attendees_edit.toPlainText(),
             reason=str(self.reason_combo.currentData() or ""),
@@ -159,9 +156,12 @@ class ClosingDialog(FormDialog[ClosureDetails]):
                 for n, edit in enumerate(self.follow_up_edits, start=1)
             ],
         )
-        found = check_closure(details, today=self._today, earliest=self._earliest)
-        errors = {**found, **errors}
-        return self.keep(details, errors)
+
+    def validate(self, value: ClosureDetails) -> dict[str, str]:
+        errors = check_closure(value, today=self._today, earliest=self._earliest)
+        if self.missing:
+            errors["missing"] = "Record the missing final scores before closing."
+        return errors
 
     @classmethod
     def ask(
@@ -214,20 +214,20 @@ class ActionDialog(FormDialog[ActionDetails]):
             select(self.target_combo, details.target_id)
         self.resize(max(self.sizeHint().width(), 560), self.sizeHint().height())
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        details = ActionDetails(
+    def read(self, errors: dict[str, str]) -> ActionDetails:
+        return ActionDetails(
             action=self.action_edit.toPlainText(),
             who=self.who_edit.text(),
             how_often=self.how_often_edit.text(),
             until_date=read_date(self.until_edit, "until_date", errors),
             target_id=self.target_combo.currentData(),
         )
-        found = details.validate()
-        if details.until_date is not None and details.until_date < self._earliest:
-            found["until_date"] = "The end date cannot be before the plan started."
-        errors = {**found, **errors}
-        return self.keep(details, errors)
+
+    def validate(self, value: ActionDetails) -> dict[str, str]:
+        errors = value.validate()
+        if value.until_date is not None and value.until_date < self._earliest:
+            errors["until_date"] = "The end date cannot be before the plan started."
+        return errors
 
     @classmethod
     def ask(
@@ -269,12 +269,13 @@ class SignpostDialog(FormDialog[SignpostDetails]):
             self.contact_edit.setText(details.contact)
             self.note_edit.setPlainText(details.note)
 
-    def collect(self) -> dict[str, str]:
-        details = SignpostDetails(
+    def read(self, errors: dict[str, str]) -> SignpostDetails:
+        return SignpostDetails(
             self.service_edit.text(), self.contact_edit.text(), self.note_edit.toPlainText()
         )
-        errors = details.validate()
-        return self.keep(details, errors)
+
+    def validate(self, value: SignpostDetails) -> dict[str, str]:
+        return value.validate()
 
     @classmethod
     def ask(
@@ -371,13 +372,11 @@ class FollowUpDialog(FormDialog[FollowUpResult]):
             self.observed_on_edit.setText(format_date(min(follow_up.observation_on, today)))
         self.resize(max(self.sizeHint().width(), 720), self.sizeHint().height())
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        recorded = self._follow_up.observed_on is not None
-        result = FollowUpResult(
+    def read(self, errors: dict[str, str]) -> FollowUpResult:
+        return FollowUpResult(
             held_on=read_date(self.held_on_edit, "held_on", errors),
             observed_on=None
-            if recorded
+            if self._follow_up.observed_on is not None
             else read_date(self.observed_on_edit, "observed_on", errors),
             observation_note=self.observation_edit.toPlainText(),
             checks={
@@ -386,15 +385,15 @@ class FollowUpDialog(FormDialog[FollowUpResult]):
             check_notes={a: e.text() for a, e in self.note_edits.items() if e.text().strip()},
             outcome=self.outcome_edit.toPlainText(),
         )
-        found = check_result(
-            result,
+
+    def validate(self, value: FollowUpResult) -> dict[str, str]:
+        return check_result(
+            value,
             closed_on=self._closed_on,
             today=self._today,
             action_ids=[a.id for a in self._actions],
-            observation_recorded=recorded,
+            observation_recorded=self._follow_up.observed_on is not None,
         )
-        errors = {**found, **errors}
-        return self.keep(result, errors)
 
     @classmethod
     def ask(
@@ -494,9 +493,8 @@ class QuestionnaireDialog(FormDialog[QuestionnaireEntry]):
         self.completed_edit.setText(format_date(entry.completed_on or today))
         self.resize(max(self.sizeHint().width(), 640), self.sizeHint().height())
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        entry = QuestionnaireEntry(
+    def read(self, errors: dict[str, str]) -> QuestionnaireEntry:
+        return QuestionnaireEntry(
             respondent=self._entry.respondent,
             completed_on=read_date(self.completed_edit, "completed_on", errors),
             answers=[
@@ -505,9 +503,9 @@ class QuestionnaireDialog(FormDialog[QuestionnaireEntry]):
             ],
             partnership=self.partnership_combo.currentData(),
         )
-        found = check_entry(entry, today=self._today, earliest=self._earliest)
-        errors = {**found, **errors}
-        return self.keep(entry, errors)
+
+    def validate(self, value: QuestionnaireEntry) -> dict[str, str]:
+        return check_entry(value, today=self._today, earliest=self._earliest)
 
     @classmethod
     def ask(

@@ -85,8 +85,7 @@ class ChangePhaseDialog(FormDialog[PhaseChangeRequest]):
         check: Callable[[PhaseChangeRequest], dict[str, str]],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Change phase", "Change phase", parent)
-        self._check = check
+        super().__init__("Change phase", "Change phase", parent, validate=check)
         current = next((p for p in phases if p.id == current_phase_id), None)
 
         self.to_phase_combo = QComboBox()
@@ -128,26 +127,14 @@ class ChangePhaseDialog(FormDialog[PhaseChangeRequest]):
         )
         self.resize(560, self.sizeHint().height())
 
-    def _read(self) -> tuple[PhaseChangeRequest, dict[str, str]]:
-        errors: dict[str, str] = {}
-        request = PhaseChangeRequest(
+    def read(self, errors: dict[str, str]) -> PhaseChangeRequest:
+        return PhaseChangeRequest(
             to_phase_id=str(self.to_phase_combo.currentData() or ""),
             changed_on=read_date(self.date_edit, "changed_on", errors),
             reason=self.reason_edit.toPlainText(),
             decided_by=str(self.decided_by_combo.currentData() or ""),
             decided_by_detail=self.detail_edit.text(),
         )
-        return request, errors
-
-    @property
-    def request(self) -> PhaseChangeRequest:
-        """What the form holds now (the date is None if it cannot be read)."""
-        return self._read()[0]
-
-    def collect(self) -> dict[str, str]:
-        request, errors = self._read()
-        # A date that cannot be read says so, rather than the check's "enter the date".
-        return self.keep(request, {**self._check(request), **errors})
 
     @classmethod
     def ask(
@@ -177,8 +164,7 @@ class EvidenceDialog(FormDialog[AnswerRequest]):
         check: Callable[[AnswerRequest], dict[str, str]],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Checklist item", "Save", parent)
-        self._check = check
+        super().__init__("Checklist item", "Save", parent, validate=check)
         self.outer.addWidget(_plain_label(item.text, "heading"))
         if item.guidance:
             self.outer.addWidget(_plain_label(item.guidance, "hint"))
@@ -236,22 +222,11 @@ class EvidenceDialog(FormDialog[AnswerRequest]):
     def status(self) -> str:
         return next(k for k, b in self.status_buttons.items() if b.isChecked())
 
-    def _read(self) -> tuple[AnswerRequest, dict[str, str]]:
-        errors: dict[str, str] = {}
+    def read(self, errors: dict[str, str]) -> AnswerRequest:
         day = read_date(self.date_edit, "answered_on", errors)
-        request = AnswerRequest(
+        return AnswerRequest(
             self.status, day, self.staff_combo.currentText(), self.evidence_edit.toPlainText()
         )
-        return request, errors
-
-    @property
-    def request(self) -> AnswerRequest:
-        """What the form holds now (the date is None if it cannot be read)."""
-        return self._read()[0]
-
-    def collect(self) -> dict[str, str]:
-        request, errors = self._read()
-        return self.keep(request, {**self._check(request), **errors})
 
     @classmethod
     def ask(
@@ -335,8 +310,8 @@ class ApdrCycleDialog(FormDialog[ApdrDetails]):
             "Edit APDR cycle" if editing else "Add APDR cycle",
             "Save changes" if editing else "Add cycle",
             parent,
+            validate=check,
         )
-        self._check = check
         start = details or ApdrDetails(assess_on=today)
         self.outer.addWidget(
             _plain_label(
@@ -371,11 +346,10 @@ class ApdrCycleDialog(FormDialog[ApdrDetails]):
         self.finish_layout(body=grid)
         self.resize(680, self.sizeHint().height())
 
-    def _read(self) -> tuple[ApdrDetails, dict[str, str]]:
-        errors: dict[str, str] = {}
+    def read(self, errors: dict[str, str]) -> ApdrDetails:
         days = {name: read_date(self.date_edits[name], f"{name}_on", errors) for name, _ in STAGES}
         notes = {name: self.notes_edits[name].toPlainText() for name, _ in STAGES}
-        details = ApdrDetails(
+        return ApdrDetails(
             days["assess"],
             days["plan"],
             days["do"],
@@ -386,16 +360,6 @@ class ApdrCycleDialog(FormDialog[ApdrDetails]):
             notes["review"],
             self.outcome_edit.toPlainText(),
         )
-        return details, errors
-
-    @property
-    def details(self) -> ApdrDetails:
-        """What the form holds now (a date that cannot be read is None)."""
-        return self._read()[0]
-
-    def collect(self) -> dict[str, str]:
-        details, errors = self._read()
-        return self.keep(details, {**self._check(details), **errors})
 
     @classmethod
     def ask(

@@ -48,9 +48,9 @@ class PlanDialog(FormDialog[CaseDetails]):
             "Edit the plan" if editing else "Create a plan",
             "Save changes" if editing else "Create plan",
             parent,
+            validate=validate,
         )
         self.setObjectName("planDialog")
-        self._validate = validate
         self._today = today
         self._weeks_touched = editing
         self.referral_date_edit = self.line("dd/mm/yyyy")
@@ -148,9 +148,8 @@ class PlanDialog(FormDialog[CaseDetails]):
             f"Mid-point review {format_date(mid)} · final review {format_date(final)}"
         )
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
-        details = CaseDetails(
+    def read(self, errors: dict[str, str]) -> CaseDetails:
+        return CaseDetails(
             referral_date=read_date(self.referral_date_edit, "referral_date", errors),
             referral_route=str(self.route_combo.currentData()),
             referred_by=self.referred_by_edit.text(),
@@ -162,9 +161,6 @@ class PlanDialog(FormDialog[CaseDetails]):
             start_date=read_date(self.start_date_edit, "start_date", errors),
             length_weeks=self.weeks_spin.value(),
         )
-        found = self._validate(details)
-        errors = {**found, **errors}  # a date that cannot be read says so, not "enter it"
-        return self.keep(details, errors)
 
     @classmethod
     def ask(
@@ -251,17 +247,15 @@ class TargetDialog(FormDialog[tuple[str, TargetWording]]):
         )
         self.resize(max(self.sizeHint().width(), 640), self.sizeHint().height())
 
-    @property
-    def wording(self) -> TargetWording:
+    def read(self, errors: dict[str, str]) -> tuple[str, TargetWording]:
         values = {
             f: (e.toPlainText() if isinstance(e, QPlainTextEdit) else e.text())
             for f, e in self.edits.items()
         }
-        return TargetWording(**values)
+        return str(self.kind_combo.currentData()), TargetWording(**values)
 
-    def collect(self) -> dict[str, str]:
-        wording = self.wording
-        return self.keep((str(self.kind_combo.currentData()), wording), wording.validate())
+    def validate(self, value: tuple[str, TargetWording]) -> dict[str, str]:
+        return value[1].validate()
 
     @classmethod
     def ask(
