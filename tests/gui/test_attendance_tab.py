@@ -10,11 +10,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.store import Store
 from semh_desktop.exchange.mis_import.attendance import read_import
 from semh_desktop.plans import cases
 from semh_desktop.plans.cases import CaseDetails
 from semh_desktop.register import audit, pupils
+from ui.common import operations
 from ui.features.attendance import import_dialog as attendance_import_dialog
 from ui.features.attendance.import_dialog import AttendanceImportDialog
 from ui.features.attendance.models import SuspensionsModel
@@ -65,8 +67,8 @@ def test_the_tab_is_registered() -> None:
 
 
 def test_add_a_lunchtime_suspension(tab: AttendanceTab, store: Store, qtbot: QtBot) -> None:
-    changed: list[str] = []
-    tab.changed.connect(changed.append)
+    changed: list[Changes] = []
+    operations.broadcast_for(store).changed.connect(changed.append)
     tab.suspension_start.setText("16/11/2026")
     tab.suspension_length.setText("0.5")
     choose(tab.suspension_reason, "verbal_adult")
@@ -82,7 +84,8 @@ def test_add_a_lunchtime_suspension(tab: AttendanceTab, store: Store, qtbot: QtB
         == "0.5 (lunchtime)"
     )
     assert tab.suspension_start.text() == ""  # the form is ready for the next one
-    assert changed == [tab.pupil.id] if tab.pupil else False
+    assert tab.pupil is not None
+    assert changed == [Changes.of("suspension", pupil_ids=[tab.pupil.id])]
     assert [e.action for e in audit.entries(store, str(rows[0]["id"]))] == ["create"]
     # The window around the open case now counts it during the intervention.
     during = next(w for w in tab.windows_model.rows() if w.window.key == "during")

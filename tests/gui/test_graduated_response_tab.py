@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from semh_desktop.core.changes import Changes
 from semh_desktop.graduated import apdr
 from semh_desktop.graduated import response as gr
 from semh_desktop.graduated import templates as gr_templates
@@ -16,6 +17,7 @@ from semh_desktop.graduated.apdr import ApdrDetails
 from semh_desktop.graduated.response import AnswerRequest, PhaseChangeRequest
 from semh_desktop.graduated.templates import ChecklistItem, Phase, Template, template_to_json
 from semh_desktop.register import audit, staff
+from ui.common import operations
 from ui.features.graduated.dialogs import ApdrCycleDialog, ChangePhaseDialog, EvidenceDialog
 from ui.features.graduated.models import ApdrCycleModel, ItemHistoryModel, PhaseHistoryModel
 from ui.features.graduated.tab import GraduatedResponseTab
@@ -168,8 +170,8 @@ def test_change_phase_through_the_tab_stores_history_and_audit(tab, store, pupil
         return dialog.result()
 
     monkeypatch.setattr(ChangePhaseDialog, "exec", fill)
-    changed: list[str] = []
-    tab.changed.connect(changed.append)
+    changed: list[Changes] = []
+    operations.broadcast_for(store).changed.connect(changed.append)
     tab.change_phase_button.click()
     history = gr.phase_history(store, pupil.id)
     assert [
@@ -178,7 +180,7 @@ def test_change_phase_through_the_tab_stores_history_and_audit(tab, store, pupil
     ][-1] == ("two", "three", dt.date(2026, 11, 20), "partnership_panel", "November panel")
     assert history[-1].reason == "Two reviewed cycles; panel advised outreach."
     assert gr_audit(store, pupil)[-1].detail.startswith(f"phase change {history[-1].id}")
-    assert changed == [pupil.id]
+    assert changed == [Changes.of("graduated_response", pupil_ids=[pupil.id])]
     assert tab.phase_label.text() == "Current phase: Phase three"
     assert tab.section("three").expanded and not tab.section("two").expanded
     assert tab.history_model.rowCount() == 2

@@ -2,7 +2,8 @@
 
 The case shown is the pupil's current one; a combo box (visible only when the pupil has had
 more than one case) switches to earlier ones. Subclasses build `case_combo` and
-`output_label` and implement `_show_case`.
+`output_label` and implement `_show_case`. After a change (the change broadcast calls
+`refresh`) the same case stays selected.
 """
 
 from __future__ import annotations
@@ -43,13 +44,22 @@ class CaseTab(PupilTab):
         self.output_label.clear()
 
     def refresh(self) -> None:
-        """Re-read the case shown (after a change), keeping the same case selected."""
+        """Re-read the case shown (after a change), keeping the same case selected.
+
+        A case opened since the last read (on this tab or another) is shown instead: the
+        person who just created the plan wants to see it.
+        """
         if self.pupil is None:
             return
         keep = self.case.id if self.case else None
+        seen = {c.id for c in self._cases}
         self._cases = cases.cases_for_pupil(self.store, self.pupil.id)
-        chosen = next((c for c in self._cases if c.id == keep), None) or cases.current_case(
-            self.store, self.pupil.id
+        opened = [c for c in self._cases if c.id not in seen]
+        chosen = (
+            opened[-1]
+            if opened
+            else next((c for c in self._cases if c.id == keep), None)
+            or cases.current_case(self.store, self.pupil.id)
         )
         self._fill_case_combo(chosen)
         self._show_case(chosen)

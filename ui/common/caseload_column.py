@@ -28,3 +28,6 @@ class CaseloadColumn:
     display: Callable[[object], str] = _text
     sort_key: Callable[[object], Any] | None = None  # default: the displayed text, folded
     tooltip: str = ""
+    # The record kinds the column shows (audit record types): the window re-reads the caseload
+    # after a change to one of them. None: any change to a listed pupil may change the column.
+    kinds: frozenset[str] | None = None

@@ -1,36 +1,132 @@
-"""Table models: rows of one record type, shown by column, sorted on keys in `SORT_ROLE`."""
+"""The table-model kit: declarative columns, one model holding rows, one sort proxy.
+
+A table is a tuple of `Column`s over one record type. `RowsModel` holds the rows and answers
+every Qt role from the columns; `SortProxy` sorts on `SORT_ROLE` with Qt's own comparison.
+
+Sort keys may be any values Python can order (tuples, dates as ISO text...). Qt compares only
+ints, floats and strings natively, and a Python `lessThan` costs a call back into Python for
+every pair of rows, so the model ranks each column's keys once per `set_rows` (one Python
+`sorted`) and serves the rank, an int, in `SORT_ROLE`. Equal keys get equal ranks, so Qt's
+stable sort keeps equal rows in their given order both ways, as the old `lessThan`s did.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
+    QAbstractItemModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtCore import QAbstractTableModel as _QtTableModel
+from PySide6.QtGui import QBrush, QColor, QFont
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole  # an int rank per cell: see the module docstring
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the record's id (or the pupil's), from any column
 R = TypeVar("R")
 
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_ACCESSIBLE = Qt.ItemDataRole.AccessibleTextRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_FONT = Qt.ItemDataRole.FontRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_CHECK = Qt.ItemDataRole.CheckStateRole
 
-class RecordsModel(QAbstractTableModel, Generic[R]):
-    """Rows of one record type; subclasses give HEADERS, `display` and `sort_key`."""
 
-    HEADERS: tuple[str, ...] = ()
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    """How one column shows a record.
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    `sort_key` gives any value Python can order (default: the text, casefolded). The
+    callables for tooltip, colour (a colour name), font and check state may return None for
+    "nothing"; `header_tooltip` is the header's tip.
+    """
+
+    title: str
+    text: Callable[[R], str]
+    sort_key: Callable[[R], Any] | None = None
+    foreground: Callable[[R], str | None] | None = None
+    tooltip: Callable[[R], str | None] | None = None
+    header_tooltip: str = ""
+    align: Qt.AlignmentFlag | None = None
+    font: Callable[[R], QFont | None] | None = None
+    check_state: Callable[[R], Qt.CheckState | None] | None = None
+
+    def key(self, record: R) -> Any:
+        return self.text(record).casefold() if self.sort_key is None else self.sort_key(record)
+
+
+# How AccessibleTextRole reads (a model's ACCESSIBLE): naming the column ("Due: 3 Dec 2026"),
+# saying "none" for an empty cell rather than nothing, or the text as shown.
+LABELLED = "labelled"
+TEXT_OR_NONE = "text or none"
+SAME_AS_TEXT = "text"
+
+
+def in_given_order(record: object) -> Any:
+    """A sort key meaning "the order the rows were given in" (the row number).
+
+    Spelled as a key so a column can say it; the model uses the row numbers themselves rather
+    than calling it, which would need an O(n) `index()` per row.
+    """
+    raise NotImplementedError
+
+
+def rank(keys: Sequence[Any]) -> list[int]:
+    """Each key's rank among all of them (equal keys share one), so Qt compares ints."""
+    try:
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+    except TypeError:  # keys of mixed types: order them as text, as the old lessThans did
+        return rank([str(key) for key in keys])
+    ranks = [0] * len(keys)
+    current = 0
+    previous: Any = None
+    for position, row in enumerate(order):
+        key = keys[row]
+        if position and key != previous:
+            current = position
+        ranks[row] = current
+        previous = key
+    return ranks
+
+
+class RowsModel(_QtTableModel, Generic[R]):
+    """Rows of one record type shown through a sequence of columns (read-only).
+
+    A table declares its columns as the class's COLUMNS (or passes `columns=`); ROW_ROLES
+    pairs extra roles (ids) with a callable of the row; ACCESSIBLE says how AccessibleTextRole
+    reads; TOOLTIP_IS_TEXT shows the text as the tooltip of
+    columns without a tooltip of their own.
+    """
+
+    COLUMNS: ClassVar[Sequence[Column[Any]]] = ()
+    ROW_ROLES: ClassVar[Sequence[tuple[int, Callable[[Any], Any]]]] = ()
+    ACCESSIBLE: ClassVar[str] = ""  # LABELLED, TEXT_OR_NONE, SAME_AS_TEXT or none at all
+    TOOLTIP_IS_TEXT: ClassVar[bool] = False
+
+    def __init__(
+        self, parent: QObject | None = None, *, columns: Sequence[Column[R]] | None = None
+    ) -> None:
         super().__init__(parent)
+        self.columns: list[Column[R]] = list(self.COLUMNS if columns is None else columns)
+        self._row_roles: Mapping[int, Callable[[R], Any]] = dict(self.ROW_ROLES)
         self._rows: list[R] = []
+        self._ranks: list[list[int] | None] = [None] * len(self.columns)
+
+    # -- rows ------------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[R]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._ranks = [None] * len(self.columns)  # ranked when a column is first sorted
         self.endResetModel()
 
     def rows(self) -> list[R]:
@@ -39,47 +135,110 @@ class RecordsModel(QAbstractTableModel, Generic[R]):
     def row_at(self, row: int) -> R:
         return self._rows[row]
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's
+    def display(self, record: R, column: int) -> str:
+        """The text a column shows for a record."""
+        return self.columns[column].text(record)
+
+    def replace_row(self, row: int, record: R) -> None:
+        """Change one row in place (an edit): its cells change and every rank is redone."""
+        self._rows[row] = record
+        self._ranks = [None] * len(self.columns)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
+
+    def sort_ranks(self, column: int) -> list[int]:
+        """The column's ranks, computed once per set_rows (on first use)."""
+        ranks = self._ranks[column]
+        if ranks is None:
+            ranks = self._ranks[column] = rank(self.sort_keys(column))
+        return ranks
+
+    def sort_keys(self, column: int) -> list[Any]:
+        """The column's Python sort keys, in row order (subclasses may add columns)."""
+        spec = self.columns[column]
+        if spec.sort_key is in_given_order:
+            return list(range(len(self._rows)))
+        return [spec.key(record) for record in self._rows]
+
+    # -- Qt model interface ----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's
-        return 0 if parent.isValid() else len(self.HEADERS)
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._ranks)
 
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
-        record = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self.display(record, index.column())
-        if role == SORT_ROLE:
-            return self.sort_key(record, index.column())
+        if role == _DISPLAY:
+            return self.columns[section].title
+        if role == _TOOLTIP:
+            return self.columns[section].header_tooltip or None
         return None
 
-    def display(self, record: R, column: int) -> str:
-        raise NotImplementedError
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        row, column = index.row(), index.column()
+        if not index.isValid() or not 0 <= row < len(self._rows):
+            return None
+        if role == SORT_ROLE:  # first: Qt asks for it on every comparison while sorting
+            return self.sort_ranks(column)[row]
+        return self.cell(self._rows[row], column, role)
 
-    def sort_key(self, record: R, column: int) -> Any:
-        return self.display(record, column)
+    def cell(self, record: R, column: int, role: int) -> Any:
+        if role in self._row_roles:
+            return self._row_roles[role](record)
+        spec = self.columns[column]
+        if role == _DISPLAY:
+            return spec.text(record)
+        if role == _TOOLTIP:
+            if spec.tooltip is not None:
+                return spec.tooltip(record)
+            return spec.text(record) if self.TOOLTIP_IS_TEXT else None
+        if role == _ACCESSIBLE and self.ACCESSIBLE:
+            text = spec.text(record)
+            if self.ACCESSIBLE == LABELLED:
+                return f"{spec.title}: {text}"
+            return text or "none" if self.ACCESSIBLE == TEXT_OR_NONE else text
+        if role == _FOREGROUND and spec.foreground is not None:
+            colour = spec.foreground(record)
+            return QBrush(QColor(colour)) if colour else None
+        if role == _FONT and spec.font is not None:
+            return spec.font(record)
+        if role == _ALIGN and spec.align is not None:
+            return int(spec.align)
+        if role == _CHECK and spec.check_state is not None:
+            return spec.check_state(record)
+        return None
 
 
-def sorting_proxy(
-    model: QAbstractTableModel, parent: QObject | None = None
-) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel(parent)
+class SortProxy(QSortFilterProxyModel):
+    """Sorts on the ranks in SORT_ROLE with Qt's own comparison (no Python `lessThan`).
+
+    Always map to the source before acting on a row: the proxy's row numbers are not the
+    model's.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+
+    def source_row(self, proxy_index: QModelIndex) -> int | None:
+        source = self.mapToSource(proxy_index)
+        return source.row() if source.isValid() else None
+
+    def record_at(self, proxy_index: QModelIndex) -> Any:
+        row = self.source_row(proxy_index) if proxy_index.isValid() else None
+        model = self.sourceModel()
+        if row is None or not isinstance(model, RowsModel):
+            return None
+        return model.row_at(row)
+
+
+def sorting_proxy(model: QAbstractItemModel, parent: QObject | None = None) -> SortProxy:
+    proxy = SortProxy(parent)
     proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
     return proxy
+
+
+# The seed's name, kept while the tabs that annotate with it move over to RowsModel.
+RecordsModel = RowsModel

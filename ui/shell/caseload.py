@@ -8,28 +8,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
+from PySide6.QtGui import QFont
 
 from semh_desktop.core.store import Store
 from semh_desktop.register.pupils import PRIMARY_NEEDS, SEN_PROVISION, CaseloadRow, year_group_label
 from ui.common.caseload_column import CaseloadColumn
+from ui.common.table_model import ID_ROLE, SORT_ROLE, TEXT_OR_NONE, Column, RowsModel, SortProxy
+
+__all__ = ["PUPIL_ID_ROLE", "SORT_ROLE", "CaseloadColumn", "CaseloadFilterProxy", "CaseloadModel"]
 
 COL_NAME, COL_UPN, COL_YEAR, COL_SEN, COL_NEED, COL_FLAGS = range(6)
 BASE_HEADERS = ("Name", "UPN", "Year", "SEN", "Need", "Flags")
 
-SORT_ROLE = Qt.ItemDataRole.UserRole  # raw values for sorting (ints, folded strings, tuples)
-PUPIL_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the pupil's id, from any column
+PUPIL_ID_ROLE = ID_ROLE  # the pupil's id, from any column
 
 # Short forms for the table; the full words are in the tooltip and on the profile chips.
 FLAG_SHORT = {
@@ -43,6 +38,7 @@ FLAG_SHORT = {
     "EHCP": "EHCP",
 }
 SEN_ORDER = {"N": 0, "K": 1, "E": 2}
+ARCHIVED_COLOUR = "#7b8794"
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -60,155 +56,138 @@ def load_extra_values(
     return [column.load(store, rows) for column in columns]
 
 
-class CaseloadModel(QAbstractTableModel):
+def _name(row: CaseloadRow) -> str:
+    return f"{row.name} (archived)" if row.archived else row.name
+
+
+def _archived_colour(row: CaseloadRow) -> str | None:
+    return ARCHIVED_COLOUR if row.archived else None
+
+
+_italic: list[QFont] = []  # made on first use: a QFont needs the application
+
+
+def _archived_font(row: CaseloadRow) -> QFont | None:
+    if not row.archived:
+        return None
+    if not _italic:
+        font = QFont()
+        font.setItalic(True)
+        _italic.append(font)
+    return _italic[0]
+
+
+def _base(title: str, text: Callable[[CaseloadRow], str], **options: Any) -> Column[CaseloadRow]:
+    """A base column: archived pupils in grey italics."""
+    return Column(title, text, foreground=_archived_colour, font=_archived_font, **options)
+
+
+BASE_COLUMNS: tuple[Column[CaseloadRow], ...] = (
+    _base("Name", _name, sort_key=lambda r: (fold(r.surname), fold(r.name)), tooltip=_name),
+    _base("UPN", lambda r: r.upn, sort_key=lambda r: fold(r.upn)),
+    _base(
+        "Year",
+        lambda r: year_group_label(r.year_group),
+        sort_key=lambda r: (r.year_group, fold(r.surname)),
+    ),
+    _base(
+        "SEN",
+        lambda r: r.sen_provision,
+        sort_key=lambda r: (SEN_ORDER.get(r.sen_provision, 0), fold(r.surname)),
+        tooltip=lambda r: SEN_PROVISION.get(r.sen_provision, r.sen_provision),
+        header_tooltip="SEN provision: N none, K SEN support, E EHC plan",
+    ),
+    _base(
+        "Need",
+        lambda r: r.primary_need or "",
+        sort_key=lambda r: fold(r.primary_need or ""),
+        tooltip=lambda r: (
+            PRIMARY_NEEDS.get(r.primary_need, r.primary_need) if r.primary_need else None
+        ),
+        header_tooltip="Primary need",
+    ),
+    _base(
+        "Flags",
+        lambda r: ", ".join(FLAG_SHORT.get(flag, flag) for flag in r.flags),
+        sort_key=lambda r: (len(r.flags), fold(r.surname)),
+        tooltip=lambda r: ", ".join(r.flags) if r.flags else None,
+        header_tooltip="Vulnerability flags",
+    ),
+)
+
+
+class CaseloadModel(RowsModel[CaseloadRow]):
+    """The base columns, then one per feature column, whose values the window loads."""
+
+    ROW_ROLES = ((PUPIL_ID_ROLE, lambda row: row.pupil_id),)
+    ACCESSIBLE = TEXT_OR_NONE
+
     def __init__(
         self, columns: Sequence[CaseloadColumn] | None = None, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
         self.extra_columns: list[CaseloadColumn] = list(() if columns is None else columns)
-        self._rows: list[CaseloadRow] = []
-        self._search: list[str] = []
         self._extra: list[Mapping[str, object]] = [{} for _ in self.extra_columns]
+        feature_columns = [
+            self._feature_column(number, spec) for number, spec in enumerate(self.extra_columns)
+        ]
+        super().__init__(parent, columns=(*BASE_COLUMNS, *feature_columns))
+        self._search: list[str] = []
+        self._row_of: dict[str, int] = {}
+
+    def _feature_column(self, number: int, spec: CaseloadColumn) -> Column[CaseloadRow]:
+        def value(row: CaseloadRow) -> object:
+            values = self._extra[number] if number < len(self._extra) else {}
+            return values.get(row.pupil_id)
+
+        def text(row: CaseloadRow) -> str:
+            return spec.display(value(row))
+
+        def key(row: CaseloadRow) -> Any:
+            return fold(text(row)) if spec.sort_key is None else spec.sort_key(value(row))
+
+        return Column(
+            spec.title,
+            text,
+            sort_key=key,
+            # narrow columns elide; the tip shows it all
+            tooltip=lambda row: text(row) or None,
+            header_tooltip=spec.tooltip,
+        )
 
     # -- filling ---------------------------------------------------------------------------
 
     def set_rows(
         self, rows: Sequence[CaseloadRow], extra: Sequence[Mapping[str, object]] | None = None
     ) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self._search = [fold(row.search_text) for row in self._rows]
+        # Folded once per refresh, so a keystroke in the search box only tests substrings.
+        self._search = [fold(row.search_text) for row in rows]
+        self._row_of = {row.pupil_id: number for number, row in enumerate(rows)}
         self._extra = list(extra) if extra is not None else [{} for _ in self.extra_columns]
-        self.endResetModel()
-
-    def row_at(self, row: int) -> CaseloadRow:
-        return self._rows[row]
-
-    def rows(self) -> list[CaseloadRow]:
-        return list(self._rows)
+        super().set_rows(rows)
 
     def row_of(self, pupil_id: str) -> int | None:
-        for number, row in enumerate(self._rows):
-            if row.pupil_id == pupil_id:
-                return number
-        return None
+        return self._row_of.get(pupil_id)
 
     def search_text_at(self, row: int) -> str:
         return self._search[row]
 
-    # -- Qt model interface ----------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(BASE_HEADERS) + len(self.extra_columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if section < len(BASE_HEADERS):
-                return BASE_HEADERS[section]
-            return self.extra_columns[section - len(BASE_HEADERS)].title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            tips = {
-                COL_SEN: "SEN provision: N none, K SEN support, E EHC plan",
-                COL_NEED: "Primary need",
-                COL_FLAGS: "Vulnerability flags",
-            }
-            if section >= len(BASE_HEADERS):
-                return self.extra_columns[section - len(BASE_HEADERS)].tooltip or None
-            return tips.get(section)
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == PUPIL_ID_ROLE:
-            return row.pupil_id
-        if column >= len(BASE_HEADERS):
-            return self._extra_data(row, column - len(BASE_HEADERS), role)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
-        if role == SORT_ROLE:
-            return self._sort_value(row, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == COL_FLAGS and row.flags:
-                return ", ".join(row.flags)
-            if column == COL_NEED and row.primary_need:
-                return PRIMARY_NEEDS.get(row.primary_need, row.primary_need)
-            if column == COL_SEN:
-                return SEN_PROVISION.get(row.sen_provision, row.sen_provision)
-            if column == COL_NAME:
-                return f"{row.name} (archived)" if row.archived else row.name
-            return None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._display(row, column) or "none"
-        if role == Qt.ItemDataRole.ForegroundRole and row.archived:
-            return QBrush(QColor("#7b8794"))
-        if role == Qt.ItemDataRole.FontRole and row.archived:
-            font = QFont()
-            font.setItalic(True)
-            return font
-        return None
-
-    def _display(self, row: CaseloadRow, column: int) -> str:
-        if column == COL_NAME:
-            return f"{row.name} (archived)" if row.archived else row.name
-        if column == COL_UPN:
-            return row.upn
-        if column == COL_YEAR:
-            return year_group_label(row.year_group)
-        if column == COL_SEN:
-            return row.sen_provision
-        if column == COL_NEED:
-            return row.primary_need or ""
-        if column == COL_FLAGS:
-            return ", ".join(FLAG_SHORT.get(flag, flag) for flag in row.flags)
-        return ""
-
-    def _sort_value(self, row: CaseloadRow, column: int) -> Any:
-        if column == COL_NAME:
-            return (fold(row.surname), fold(row.name))
-        if column == COL_YEAR:
-            return (row.year_group, fold(row.surname))
-        if column == COL_SEN:
-            return (SEN_ORDER.get(row.sen_provision, 0), fold(row.surname))
-        if column == COL_FLAGS:
-            return (len(row.flags), fold(row.surname))
-        return fold(self._display(row, column))
-
-    def _extra_data(self, row: CaseloadRow, extra_index: int, role: int) -> Any:
-        spec = self.extra_columns[extra_index]
-        values = self._extra[extra_index] if extra_index < len(self._extra) else {}
-        value = values.get(row.pupil_id)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return spec.display(value)
-        if role == SORT_ROLE:
-            return spec.sort_key(value) if spec.sort_key else fold(spec.display(value))
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return spec.display(value) or "none"
-        if role == Qt.ItemDataRole.ToolTipRole:  # narrow columns elide; the tip shows it all
-            return spec.display(value) or None
-        return None
+    def search_texts(self) -> list[str]:
+        """Every row's folded search text; the same list object until the next set_rows."""
+        return self._search
 
 
 _YEAR_WORDS = re.compile(r"\byear\s+(\d{1,2})\b")
 _YEAR_TOKEN = re.compile(r"^y\d{1,2}$")
 
 
-class CaseloadFilterProxy(QSortFilterProxyModel):
-    """Filters on each row's search text as the user types, and sorts on raw values."""
+class CaseloadFilterProxy(SortProxy):
+    """Filters on each row's folded search text as the user types; sorts on ranked keys."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._terms: list[str] = []
-        self.setSortRole(SORT_ROLE)
+        self._accepted: list[bool] = []
+        self._accepted_for: list[str] | None = None  # the search texts _accepted was made from
         self.setDynamicSortFilter(True)
 
     def set_search(self, text: str) -> None:
@@ -217,11 +196,15 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
             return
         if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
             self.beginFilterChange()
-            self._terms = terms
+            self._set_terms(terms)
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
-            self._terms = terms
+            self._set_terms(terms)
             self.invalidateRowsFilter()
+
+    def _set_terms(self, terms: list[str]) -> None:
+        self._terms = terms
+        self._accepted_for = None
 
     @staticmethod
     def parse_terms(text: str) -> list[str]:
@@ -229,13 +212,7 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
         folded = _YEAR_WORDS.sub(lambda m: "y" + m.group(1), fold(text))
         return folded.split()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        if not self._terms:
-            return True
-        model = self.sourceModel()
-        if not isinstance(model, CaseloadModel):
-            return True
-        haystack = model.search_text_at(source_row)
+    def matches(self, haystack: str) -> bool:
         words = haystack.split()
         for term in self._terms:
             # 'y1' must not match Y10 or Y11, so year-like terms match whole words only.
@@ -246,15 +223,17 @@ class CaseloadFilterProxy(QSortFilterProxyModel):
                 return False
         return True
 
-    def lessThan(self, left: Index, right: Index) -> bool:
-        a = left.data(SORT_ROLE)
-        b = right.data(SORT_ROLE)
-        if a is None or b is None:
-            return a is None and b is not None
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        if not self._terms:
+            return True
+        model = self.sourceModel()
+        if not isinstance(model, CaseloadModel):
+            return True
+        texts = model.search_texts()
+        if self._accepted_for is not texts:  # once per search change or refresh, not per row
+            self._accepted = [self.matches(text) for text in texts]
+            self._accepted_for = texts
+        return self._accepted[source_row]
 
     def pupil_id_at(self, proxy_index: QModelIndex) -> str | None:
         """Always via mapToSource: the proxy's row numbers are not the model's."""

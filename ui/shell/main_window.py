@@ -48,12 +48,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.dates import age_on, format_date
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
 from semh_desktop.register import audit, pupils, staff
 from semh_desktop.register.pupils import Pupil, year_group_label
-from ui.common import settings, theme
+from ui.common import operations, settings, theme
 from ui.common.pupil_tab import PupilTab
 from ui.common.widgets import ChipRow
 from ui.features.register.profile_tab import ProfileTab
@@ -137,6 +138,9 @@ class MainWindow(QMainWindow):
         self._rules: dict[QAction, _ActionRule] = {}
         self._menus: dict[str, QMenu] = {}
         self._idle_override = idle_ms
+        # Before the tabs subscribe: the window first drops a pupil no longer listed, so the
+        # tabs do not re-read a pupil about to be cleared.
+        operations.broadcast_for(store).changed.connect(self._on_changes)
         self.setObjectName("mainWindow")
         self.setWindowTitle(self._title())
         self.setWindowIcon(theme.icon("app"))
@@ -428,7 +432,6 @@ class MainWindow(QMainWindow):
         self.profile_tab.set_actions(self.edit_action, self.archive_action, self.restore_action)
         for tab in self.pupil_tabs:
             self.tabs.addTab(tab, tab.title)
-            tab.changed.connect(self._on_pupil_changed)
 
     def _build_actions(self) -> None:
         self.toolbar = QToolBar("Main toolbar")
@@ -623,8 +626,9 @@ class MainWindow(QMainWindow):
         """Like add_action, for work on the open pupil: `slot` receives it."""
 
         def run() -> None:
-            if self._current is not None:
-                self.run_guarded(lambda: slot(self._current))  # type: ignore[arg-type]
+            current = self._current
+            if current is not None:
+                operations.run_write(self, self.store, lambda: slot(current))
 
         return self.add_action(menu, text, run, needs_pupil=True, **options)  # type: ignore[arg-type]
 
@@ -651,12 +655,19 @@ class MainWindow(QMainWindow):
             return None
 
     def run_guarded(self, work: Callable[[], T], title: str = "SEMH Desktop") -> T | None:
-        """Run `work`; a domain or storage error is shown in plain words instead of crashing."""
+        """Run a read; a domain or storage error is shown in plain words instead of crashing.
+
+        Writes go through `run_write`, which also tells every screen what changed.
+        """
         try:
             return work()
         except SemhError as exc:
-            QMessageBox.warning(self, title, exc.message)
+            operations.show_error(self, exc, title)
             return None
+
+    def run_write(self, work: Callable[[], T], title: str = "SEMH Desktop") -> T | None:
+        """Run a write (`ui.common.operations.run_write`): errors shown, changes broadcast."""
+        return operations.run_write(self, self.store, work, title=title)
 
     def refresh_caseload(self) -> None:
         """Re-read the caseload (after any change); the open pupil stays selected if listed."""
@@ -694,15 +705,16 @@ class MainWindow(QMainWindow):
         details = PupilDialog.ask(self, lambda d: pupils.validate(self.store, d))
         if details is None:
             return
-        pupil = self.run_guarded(
+        pupil = self.run_write(
             lambda: pupils.add_pupil(self.store, details), "The pupil was not added"
         )
         if pupil is None:
             return
+        # The change broadcast has re-read the caseload; only a wider scope needs another read.
         if not pupil.details.on_semh_register and self.register_action.isChecked():
             self.whole_school_action.setChecked(True)
+            self.refresh_caseload()
         self.search_edit.clear()
-        self.refresh_caseload()
         self.select_pupil(pupil.id)
         self.statusBar().showMessage(f"Added {pupil.display_name}.", 5000)
 
@@ -715,14 +727,11 @@ class MainWindow(QMainWindow):
         )
         if details is None or self._current is None or self._current.id != current.id:
             return
-        updated = self.run_guarded(
+        updated = self.run_write(
             lambda: pupils.update_pupil(self.store, current.id, details), "The change was not saved"
         )
         if updated is None:
             return
-        self._current = updated
-        self._show_pupil(updated)
-        self.refresh_caseload()
         self.statusBar().showMessage(f"Saved {updated.display_name}.", 5000)
 
     def archive_current(self) -> None:
@@ -737,26 +746,18 @@ class MainWindow(QMainWindow):
             "pupils.",
         ):
             return
-        archived = self.run_guarded(
+        archived = self.run_write(
             lambda: pupils.archive_pupil(self.store, current.id), "The pupil was not archived"
         )
         if archived is None:
             return
-        self._current = archived
-        self._show_pupil(archived)
-        self.refresh_caseload()
         self.statusBar().showMessage(f"Archived {archived.display_name}.", 5000)
 
     def restore_current(self) -> None:
         current = self._current
         if current is None or not current.archived_at:
             return
-        restored = self.run_guarded(lambda: pupils.restore_pupil(self.store, current.id))
-        if restored is None:
-            return
-        self._current = restored
-        self._show_pupil(restored)
-        self.refresh_caseload()
+        self.run_write(lambda: pupils.restore_pupil(self.store, current.id))
 
     def _on_selection_changed(self, *_changes: object) -> None:
         if self._restoring_selection or self._locked:
@@ -775,6 +776,18 @@ class MainWindow(QMainWindow):
         self._show_pupil(pupil)
 
     def _show_pupil(self, pupil: Pupil) -> None:
+        self._show_header(pupil)
+        for tab in self.pupil_tabs:
+            try:
+                tab.show_pupil(pupil)
+            except SemhError as exc:
+                QMessageBox.warning(self, tab.title, exc.message)
+        self.detail_stack.setCurrentWidget(self.pupil_page)
+        self._update_actions()
+        self.pupil_opened.emit(pupil)
+
+    def _show_header(self, pupil: Pupil) -> None:
+        """The name, year, UPN, age and flag chips above the tabs."""
         details = pupil.details
         known_as = ""
         if pupil.display_name != f"{details.legal_forename} {details.legal_surname}":
@@ -796,14 +809,6 @@ class MainWindow(QMainWindow):
         if not details.on_semh_register:
             flags = [*flags, "Not on SEMH register"]
         self.chips.set_flags(flags, empty_text="No vulnerability flags")
-        for tab in self.pupil_tabs:
-            try:
-                tab.show_pupil(pupil)
-            except SemhError as exc:
-                QMessageBox.warning(self, tab.title, exc.message)
-        self.detail_stack.setCurrentWidget(self.pupil_page)
-        self._update_actions()
-        self.pupil_opened.emit(pupil)
 
     def _clear_detail(self) -> None:
         self._current = None
@@ -816,15 +821,39 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.pupil_opened.emit(None)
 
-    def _on_pupil_changed(self, pupil_id: str) -> None:
-        """A tab changed a pupil's record: refresh its caseload row, header and profile."""
-        self.refresh_caseload()
-        if self._current is not None and self._current.id == pupil_id:
-            updated = self.run_guarded(lambda: pupils.get_pupil(self.store, pupil_id))
+    def _on_changes(self, changes: Changes) -> None:
+        """A write changed records: re-read the open pupil's header and the caseload if shown.
+
+        The tabs (the profile too) re-read themselves from the same broadcast.
+        """
+        if self._locked:
+            return
+        current = self._current
+        if (
+            current is not None
+            and changes.concerns(current.id)
+            and (changes.touches("pupil") or changes.everyone)
+        ):
+            updated = self.run_guarded(lambda: pupils.get_pupil(self.store, current.id))
             if updated is not None:
                 self._current = updated
-                self.profile_tab.show_pupil(updated)
-                self.chips.set_flags(updated.flags(), empty_text="No vulnerability flags")
+                self._show_header(updated)
+                self._update_actions()  # Archive or Restore
+                self.pupil_opened.emit(updated)
+        if self._caseload_shows(changes):
+            self.refresh_caseload()
+
+    @staticmethod
+    def _caseload_shows(changes: Changes) -> bool:
+        """Whether the change can alter a caseload row: its pupil or a feature column."""
+        if changes.everyone or changes.touches("pupil"):
+            return True
+        if not changes.pupil_ids:
+            return False  # staff profiles, settings: no pupil's row changes
+        return any(
+            column.kinds is None or changes.touches(*column.kinds)
+            for column in features.CASELOAD_COLUMNS
+        )
 
     def _select_row_of(self, pupil_id: str) -> bool:
         row = self.proxy.proxy_row_of(pupil_id)
@@ -992,7 +1021,11 @@ class MainWindow(QMainWindow):
             return
         acting = self.acting_staff()
         add = (
-            (lambda name, role: staff.add_staff(self.store, name, role))
+            (
+                lambda name, role: operations.run_announced(
+                    self.store, lambda: staff.add_staff(self.store, name, role)
+                )
+            )
             if acting is not None and acting.role == "senco"
             else None
         )

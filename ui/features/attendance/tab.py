@@ -86,6 +86,8 @@ def _date_or_error(
 
 class AttendanceTab(PupilTab):
     title = "Attendance"
+    # The windows around support and the chart's interventions come from the pupil's cases.
+    shows = frozenset({"suspension", "permanent_exclusion", "attendance", "case"})
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
@@ -284,15 +286,8 @@ class AttendanceTab(PupilTab):
     # -- writing ------------------------------------------------------------------------
 
     def _save(self, work: Callable[[], T]) -> T | None:
-        try:
-            result = work()
-        except SemhError as exc:
-            QMessageBox.warning(self, "Not saved", exc.message)
-            return None
-        self.refresh()
-        if self.pupil is not None:
-            self.changed.emit(self.pupil.id)
-        return result
+        # The change broadcast re-reads this tab (and any other screen the write concerns).
+        return self.write(work, "Not saved")
 
     def add_suspension(self) -> None:
         pupil = self.pupil

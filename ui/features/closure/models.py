@@ -3,9 +3,9 @@
 Sustainability actions, signposting, follow-ups, questionnaires and the pupil's history of
 support.
 
-Each table is a `RecordsModel` (one QAbstractTableModel over typed domain records, with COL_*
-constants per table and `set_rows()` inside a model reset) behind a `RecordsProxy` that sorts
-on the raw values in UserRole. The tab builds the records through `semh_desktop` and hands
+Each table is a `RecordsModel` (the kit's `RowsModel` over typed domain records, with COL_*
+constants per table) behind the kit's `SortProxy`, which sorts on the raw values ranked into
+SORT_ROLE. The tab builds the records through `semh_desktop` and hands
 them in; the models never query the database.
 """
 
@@ -16,114 +16,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QBrush, QColor
-
 from semh_desktop.closure.closure import CaseHistoryEntry
 from semh_desktop.closure.questionnaires import Questionnaire
 from semh_desktop.closure.sustainability import FollowUp, Signpost, SustainabilityAction
 from semh_desktop.core.dates import format_date
 from ui.common import theme
+from ui.common.table_model import ID_ROLE, LABELLED, SORT_ROLE, Column, RowsModel, SortProxy
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-Index = QModelIndex | QPersistentModelIndex
+__all__ = ["ID_ROLE", "SORT_ROLE", "Column", "RecordsModel", "RecordsProxy"]
 
 
 def _date_key(day: dt.date | None) -> str:
     return day.isoformat() if day else "9999-99-99"  # no date sorts last
 
 
-@dataclass(frozen=True)
-class Column:
-    """How one column shows a record: its text, its raw sort value and an optional colour."""
+class RecordsModel(RowsModel[Any]):
+    """Rows of typed records (each with an `id`), shown through the given columns."""
 
-    title: str
-    display: Callable[[Any], str]
-    sort: Callable[[Any], Any]
-    colour: Callable[[Any], str | None] | None = None
+    ROW_ROLES = ((ID_ROLE, lambda record: getattr(record, "id", None)),)
+    ACCESSIBLE = LABELLED
+    TOOLTIP_IS_TEXT = True
 
-
-class RecordsModel(QAbstractTableModel):
-    """Rows of typed records (each with an `id`), shown through a list of columns."""
-
-    def __init__(self, columns: Sequence[Column], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.columns = list(columns)
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> Any:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        record = self._rows[index.row()]
-        column = self.columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return column.display(record)
-        if role == SORT_ROLE:
-            return column.sort(record)
-        if role == ID_ROLE:
-            return getattr(record, "id", None)
-        if role == Qt.ItemDataRole.ForegroundRole and column.colour is not None:
-            colour = column.colour(record)
-            return QBrush(QColor(colour)) if colour else None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{column.title}: {column.display(record)}"
-        return None
+    def __init__(self, columns: Sequence[Column[Any]], parent: Any = None) -> None:
+        super().__init__(parent, columns=columns)
 
 
-class RecordsProxy(QSortFilterProxyModel):
-    """Sorts on the raw values (dates, numbers, tuples), not on the displayed text."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        a = left.data(SORT_ROLE)
-        b = right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
-
-    def record_at(self, proxy_index: QModelIndex) -> Any:
-        if not proxy_index.isValid():
-            return None
-        source = self.sourceModel()
-        assert isinstance(source, RecordsModel)
-        return source.row_at(self.mapToSource(proxy_index).row())
+# The kit's proxy: sorts on the ranked raw values; `record_at` maps to the source first.
+RecordsProxy = SortProxy
 
 
 # Sustainability actions ---------------------------------------------------------------------
@@ -133,7 +52,7 @@ ACT_WHAT, ACT_WHO, ACT_HOW_OFTEN, ACT_UNTIL, ACT_TARGET = range(5)
 
 def action_columns(
     target_labels: Callable[[str | None], str], today: Callable[[], dt.date]
-) -> list[Column]:
+) -> list[Column[Any]]:
     def until_colour(a: SustainabilityAction) -> str | None:
         return theme.WARNING if a.ended_by(today()) and a.end_reviewed_on is None else None
 
@@ -160,7 +79,7 @@ def action_columns(
 # Signposting --------------------------------------------------------------------------------
 
 SIGN_SERVICE, SIGN_CONTACT, SIGN_NOTE = range(3)
-SIGNPOST_COLUMNS = [
+SIGNPOST_COLUMNS: list[Column[Signpost]] = [
     Column("Service", lambda s: s.details.service, lambda s: s.position),
     Column("Contact", lambda s: s.details.contact or "—", lambda s: s.details.contact),
     Column("Note", lambda s: s.details.note or "—", lambda s: s.details.note),
@@ -176,7 +95,7 @@ def signpost_label(s: Signpost) -> str:
 FU_MEETING, FU_OBSERVATION, FU_DATE, FU_STATUS, FU_OUTCOME = range(5)
 
 
-def follow_up_columns(today: Callable[[], dt.date]) -> list[Column]:
+def follow_up_columns(today: Callable[[], dt.date]) -> list[Column[Any]]:
     def status(f: FollowUp) -> str:
         if f.held_on:
             return f"Held {format_date(f.held_on)}"
@@ -211,7 +130,7 @@ def follow_up_columns(today: Callable[[], dt.date]) -> list[Column]:
 # Questionnaires -----------------------------------------------------------------------------
 
 Q_FROM, Q_COMPLETED, Q_MEAN, Q_PARTNERSHIP = range(4)
-QUESTIONNAIRE_COLUMNS = [
+QUESTIONNAIRE_COLUMNS: list[Column[Questionnaire]] = [
     Column("From", lambda q: q.respondent_label, lambda q: q.respondent),
     Column("Completed", lambda q: format_date(q.completed_on), lambda q: _date_key(q.completed_on)),
     Column(
@@ -251,7 +170,7 @@ def _re_referral(row: HistoryRow) -> str:
     return "No (first case)"
 
 
-HISTORY_COLUMNS = [
+HISTORY_COLUMNS: list[Column[HistoryRow]] = [
     Column(
         "Referred",
         lambda r: format_date(r.entry.case.details.referral_date),

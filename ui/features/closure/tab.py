@@ -131,13 +131,46 @@ class RecordsTable(QTableView):
 class ClosureTab(CaseTab):
     title = "Closure"
 
+    shows = frozenset(
+        {
+            "case",
+            "target",
+            "case_aim",
+            "case_review",
+            "score",
+            "sustainability_action",
+            "signposting",
+            "follow_up",
+            "questionnaire",
+        }
+    )
+
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
         self.setObjectName("closureTab")
         self.setAccessibleName("Closure and follow-up")
         self.case: Case | None = None
         self._target_labels: dict[str, str] = {}
+        self._build_case_header()
+        self._build_case_buttons()
+        self._build_actions()
+        self._build_signposting()
+        self._build_follow_ups()
+        self._build_questionnaires()
+        self.history_table = RecordsTable(
+            RecordsModel(HISTORY_COLUMNS, self), "History of support", "historyTable"
+        )
+        self._lay_out()
+        self._set_tab_order()
+        for table in (self.actions_table, self.signpost_table, self.follow_up_table):
+            table.selectionModel().currentRowChanged.connect(
+                lambda _current, _previous: self._update_buttons()
+            )
+        self._show_case(None)
 
+    # -- building, one section at a time ------------------------------------------------------
+
+    def _build_case_header(self) -> None:
         self.case_combo = QComboBox()
         self.case_combo.setObjectName("closureCaseCombo")
         self.case_combo.setAccessibleName("Episode of support")
@@ -162,6 +195,7 @@ class ClosureTab(CaseTab):
         self.output_label.setWordWrap(True)
         theme.set_role(self.output_label, "muted")
 
+    def _build_case_buttons(self) -> None:
         self.close_button = _button(
             "&Close case…", self.close_case, name="Close the case at the closing meeting"
         )
@@ -181,9 +215,9 @@ class ClosureTab(CaseTab):
             self.print_actions[key] = action
         self.print_button.setMenu(self.print_menu)
 
-        today = self.store.clock.today
+    def _build_actions(self) -> None:
         self.actions_table = RecordsTable(
-            RecordsModel(action_columns(self._target_label, today), self),
+            RecordsModel(action_columns(self._target_label, self.store.clock.today), self),
             "What school will keep doing",
             "actionsTable",
         )
@@ -203,6 +237,7 @@ class ClosureTab(CaseTab):
         )
         self.actions_table.doubleClicked.connect(lambda _index: self.edit_action())
 
+    def _build_signposting(self) -> None:
         self.signpost_table = RecordsTable(
             RecordsModel(SIGNPOST_COLUMNS, self), "Signposting for the family", "signpostTable"
         )
@@ -217,8 +252,9 @@ class ClosureTab(CaseTab):
         )
         self.signpost_table.doubleClicked.connect(lambda _index: self.edit_signpost())
 
+    def _build_follow_ups(self) -> None:
         self.follow_up_table = RecordsTable(
-            RecordsModel(follow_up_columns(today), self),
+            RecordsModel(follow_up_columns(self.store.clock.today), self),
             "Follow-up meetings after closure",
             "followUpTable",
         )
@@ -232,6 +268,7 @@ class ClosureTab(CaseTab):
         )
         self.follow_up_table.doubleClicked.connect(lambda _index: self.record_follow_up())
 
+    def _build_questionnaires(self) -> None:
         self.questionnaire_table = RecordsTable(
             RecordsModel(QUESTIONNAIRE_COLUMNS, self), "Questionnaires", "questionnaireTable"
         )
@@ -253,17 +290,25 @@ class ClosureTab(CaseTab):
             action.triggered.connect(lambda _checked=False, r=respondent: self.edit_items(r))
         self.items_button.setMenu(items_menu)
 
-        self.history_table = RecordsTable(
-            RecordsModel(HISTORY_COLUMNS, self), "History of support", "historyTable"
-        )
+    @staticmethod
+    def _row(*widgets: QWidget) -> QHBoxLayout:
+        layout = QHBoxLayout()
+        for widget in widgets:
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        return layout
 
-        def row(*widgets: QWidget) -> QHBoxLayout:
-            layout = QHBoxLayout()
-            for widget in widgets:
-                layout.addWidget(widget)
-            layout.addStretch(1)
-            return layout
+    def _section(self, title: str, table: QWidget, buttons: tuple[QWidget, ...]) -> QWidget:
+        section = QWidget()
+        section_layout = QVBoxLayout(section)
+        section_layout.setContentsMargins(0, 6, 0, 0)
+        section_layout.addWidget(_heading(title))
+        section_layout.addWidget(table)
+        if buttons:
+            section_layout.addLayout(self._row(*buttons))
+        return section
 
+    def _lay_out(self) -> None:
         content = QWidget()
         content.setObjectName("closureContent")
         layout = QVBoxLayout(content)
@@ -273,10 +318,9 @@ class ClosureTab(CaseTab):
         layout.addWidget(self.summary_label)
         layout.addWidget(self.missing_label)
         layout.addWidget(self.empty_label)
-        layout.addLayout(row(self.close_button, self.print_button))
-        self.sections: list[QWidget] = []
-        for title, table, buttons in (
-            (
+        layout.addLayout(self._row(self.close_button, self.print_button))
+        self.sections: list[QWidget] = [
+            self._section(
                 "Sustainability plan: what school will keep doing",
                 self.actions_table,
                 (
@@ -286,17 +330,17 @@ class ClosureTab(CaseTab):
                     self.end_reviewed_button,
                 ),
             ),
-            (
+            self._section(
                 "Signposting for the family",
                 self.signpost_table,
                 (self.add_signpost_button, self.edit_signpost_button, self.remove_signpost_button),
             ),
-            (
+            self._section(
                 "Follow-up after closure",
                 self.follow_up_table,
                 (self.record_follow_up_button, self.move_follow_up_button),
             ),
-            (
+            self._section(
                 "Questionnaires",
                 self.questionnaire_table,
                 (
@@ -305,20 +349,10 @@ class ClosureTab(CaseTab):
                     self.items_button,
                 ),
             ),
-        ):
-            section = QWidget()
-            section_layout = QVBoxLayout(section)
-            section_layout.setContentsMargins(0, 6, 0, 0)
-            section_layout.addWidget(_heading(title))
-            section_layout.addWidget(table)
-            section_layout.addLayout(row(*buttons))
+        ]
+        for section in self.sections:
             layout.addWidget(section)
-            self.sections.append(section)
-        self.history_section = QWidget()
-        history_layout = QVBoxLayout(self.history_section)
-        history_layout.setContentsMargins(0, 6, 0, 0)
-        history_layout.addWidget(_heading("History of support"))
-        history_layout.addWidget(self.history_table)
+        self.history_section = self._section("History of support", self.history_table, ())
         layout.addWidget(self.history_section)
         layout.addWidget(self.output_label)
         layout.addStretch(1)
@@ -330,6 +364,7 @@ class ClosureTab(CaseTab):
         outer.setContentsMargins(10, 10, 10, 10)
         outer.addWidget(scroll)
 
+    def _set_tab_order(self) -> None:
         order: list[QWidget] = [
             self.case_combo,
             self.close_button,
@@ -354,11 +389,6 @@ class ClosureTab(CaseTab):
         ]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
-        for table in (self.actions_table, self.signpost_table, self.follow_up_table):
-            table.selectionModel().currentRowChanged.connect(
-                lambda _current, _previous: self._update_buttons()
-            )
-        self._show_case(None)
 
     # -- the pupil and the case ---------------------------------------------------------------
 
@@ -468,18 +498,16 @@ class ClosureTab(CaseTab):
         self.items_button.setEnabled(self._can_edit())
 
     # -- writes -------------------------------------------------------------------------------
+    # Each write runs through `self.write` (ui.common.operations.run_write): an error is shown,
+    # and the change broadcast re-reads this tab and every other screen the change concerns.
 
     def _guard(self, work: Callable[[], T], title: str = "Closure") -> T | None:
+        """Run a read (or a document's output) and show its error, if any."""
         try:
             return work()
         except SemhError as exc:
             QMessageBox.warning(self, title, exc.message)
             return None
-
-    def _changed(self) -> None:
-        self.refresh()
-        if self.pupil is not None:
-            self.changed.emit(self.pupil.id)
 
     def close_case(self) -> None:
         case = self.case
@@ -495,7 +523,7 @@ class ClosureTab(CaseTab):
         if details is None:
             return
         if (
-            self._guard(
+            self.write(
                 lambda: closure.close_case(self.store, case.id, details), "The case was not closed"
             )
             is not None
@@ -504,7 +532,6 @@ class ClosureTab(CaseTab):
                 "Case closed. Two follow-up meetings are booked; add the "
                 "sustainability plan and the questionnaires below."
             )
-            self._changed()
 
     def _targets(self) -> list[tuple[str, str]]:
         return list(self._target_labels.items())
@@ -514,15 +541,11 @@ class ClosureTab(CaseTab):
         if case is None:
             return
         details = ActionDialog.ask(self, self._targets(), earliest=case.start_date)
-        if (
-            details is not None
-            and self._guard(
+        if details is not None:
+            self.write(
                 lambda: sustainability.add_action(self.store, case.id, details),
                 "The action was not added",
             )
-            is not None
-        ):
-            self._changed()
 
     def edit_action(self) -> None:
         action = self.actions_table.selected()
@@ -531,15 +554,11 @@ class ClosureTab(CaseTab):
         details = ActionDialog.ask(
             self, self._targets(), action.details, earliest=self.case.start_date
         )
-        if (
-            details is not None
-            and self._guard(
+        if details is not None:
+            self.write(
                 lambda: sustainability.update_action(self.store, action.id, details),
                 "The action was not changed",
             )
-            is not None
-        ):
-            self._changed()
 
     def remove_action(self) -> None:
         action = self.actions_table.selected()
@@ -553,47 +572,34 @@ class ClosureTab(CaseTab):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        if self._guard(lambda: sustainability.remove_action(self.store, action.id)) is not None:
-            self._changed()
+        self.write(lambda: sustainability.remove_action(self.store, action.id), "Closure")
 
     def mark_end_reviewed(self) -> None:
         action = self.actions_table.selected()
-        if (
-            action is not None
-            and self._guard(lambda: sustainability.mark_end_reviewed(self.store, action.id))
-            is not None
-        ):
-            self._changed()
+        if action is not None:
+            self.write(lambda: sustainability.mark_end_reviewed(self.store, action.id), "Closure")
 
     def add_signpost(self) -> None:
         case = self.case
         if case is None:
             return
         details = SignpostDialog.ask(self)
-        if (
-            details is not None
-            and self._guard(
+        if details is not None:
+            self.write(
                 lambda: sustainability.add_signpost(self.store, case.id, details),
                 "The service was not added",
             )
-            is not None
-        ):
-            self._changed()
 
     def edit_signpost(self) -> None:
         signpost = self.signpost_table.selected()
         if signpost is None or not self._can_edit():
             return
         details = SignpostDialog.ask(self, signpost.details)
-        if (
-            details is not None
-            and self._guard(
+        if details is not None:
+            self.write(
                 lambda: sustainability.update_signpost(self.store, signpost.id, details),
                 "The service was not changed",
             )
-            is not None
-        ):
-            self._changed()
 
     def remove_signpost(self) -> None:
         signpost = self.signpost_table.selected()
@@ -604,8 +610,7 @@ class ClosureTab(CaseTab):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        if self._guard(lambda: sustainability.remove_signpost(self.store, signpost.id)) is not None:
-            self._changed()
+        self.write(lambda: sustainability.remove_signpost(self.store, signpost.id), "Closure")
 
     def _closed_on(self) -> dt.date | None:
         found = closure.get_closure(self.store, self.case.id) if self.case else None
@@ -622,14 +627,13 @@ class ClosureTab(CaseTab):
         )
         if (
             result is not None
-            and self._guard(
+            and self.write(
                 lambda: sustainability.complete_follow_up(self.store, follow_up.id, result),
                 "The follow-up was not saved",
             )
             is not None
         ):
             self.output_label.setText(f"Recorded {follow_up.label.lower()}.")
-            self._changed()
 
     def move_follow_up(self) -> None:
         follow_up = self.follow_up_table.selected()
@@ -637,17 +641,13 @@ class ClosureTab(CaseTab):
         if follow_up is None or follow_up.held or closed_on is None:
             return
         dates = MoveFollowUpDialog.ask(self, follow_up, closed_on=closed_on)
-        if (
-            dates is not None
-            and self._guard(
+        if dates is not None:
+            self.write(
                 lambda: sustainability.move_follow_up(
                     self.store, follow_up.id, scheduled_on=dates[0], observation_on=dates[1]
                 ),
                 "The follow-up was not moved",
             )
-            is not None
-        ):
-            self._changed()
 
     def enter_questionnaire(self, respondent: str) -> None:
         case = self.case
@@ -659,15 +659,11 @@ class ClosureTab(CaseTab):
             today=self.store.clock.today(),
             earliest=case.details.referral_date,
         )
-        if (
-            entry is not None
-            and self._guard(
+        if entry is not None:
+            self.write(
                 lambda: questionnaires.record_questionnaire(self.store, case.id, entry),
                 "The questionnaire was not saved",
             )
-            is not None
-        ):
-            self._changed()
 
     def edit_items(self, respondent: str) -> None:
         items = QuestionnaireItemsDialog.ask(
@@ -675,7 +671,7 @@ class ClosureTab(CaseTab):
         )
         if (
             items is not None
-            and self._guard(
+            and self.write(
                 lambda: questionnaires.set_item_list(self.store, respondent, items),
                 "The items were not saved",
             )

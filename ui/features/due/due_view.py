@@ -42,9 +42,12 @@ from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
 from semh_desktop.reporting import due
 from semh_desktop.reporting.due import DueItem
-from ui.common import theme
+from ui.common import operations, theme
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from semh_desktop.core.changes import Changes
     from ui.shell.main_window import MainWindow
 
 COL_DUE, COL_STATUS, COL_PUPIL, COL_KIND, COL_WHAT = range(5)
@@ -287,6 +290,36 @@ class DuePanel:
     action: QAction
 
 
+def _follow_changes(window: MainWindow, dock: QDockWidget, refresh: Callable[[], None]) -> None:
+    """Re-read the Due list after a change to what it lists, if its count or list shows.
+
+    The count is on the toolbar and the list in the dock; while neither shows (a hidden
+    toolbar, the lock screen) the list is marked stale and re-read when it shows again
+    (unlocking re-reads it anyway).
+    """
+    # Reviews, follow-ups and ended actions, for pupils not archived: what the list is made of.
+    due_kinds = ("pupil", "case", "case_review", "score", "follow_up", "sustainability_action")
+    stale = False
+
+    def changed(made: Changes) -> None:
+        nonlocal stale
+        if not (made.everyone or made.touches(*due_kinds)):
+            return
+        stale = window.is_locked or not (dock.isVisible() or window.toolbar.isVisible())
+        if not stale:
+            refresh()
+
+    def shown_again(*_args: object) -> None:
+        nonlocal stale
+        if stale and not window.is_locked:
+            stale = False
+            refresh()
+
+    operations.broadcast_for(window.store).changed.connect(changed)
+    window.meeting_mode_action.toggled.connect(lambda on: None if on else shown_again())
+    dock.visibilityChanged.connect(lambda visible: shown_again() if visible else None)
+
+
 def install_due_view(window: MainWindow) -> DuePanel:
     """Add the Due panel, View > Due list (Ctrl+D) and the "Due (N)" toolbar button."""
     view = DueView(window.store)
@@ -372,8 +405,7 @@ def install_due_view(window: MainWindow) -> DuePanel:
         )
     )
     window.locked_changed.connect(locked)
-    for tab in window.pupil_tabs:
-        tab.changed.connect(lambda _pupil_id: refresh())
+    _follow_changes(window, dock, refresh)
     window.meeting_mode_action.toggled.connect(lambda on: action.setChecked(False) if on else None)
     # The date moves on while the window stays open: re-read every ten minutes.
     timer = QTimer(view)

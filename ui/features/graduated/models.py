@@ -1,34 +1,22 @@
 """Table models for the Graduated response tab: phase history, APDR cycles, an item's history.
 
 Each model holds typed records handed to `set_rows` (the tab reads them through the domain);
-DisplayRole shows text, SORT_ROLE gives raw values for the sort proxy.
+each is a tuple of the kit's `Column`s; SORT_ROLE gives raw values, ranked, for the proxy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QObject
 
 from semh_desktop.core.dates import format_date
 from semh_desktop.graduated.apdr import ApdrCycle
 from semh_desktop.graduated.response import ItemAnswer, PhaseChange
+from ui.common.table_model import ID_ROLE, SORT_ROLE, TEXT_OR_NONE, Column, RowsModel, SortProxy
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-Index = QModelIndex | QPersistentModelIndex
-Row = TypeVar("Row")
+__all__ = ["ID_ROLE", "SORT_ROLE", "ApdrCycleModel", "ItemHistoryModel", "PhaseHistoryModel"]
 
 DONE_COLOUR = "#1e7a3c"  # green = done; colour only for status
 WARNING_COLOUR = "#8a5300"
@@ -43,204 +31,120 @@ def _one_line(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class RecordsModel(QAbstractTableModel, Generic[Row]):
-    """A read-only table over a list of records; subclasses say how a cell reads."""
+def _record_id(record: object) -> str:
+    return str(getattr(record, "id", ""))
 
-    HEADERS: tuple[str, ...] = ()
+
+class PhaseHistoryModel(RowsModel[PhaseChange]):
+    COL_DATE, COL_FROM, COL_TO, COL_DECIDED_BY, COL_REASON = range(5)
+    ROW_ROLES = ((ID_ROLE, _record_id),)
+    ACCESSIBLE = TEXT_OR_NONE
+    COLUMNS = (
+        Column[PhaseChange](
+            "Date",
+            lambda r: format_date(r.changed_on),
+            lambda r: (_sortable_date(r.changed_on), r.recorded_at),
+        ),
+        Column[PhaseChange]("From", lambda r: r.from_phase_name or "—"),
+        Column[PhaseChange]("To", lambda r: r.to_phase_name),
+        Column[PhaseChange]("Decided by", lambda r: r.decided_by_label),
+        Column[PhaseChange]("Reason", lambda r: _one_line(r.reason), tooltip=lambda r: r.reason),
+    )
+
+
+def _apdr_date(field: str) -> Column[ApdrCycle]:
+    def day(record: ApdrCycle) -> dt.date | None:
+        value: dt.date | None = getattr(record.details, field)
+        return value
+
+    return Column[ApdrCycle](
+        field.removesuffix("_on").capitalize(),
+        lambda r: format_date(day(r)),
+        lambda r: _sortable_date(day(r)),
+    )
+
+
+def _stage_colour(record: ApdrCycle) -> str | None:
+    if record.reviewed:
+        return DONE_COLOUR
+    if record.stage == "Awaiting review":
+        return WARNING_COLOUR
+    return None
+
+
+class ApdrCycleModel(RowsModel[ApdrCycle]):
+    COL_NUMBER, COL_ASSESS, COL_PLAN, COL_DO, COL_REVIEW, COL_STAGE, COL_OUTCOME = range(7)
+    ROW_ROLES = ((ID_ROLE, _record_id),)
+    ACCESSIBLE = TEXT_OR_NONE
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Row] = []
+        # The number is the cycle's place in the list, so it needs the model's rows.
+        number = Column[ApdrCycle]("#", lambda r: str(self._number_of(r) + 1), self._number_of)
+        super().__init__(
+            parent,
+            columns=(
+                number,
+                _apdr_date("assess_on"),
+                _apdr_date("plan_on"),
+                _apdr_date("do_on"),
+                _apdr_date("review_on"),
+                Column[ApdrCycle]("Stage", lambda r: r.stage, foreground=_stage_colour),
+                Column[ApdrCycle](
+                    "Outcome",
+                    lambda r: _one_line(r.details.outcome, 80),
+                    tooltip=lambda r: r.details.outcome or None,
+                ),
+            ),
+        )
+        self._numbers: dict[int, int] = {}
 
-    def set_rows(self, rows: Sequence[Row]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    def set_rows(self, rows: Sequence[ApdrCycle]) -> None:
+        self._numbers = {id(row): number for number, row in enumerate(rows)}
+        super().set_rows(rows)
 
-    def row_at(self, row: int) -> Row:
-        return self._rows[row]
-
-    def rows(self) -> list[Row]:
-        return list(self._rows)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        record = self._rows[index.row()]
-        column = index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            text = self.display(record, column)
-            return text or ("none" if role == Qt.ItemDataRole.AccessibleTextRole else "")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tooltip(record, column)
-        if role == SORT_ROLE:
-            return self.sort_value(record, column)
-        if role == ID_ROLE:
-            return self.record_id(record)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            colour = self.colour(record, column)
-            return QBrush(QColor(colour)) if colour else None
-        return None
-
-    def display(self, record: Row, column: int) -> str:
-        raise NotImplementedError
-
-    def sort_value(self, record: Row, column: int) -> Any:
-        return self.display(record, column).casefold()
-
-    def tooltip(self, record: Row, column: int) -> str | None:
-        return None
-
-    def colour(self, record: Row, column: int) -> str | None:
-        return None
-
-    def record_id(self, record: Row) -> str:
-        return str(getattr(record, "id", ""))
+    def _number_of(self, record: ApdrCycle) -> int:
+        return self._numbers[id(record)]
 
 
-class PhaseHistoryModel(RecordsModel[PhaseChange]):
-    COL_DATE, COL_FROM, COL_TO, COL_DECIDED_BY, COL_REASON = range(5)
-    HEADERS = ("Date", "From", "To", "Decided by", "Reason")
-
-    def display(self, record: PhaseChange, column: int) -> str:
-        if column == self.COL_DATE:
-            return format_date(record.changed_on)
-        if column == self.COL_FROM:
-            return record.from_phase_name or "—"
-        if column == self.COL_TO:
-            return record.to_phase_name
-        if column == self.COL_DECIDED_BY:
-            return record.decided_by_label
-        if column == self.COL_REASON:
-            return _one_line(record.reason)
-        return ""
-
-    def sort_value(self, record: PhaseChange, column: int) -> Any:
-        if column == self.COL_DATE:
-            return (_sortable_date(record.changed_on), record.recorded_at)
-        return super().sort_value(record, column)
-
-    def tooltip(self, record: PhaseChange, column: int) -> str | None:
-        return record.reason if column == self.COL_REASON else None
+def _recorded(record: ItemAnswer) -> str:
+    stamp = dt.datetime.fromisoformat(record.recorded_at)
+    return f"{format_date(stamp.date())} {stamp:%H:%M}"
 
 
-class ApdrCycleModel(RecordsModel[ApdrCycle]):
-    COL_NUMBER, COL_ASSESS, COL_PLAN, COL_DO, COL_REVIEW, COL_STAGE, COL_OUTCOME = range(7)
-    HEADERS = ("#", "Assess", "Plan", "Do", "Review", "Stage", "Outcome")
-
-    def display(self, record: ApdrCycle, column: int) -> str:
-        d = record.details
-        if column == self.COL_NUMBER:
-            return str(self._rows.index(record) + 1)
-        dates = {
-            self.COL_ASSESS: d.assess_on,
-            self.COL_PLAN: d.plan_on,
-            self.COL_DO: d.do_on,
-            self.COL_REVIEW: d.review_on,
-        }
-        if column in dates:
-            return format_date(dates[column])
-        if column == self.COL_STAGE:
-            return record.stage
-        if column == self.COL_OUTCOME:
-            return _one_line(d.outcome, 80)
-        return ""
-
-    def sort_value(self, record: ApdrCycle, column: int) -> Any:
-        d = record.details
-        dates = {
-            self.COL_ASSESS: d.assess_on,
-            self.COL_PLAN: d.plan_on,
-            self.COL_DO: d.do_on,
-            self.COL_REVIEW: d.review_on,
-        }
-        if column == self.COL_NUMBER:
-            return self._rows.index(record)
-        if column in dates:
-            return _sortable_date(dates[column])
-        return super().sort_value(record, column)
-
-    def tooltip(self, record: ApdrCycle, column: int) -> str | None:
-        return record.details.outcome or None if column == self.COL_OUTCOME else None
-
-    def colour(self, record: ApdrCycle, column: int) -> str | None:
-        if column == self.COL_STAGE:
-            if record.reviewed:
-                return DONE_COLOUR
-            if record.stage == "Awaiting review":
-                return WARNING_COLOUR
-        return None
-
-
-class ItemHistoryModel(RecordsModel[ItemAnswer]):
+class ItemHistoryModel(RowsModel[ItemAnswer]):
     COL_RECORDED, COL_STATUS, COL_DATE, COL_BY, COL_EVIDENCE, COL_VERSION = range(6)
-    HEADERS = ("Recorded", "Status", "Date", "By", "Evidence", "Template version")
+    ROW_ROLES = ((ID_ROLE, _record_id),)
+    ACCESSIBLE = TEXT_OR_NONE
 
     def __init__(
         self, version_numbers: dict[str, int] | None = None, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
         self.version_numbers = version_numbers or {}
+        version: Callable[[ItemAnswer], str] = self._version
+        super().__init__(
+            parent,
+            columns=(
+                Column[ItemAnswer]("Recorded", _recorded, lambda r: r.recorded_at),
+                Column[ItemAnswer]("Status", lambda r: r.status_label),
+                Column[ItemAnswer](
+                    "Date",
+                    lambda r: format_date(r.answered_on),
+                    lambda r: _sortable_date(r.answered_on),
+                ),
+                Column[ItemAnswer]("By", lambda r: r.staff_name),
+                Column[ItemAnswer](
+                    "Evidence",
+                    lambda r: _one_line(r.evidence),
+                    tooltip=lambda r: r.evidence or None,
+                ),
+                Column[ItemAnswer]("Template version", version),
+            ),
+        )
 
-    def display(self, record: ItemAnswer, column: int) -> str:
-        if column == self.COL_RECORDED:
-            stamp = dt.datetime.fromisoformat(record.recorded_at)
-            return f"{format_date(stamp.date())} {stamp:%H:%M}"
-        if column == self.COL_STATUS:
-            return record.status_label
-        if column == self.COL_DATE:
-            return format_date(record.answered_on)
-        if column == self.COL_BY:
-            return record.staff_name
-        if column == self.COL_EVIDENCE:
-            return _one_line(record.evidence)
-        if column == self.COL_VERSION:
-            number = self.version_numbers.get(record.template_version_id)
-            return f"Version {number}" if number else ""
-        return ""
-
-    def sort_value(self, record: ItemAnswer, column: int) -> Any:
-        if column == self.COL_RECORDED:
-            return record.recorded_at
-        if column == self.COL_DATE:
-            return _sortable_date(record.answered_on)
-        return super().sort_value(record, column)
-
-    def tooltip(self, record: ItemAnswer, column: int) -> str | None:
-        return record.evidence or None if column == self.COL_EVIDENCE else None
+    def _version(self, record: ItemAnswer) -> str:
+        number = self.version_numbers.get(record.template_version_id)
+        return f"Version {number}" if number else ""
 
 
-class RecordsSortProxy(QSortFilterProxyModel):
-    """Sorts on raw values (SORT_ROLE); always map to the source before acting on a row."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
-
-    def source_row(self, proxy_index: QModelIndex) -> int | None:
-        source = self.mapToSource(proxy_index)
-        return source.row() if source.isValid() else None
+# The kit's proxy: sorts on the ranked raw values; `source_row` maps to the source first.
+RecordsSortProxy = SortProxy

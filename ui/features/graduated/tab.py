@@ -11,8 +11,9 @@ Importing this module also adds the "Phase" and "Outstanding" columns to the cas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -64,6 +65,8 @@ from ui.features.graduated.dialogs import (
     ItemHistoryDialog,
 )
 from ui.features.graduated.models import ApdrCycleModel, PhaseHistoryModel, RecordsSortProxy
+
+T = TypeVar("T")
 
 STATUS_SHORT = {"done": "Done", "not_yet": "Not yet", "not_applicable": "N/A"}
 
@@ -271,6 +274,7 @@ class PhaseSection(QWidget):
 
 class GraduatedResponseTab(PupilTab):
     title = "Graduated response"
+    shows = frozenset({"graduated_response", "apdr_cycle", "gr_template"})
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
@@ -552,14 +556,12 @@ class GraduatedResponseTab(PupilTab):
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def _after_change(self) -> None:
-        self.refresh()
-        if self.pupil is not None:
-            self.changed.emit(self.pupil.id)
-
-    def _failed(self, exc: SemhError) -> None:
-        QMessageBox.warning(self, "Not saved", exc.message)
-        self.refresh()
+    def _write(self, work: Callable[[], T]) -> T | None:
+        """Run a write: the change broadcast re-reads the tab; a refused one re-reads it too."""
+        result = self.write(work, "Not saved")
+        if result is None:
+            self.refresh()  # put the clicked status back as it is stored
+        return result
 
     def _default_staff(self) -> str:
         if self.store.staff_id:
@@ -586,12 +588,8 @@ class GraduatedResponseTab(PupilTab):
             staff_name=self._default_staff() or (previous.staff_name if previous else ""),
             evidence=previous.evidence if previous else "",
         )
-        try:
-            gr.record_answer(self.store, self.pupil.id, item_id, request)
-        except SemhError as exc:
-            self._failed(exc)
-            return
-        self._after_change()
+        pupil_id = self.pupil.id
+        self._write(lambda: gr.record_answer(self.store, pupil_id, item_id, request))
 
     def edit_evidence(self, item_id: str) -> None:
         if self.pupil is None or self.record is None:
@@ -611,12 +609,8 @@ class GraduatedResponseTab(PupilTab):
         )
         if request is None:
             return
-        try:
-            gr.record_answer(self.store, self.pupil.id, item_id, request)
-        except SemhError as exc:
-            self._failed(exc)
-            return
-        self._after_change()
+        pupil_id = self.pupil.id
+        self._write(lambda: gr.record_answer(self.store, pupil_id, item_id, request))
 
     def show_item_history(self, item_id: str) -> None:
         if self.pupil is None or self.record is None:
@@ -646,13 +640,10 @@ class GraduatedResponseTab(PupilTab):
         )
         if request is None:
             return
-        try:
-            gr.change_phase(self.store, pupil_id, request)
-        except SemhError as exc:
-            self._failed(exc)
-            return
-        self._expanded_for = None  # open the new phase's checklist
-        self._after_change()
+        expanded_for, self._expanded_for = self._expanded_for, None  # open the new phase
+        if self.write(lambda: gr.change_phase(self.store, pupil_id, request), "Not saved") is None:
+            self._expanded_for = expanded_for
+            self.refresh()
 
     def save_evidence_pack(self) -> None:
         if self.pupil is None:
@@ -702,12 +693,8 @@ class GraduatedResponseTab(PupilTab):
         details = ApdrCycleDialog.ask(self, None, self.store.clock.today(), self._check_cycle)
         if details is None:
             return
-        try:
-            apdr.add_cycle(self.store, self.pupil.id, details)
-        except SemhError as exc:
-            self._failed(exc)
-            return
-        self._after_change()
+        pupil_id = self.pupil.id
+        self._write(lambda: apdr.add_cycle(self.store, pupil_id, details))
 
     def _edit_cycle_at(self, index: QModelIndex) -> None:
         row = self.apdr_proxy.source_row(index)
@@ -725,12 +712,7 @@ class GraduatedResponseTab(PupilTab):
         )
         if details is None:
             return
-        try:
-            apdr.update_cycle(self.store, cycle.id, details)
-        except SemhError as exc:
-            self._failed(exc)
-            return
-        self._after_change()
+        self._write(lambda: apdr.update_cycle(self.store, cycle.id, details))
 
 
 # --- the caseload columns ---------------------------------------------------------------------
@@ -768,7 +750,9 @@ def _phase_sort(value: object) -> tuple[int, str]:
     return rank, text
 
 
-# The caseload columns this feature adds (listed in ui/shell/features.py).
+# The caseload columns this feature adds (listed in ui/shell/features.py), and the record
+# kinds whose changes make the window re-read them.
+CASELOAD_KINDS = frozenset({"graduated_response", "gr_template"})
 CASELOAD_COLUMNS = (
     CaseloadColumn(
         "Phase",
@@ -776,6 +760,7 @@ CASELOAD_COLUMNS = (
         display=lambda value: str(value or ""),
         sort_key=_phase_sort,
         tooltip="Graduated-response phase",
+        kinds=CASELOAD_KINDS,
     ),
     CaseloadColumn(
         "Outstanding",
@@ -783,5 +768,6 @@ CASELOAD_COLUMNS = (
         display=lambda value: "" if value is None else str(value),
         sort_key=lambda value: -1 if value is None else int(str(value)),
         tooltip="Checklist items of the current phase not done yet or missing evidence",
+        kinds=CASELOAD_KINDS,
     ),
 )

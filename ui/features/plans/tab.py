@@ -77,12 +77,25 @@ def _button(text: str, slot: Callable[[], object], *, name: str = "") -> QPushBu
 class PspTab(CaseTab):
     title = "PSP"
 
+    shows = frozenset({"case", "target", "case_aim", "case_review", "score", "case_network"})
+
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
         self.setObjectName("pspTab")
         self.setAccessibleName("Pastoral support plan")
         self.case: Case | None = None
+        self._build_plan_header()
+        self._build_plan_buttons()
+        self._build_item_buttons()
+        self._build_progress_table()
+        self._build_progress_notes()
+        self._lay_out()
+        self._set_tab_order()
+        self._show_case(None)
 
+    # -- building, one section at a time ------------------------------------------------------
+
+    def _build_plan_header(self) -> None:
         self.case_combo = QComboBox()
         self.case_combo.setObjectName("caseCombo")
         self.case_combo.setAccessibleName("Episode of support")
@@ -107,6 +120,7 @@ class PspTab(CaseTab):
         self.empty_label.setWordWrap(True)
         theme.set_role(self.empty_label, "muted")
 
+    def _build_plan_buttons(self) -> None:
         self.create_button = _button("&Create plan…", self.create_plan)
         self.edit_plan_button = _button("Edit &plan…", self.edit_plan)
         self.dates_button = _button("&Move review dates…", self.move_review_dates)
@@ -128,6 +142,7 @@ class PspTab(CaseTab):
             self.print_actions[key] = action
         self.print_button.setMenu(self.print_menu)
 
+    def _build_item_buttons(self) -> None:
         self.add_target_button = _button("Add &target…", self.add_target)
         self.add_aim_button = _button("Add &aim…", self.add_aim, name="Add a case aim")
         self.edit_item_button = _button(
@@ -136,6 +151,7 @@ class PspTab(CaseTab):
         self.review_button = _button("Re&view…", self.review, name="Review: score targets and aims")
         theme.set_role(self.review_button, "primary")
 
+    def _build_progress_table(self) -> None:
         self.model = PlanProgressModel(self)
         self.proxy = PlanProgressProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -167,6 +183,9 @@ class PspTab(CaseTab):
             lambda _current, _previous: self._update_buttons()
         )
 
+    def _build_progress_notes(self) -> None:
+        self.chart_heading = QLabel("Progress (agreed scores)")
+        theme.set_role(self.chart_heading, "heading")
         self.chart = ProgressChart()
         self.network_label = QLabel()
         self.network_label.setObjectName("networkLabel")
@@ -179,6 +198,7 @@ class PspTab(CaseTab):
         self.output_label.setWordWrap(True)
         theme.set_role(self.output_label, "muted")
 
+    def _lay_out(self) -> None:
         plan_buttons = QHBoxLayout()
         for widget in (
             self.create_button,
@@ -195,8 +215,6 @@ class PspTab(CaseTab):
         item_buttons.addStretch(1)
         item_buttons.addWidget(self.review_button)
 
-        chart_heading = QLabel("Progress (agreed scores)")
-        theme.set_role(chart_heading, "heading")
         content = QWidget()
         content.setObjectName("pspContent")
         layout = QVBoxLayout(content)
@@ -210,13 +228,12 @@ class PspTab(CaseTab):
         layout.addLayout(plan_buttons)
         layout.addWidget(self.table)
         layout.addLayout(item_buttons)
-        layout.addWidget(chart_heading)
+        layout.addWidget(self.chart_heading)
         layout.addWidget(self.chart)
         layout.addWidget(self.network_label)
         layout.addWidget(self.reviews_label)
         layout.addWidget(self.output_label)
         layout.addStretch(1)
-        self.chart_heading = chart_heading
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -225,6 +242,7 @@ class PspTab(CaseTab):
         outer.setContentsMargins(10, 10, 10, 10)
         outer.addWidget(scroll)
 
+    def _set_tab_order(self) -> None:
         tab_order: list[QWidget] = [
             self.case_combo,
             self.create_button,
@@ -241,7 +259,6 @@ class PspTab(CaseTab):
         ]
         for first, second in itertools.pairwise(tab_order):
             QWidget.setTabOrder(first, second)
-        self._show_case(None)
 
     # -- the pupil and the case ---------------------------------------------------------------
 
@@ -382,18 +399,16 @@ class PspTab(CaseTab):
         self.print_button.setEnabled(case is not None)
 
     # -- writes -------------------------------------------------------------------------------
+    # Each write runs through `self.write` (ui.common.operations.run_write): an error is shown,
+    # and the change broadcast re-reads this tab and every other screen the change concerns.
 
     def _guard(self, work: Callable[[], T], title: str = "PSP") -> T | None:
+        """Run a read (or a document's output) and show its error, if any."""
         try:
             return work()
         except SemhError as exc:
             QMessageBox.warning(self, title, exc.message)
             return None
-
-    def _changed(self) -> None:
-        self.refresh()
-        if self.pupil is not None:
-            self.changed.emit(self.pupil.id)
 
     def create_plan(self) -> None:
         pupil = self.pupil
@@ -403,14 +418,11 @@ class PspTab(CaseTab):
         details = PlanDialog.ask(
             self, lambda d: cases.validate(self.store, d), workers, today=self.store.clock.today()
         )
-        if details is None:
-            return
-        created = self._guard(
-            lambda: cases.open_case(self.store, pupil.id, details), "The plan was not created"
-        )
-        if created is not None:
-            self.case = created
-            self._changed()
+        if details is not None:
+            # The new case is shown: CaseTab.refresh chooses a case it has not seen before.
+            self.write(
+                lambda: cases.open_case(self.store, pupil.id, details), "The plan was not created"
+            )
 
     def edit_plan(self) -> None:
         case = self.case
@@ -424,14 +436,10 @@ class PspTab(CaseTab):
             case.details,
             today=self.store.clock.today(),
         )
-        if (
-            details is not None
-            and self._guard(
+        if details is not None:
+            self.write(
                 lambda: cases.update_case(self.store, case.id, details), "The plan was not changed"
             )
-            is not None
-        ):
-            self._changed()
 
     def move_review_dates(self) -> None:
         case = self.case
@@ -440,55 +448,37 @@ class PspTab(CaseTab):
         chosen = ReviewDatesDialog.ask(
             self, case.computed_review_dates, (case.mid_review, case.final_review), case.start_date
         )
-        if (
-            chosen is not None
-            and self._guard(
+        if chosen is not None:
+            self.write(
                 lambda: cases.move_review_dates(self.store, case.id, mid=chosen[0], final=chosen[1])
             )
-            is not None
-        ):
-            self._changed()
 
     def add_network_person(self) -> None:
         case = self.case
         if case is None:
             return
         person = NetworkPersonDialog.ask(self)
-        if (
-            person is not None
-            and self._guard(lambda: cases.add_network_member(self.store, case.id, *person))
-            is not None
-        ):
-            self._changed()
+        if person is not None:
+            self.write(lambda: cases.add_network_member(self.store, case.id, *person))
 
     def add_target(self) -> None:
         case = self.case
         if case is None:
             return
         answer = TargetDialog.ask(self, case.plan)
-        if (
-            answer is not None
-            and self._guard(
+        if answer is not None:
+            self.write(
                 lambda: targets.add_target(self.store, case.id, answer[0], answer[1]),
                 f"The {case.plan.target_word} was not added",
             )
-            is not None
-        ):
-            self._changed()
 
     def add_aim(self) -> None:
         case = self.case
         if case is None:
             return
         aim = AimDialog.ask(self)
-        if (
-            aim is not None
-            and self._guard(
-                lambda: case_aims.add_aim(self.store, case.id, aim), "The aim was not added"
-            )
-            is not None
-        ):
-            self._changed()
+        if aim is not None:
+            self.write(lambda: case_aims.add_aim(self.store, case.id, aim), "The aim was not added")
 
     def edit_selected(self) -> None:
         case, row = self.case, self.selected_row()
@@ -496,15 +486,11 @@ class PspTab(CaseTab):
             return
         if row.is_aim:
             aim = AimDialog.ask(self, row.progress.text)
-            if (
-                aim is not None
-                and self._guard(
+            if aim is not None:
+                self.write(
                     lambda: case_aims.edit_aim(self.store, row.item_id, aim),
                     "The aim was not changed",
                 )
-                is not None
-            ):
-                self._changed()
             return
         target = targets.get_target(self.store, row.item_id)
         answer = TargetDialog.ask(
@@ -514,15 +500,11 @@ class PspTab(CaseTab):
             target.kind,
             kind_fixed=targets.has_scores(self.store, target.id),
         )
-        if (
-            answer is not None
-            and self._guard(
+        if answer is not None:
+            self.write(
                 lambda: targets.edit_target(self.store, target.id, answer[1], kind=answer[0]),
                 f"The {case.plan.target_word} was not changed",
             )
-            is not None
-        ):
-            self._changed()
 
     def review_items(self) -> list[ReviewItem]:
         case = self.case
@@ -583,15 +565,11 @@ class PspTab(CaseTab):
             earliest=case.details.referral_date,
             people=self._usual_people(case),
         )
-        if (
-            entry is not None
-            and self._guard(
+        if entry is not None:
+            self.write(
                 lambda: scaling.record_review(self.store, case.id, entry),
                 "The review was not saved",
             )
-            is not None
-        ):
-            self._changed()
 
     # -- documents ----------------------------------------------------------------------------
 

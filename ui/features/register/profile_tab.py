@@ -36,6 +36,7 @@ def _button_for(action: QAction, text: str) -> QPushButton:
 
 class ProfileTab(PupilTab):
     title = "Profile"
+    shows = frozenset({"pupil"})  # the pupil's own record, re-read by the base on a change
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)

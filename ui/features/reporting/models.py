@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from semh_desktop.reporting.impact_report import Figure
-from ui.common.table_model import RecordsModel
+from ui.common.table_model import Column, RowsModel
 
 
-class FiguresModel(RecordsModel[Figure]):
+def _figure_value(record: Figure) -> float:
+    try:
+        return float(record.value)
+    except ValueError:
+        return float("-inf")
+
+
+class FiguresModel(RowsModel[Figure]):
     COL_SECTION, COL_MEASURE, COL_GROUP, COL_VALUE = range(4)
-    HEADERS = ("Section", "Measure", "Group", "Figure")
+    TOOLTIP_IS_TEXT = True
+    COLUMNS = (
+        # Sections sort in report order: by row number (see sort_keys), not by name.
+        Column[Figure]("Section", lambda r: r.section),
+        Column[Figure]("Measure", lambda r: r.measure, lambda r: r.measure),
+        Column[Figure]("Group", lambda r: r.group, lambda r: r.group),
+        Column[Figure]("Figure", lambda r: r.display, _figure_value),
+    )
 
-    def display(self, record: Figure, column: int) -> str:
-        return (record.section, record.measure, record.group, record.display)[column]
-
-    def sort_key(self, record: Figure, column: int) -> Any:
+    def sort_keys(self, column: int) -> list[object]:
         if column == self.COL_SECTION:
-            return self._rows.index(record)  # report order
-        if column == self.COL_VALUE:
-            try:
-                return float(record.value)
-            except ValueError:
-                return float("-inf")
-        return self.display(record, column)
+            return list(range(len(self._rows)))  # report order, without an O(n) index()
+        return super().sort_keys(column)
