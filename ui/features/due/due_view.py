@@ -10,21 +10,17 @@ or in meeting mode (it names other pupils).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -43,6 +39,7 @@ from semh_desktop.core.store import Store
 from semh_desktop.reporting import due
 from semh_desktop.reporting.due import DueItem
 from ui.common import operations, theme
+from ui.common.table_model import ID_ROLE, LABELLED, Column, RowsModel, SortProxy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,101 +49,60 @@ if TYPE_CHECKING:
 
 COL_DUE, COL_STATUS, COL_PUPIL, COL_KIND, COL_WHAT = range(5)
 HEADERS = ("Due", "Status", "Pupil", "Kind", "What")
-SORT_ROLE = Qt.ItemDataRole.UserRole
-PUPIL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PUPIL_ID_ROLE = ID_ROLE
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class DueModel(QAbstractTableModel):
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[DueItem] = []
+def _due_tip(item: DueItem) -> str:
+    return f"{item.pupil_name} (UPN {item.upn}): {item.what}"
 
-    def set_rows(self, rows: Sequence[DueItem]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
 
-    def rows(self) -> list[DueItem]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> DueItem:
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
+def _status_colour(item: DueItem) -> str | None:
+    if not item.overdue:
         return None
-
-    @staticmethod
-    def _display(item: DueItem, column: int) -> str:
-        return {
-            COL_DUE: format_date(item.due_on),
-            COL_STATUS: item.status_label,
-            COL_PUPIL: item.pupil_name,
-            COL_KIND: item.kind_label,
-            COL_WHAT: item.what,
-        }[column]
-
-    @staticmethod
-    def _sort_value(item: DueItem, column: int) -> Any:
-        return {
-            COL_DUE: (item.due_on.isoformat(), due.STATUS_ORDER[item.status]),
-            COL_STATUS: (due.STATUS_ORDER[item.status], item.due_on.isoformat()),
-            COL_PUPIL: (item.pupil_name.casefold(), item.due_on.isoformat()),
-            COL_KIND: (item.kind_label.casefold(), item.due_on.isoformat()),
-            COL_WHAT: item.what.casefold(),
-        }[column]
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        item = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(item, column)
-        if role == SORT_ROLE:
-            return self._sort_value(item, column)
-        if role == PUPIL_ID_ROLE:
-            return item.pupil_id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{item.pupil_name} (UPN {item.upn}): {item.what}"
-        if role == Qt.ItemDataRole.ForegroundRole and column == COL_STATUS and item.overdue:
-            return QBrush(QColor(theme.ERROR if item.status == "overdue" else theme.WARNING))
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{HEADERS[column]}: {self._display(item, column)}"
-        return None
+    return theme.ERROR if item.status == "overdue" else theme.WARNING
 
 
-class DueProxy(QSortFilterProxyModel):
+class DueModel(RowsModel[DueItem]):
+    ROW_ROLES = ((PUPIL_ID_ROLE, lambda item: item.pupil_id),)
+    ACCESSIBLE = LABELLED
+    COLUMNS = (
+        Column[DueItem](
+            "Due",
+            lambda i: format_date(i.due_on),
+            lambda i: (i.due_on.isoformat(), due.STATUS_ORDER[i.status]),
+            tooltip=_due_tip,
+        ),
+        Column[DueItem](
+            "Status",
+            lambda i: i.status_label,
+            lambda i: (due.STATUS_ORDER[i.status], i.due_on.isoformat()),
+            foreground=_status_colour,
+            tooltip=_due_tip,
+        ),
+        Column[DueItem](
+            "Pupil",
+            lambda i: i.pupil_name,
+            lambda i: (i.pupil_name.casefold(), i.due_on.isoformat()),
+            tooltip=_due_tip,
+        ),
+        Column[DueItem](
+            "Kind",
+            lambda i: i.kind_label,
+            lambda i: (i.kind_label.casefold(), i.due_on.isoformat()),
+            tooltip=_due_tip,
+        ),
+        Column[DueItem]("What", lambda i: i.what, tooltip=_due_tip),
+    )
+
+
+class DueProxy(SortProxy):
     """Sorts on raw values (ISO dates, status order), not on the displayed text."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return bool(a < b)
-        except TypeError:
-            return str(a) < str(b)
-
     def item_at(self, proxy_index: QModelIndex) -> DueItem | None:
-        if not proxy_index.isValid():
-            return None
-        source = self.sourceModel()
-        assert isinstance(source, DueModel)
-        return source.row_at(self.mapToSource(proxy_index).row())
+        item: DueItem | None = self.record_at(proxy_index)
+        return item
 
 
 class DueTable(QTableView):
