@@ -55,8 +55,7 @@ from semh_desktop.graduated.templates import (
     TemplateError,
     TemplateVersion,
 )
-from ui.common import theme
-from ui.features.graduated.tab import GraduatedResponseTab
+from ui.common import operations, theme
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
@@ -587,20 +586,19 @@ def open_template_editor(window: MainWindow) -> None:
         return
     dialog = TemplateEditorDialog(
         version,
-        save=lambda template: gr_templates.save_edited_template(store, template),
-        import_file=lambda path: gr_templates.import_template(store, path),
+        # A new template version is announced at once (every pupil's checklist changes); a
+        # refused one raises, and the dialog lists its problems.
+        save=lambda template: operations.run_announced(
+            store, lambda: gr_templates.save_edited_template(store, template)
+        ),
+        import_file=lambda path: operations.run_announced(
+            store, lambda: gr_templates.import_template(store, path)
+        ),
         export_file=lambda path: gr_templates.export_template(store, path),
         parent=window,
     )
     try:
         dialog.exec()
-        if dialog.saved_versions:
-            window.refresh_caseload()
-            pupil = window.current_pupil
-            if pupil is not None:
-                for tab in getattr(window, "pupil_tabs", []):
-                    if isinstance(tab, GraduatedResponseTab):
-                        tab.show_pupil(pupil)
     finally:
         dialog.deleteLater()
 
