@@ -203,8 +203,7 @@ def open_in(qtbot: QtBot, dialog: ImportBundleDialog, path: Path, passphrase: st
 
 def test_import_dialog_wrong_passphrase_then_preview_then_import(qtbot: QtBot, school, tmp_path):
     _sender, _target, path = sender_with_case(tmp_path)
-    opener, applier = bundle_dialogs.store_calls(school)
-    dialog = ImportBundleDialog(opener, applier)
+    dialog = ImportBundleDialog(school)
     qtbot.addWidget(dialog)
     count = len(pupils.caseload(school, whole_register=True))
 
@@ -244,8 +243,7 @@ def test_import_dialog_conflict_take_theirs_for_the_selected_row(qtbot: QtBot, s
     pupil_id = sender.conn.execute("SELECT pupil_id FROM cases").fetchone()[0]
     handover.export_bundle(sender, [pupil_id], second, PASSPHRASE, kdf=FAST)
 
-    opener, applier = bundle_dialogs.store_calls(school)
-    dialog = ImportBundleDialog(opener, applier)
+    dialog = ImportBundleDialog(school)
     qtbot.addWidget(dialog)
     open_in(qtbot, dialog, second, PASSPHRASE)
     model = dialog.conflict_model

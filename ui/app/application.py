@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QEventLoop, QThread, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from semh_desktop.core import locations
 from semh_desktop.core.errors import KeyMissing, SemhError, StoreError, ValidationError, WrongKey
@@ -27,6 +27,7 @@ from semh_desktop.register import pupils, staff
 from semh_desktop.register.database import create_database, open_database
 from ui.app.startup_dialogs import OpenDatabaseDialog, RecoveryKeyDialog, WelcomeDialog
 from ui.common import settings, theme
+from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
 from ui.features.register.pupil_dialog import PupilDialog
 from ui.shell.main_window import MainWindow
 
@@ -47,36 +48,6 @@ class Session:
 def _close_quietly(store: Store) -> None:
     with contextlib.suppress(Exception):
         store.close()
-
-
-class _DemoBuilder(QThread):
-    """Builds the demo school off the GUI thread so the progress dialog stays responsive."""
-
-    progress = Signal(int, int)
-    failed = Signal(str)
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def run(self) -> None:
-        try:
-            created = create_database(
-                self.path,
-                staff_name=demo_school.STAFF[0][0],
-                role="senco",
-                passphrase=Passphrase(locations.DEMO_PASSPHRASE),
-            )
-            try:
-                demo_school.build_demo(
-                    created.store, progress=lambda done, total: self.progress.emit(done, total)
-                )
-            finally:
-                created.store.close()
-        except SemhError as exc:
-            self.failed.emit(exc.message)
-        except Exception as exc:
-            self.failed.emit(f"Building the demo school failed: {exc}")
 
 
 class Startup:
@@ -109,36 +80,32 @@ class Startup:
 
     def build_demo(self, path: Path) -> bool:
         """Build the demo database with a progress dialog; False (and no file) if it failed."""
-        builder = _DemoBuilder(path)
-        dialog = QProgressDialog(
-            "Building the demo school (fictional pupils)…", "", 0, 100, self.parent
+
+        def build(progress: Progress, _cancelled: CancelCheck) -> None:
+            # A new database, so no open store to share: the job makes and closes its own.
+            created = create_database(
+                path,
+                staff_name=demo_school.STAFF[0][0],
+                role="senco",
+                passphrase=Passphrase(locations.DEMO_PASSPHRASE),
+            )
+            try:
+                demo_school.build_demo(created.store, progress=progress)
+            finally:
+                created.store.close()
+
+        outcome = run_with_progress(
+            self.parent,
+            APP_NAME,
+            "Building the demo school (fictional pupils)…",
+            BackgroundTask.plain(build),
+            cancellable=False,
         )
-        dialog.setWindowTitle(APP_NAME)
-        dialog.setCancelButton(None)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setValue(0)
-        errors: list[str] = []
-
-        def on_progress(done: int, total: int) -> None:
-            dialog.setMaximum(max(total, 1))
-            dialog.setValue(done)
-
-        builder.progress.connect(on_progress)
-        builder.failed.connect(errors.append)
-        loop = QEventLoop()
-        builder.finished.connect(loop.quit)
-        dialog.show()
-        builder.start()
-        loop.exec()
-        builder.wait()
-        dialog.close()
-        dialog.deleteLater()
-        if errors:
+        if not outcome.ok:
             for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
-            self.show_error(path, errors[0])
+            self.show_error(path, outcome.message)
             return False
         return True
 

@@ -11,10 +11,9 @@ through `result_of_import` (or `ask()`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -23,8 +22,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QThread,
-    Signal,
     Slot,
 )
 from PySide6.QtWidgets import (
@@ -55,9 +52,6 @@ from semh_desktop.exchange.mis_import.fields import (
     IMPORT_FIELDS,
     NOT_IMPORTED,
     NOT_IMPORTED_LABEL,
-    CancelCheck,
-    ImportCancelled,
-    Progress,
 )
 from semh_desktop.exchange.mis_import.pupils import (
     ImportPreview,
@@ -66,19 +60,14 @@ from semh_desktop.exchange.mis_import.pupils import (
     RowProblem,
 )
 from semh_desktop.register.pupils import year_group_label
-from ui.common.table_model import (
-    SAME_AS_TEXT,
-    SORT_ROLE,
-    Column,
-    RowsModel,
-    in_given_order,
-)
+from ui.common.background import BackgroundTask, Outcome
 from ui.common.widgets import FieldMessage
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
 Index = QModelIndex | QPersistentModelIndex
+SORT_ROLE = Qt.ItemDataRole.UserRole
 FIELD_CHOICES: tuple[tuple[str, str], ...] = (
     (NOT_IMPORTED, NOT_IMPORTED_LABEL),
     *((f.name, f.label) for f in IMPORT_FIELDS),
@@ -88,67 +77,29 @@ FILE_FILTER = (
 )
 
 
-# -- work off the GUI thread ----------------------------------------------------------------
-
-
-class ImportWorker(QThread):
-    """Runs one step (read, preview or apply) with a progress callback and a cancel check.
-
-    The outcome is kept on the worker and read after `finished`, once the thread has really
-    ended, so the dialog never drops (or deletes) a thread that is still running.
-    """
-
-    progressed = Signal(int, int)
-
-    def __init__(
-        self, work: Callable[[Progress, CancelCheck], object], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._work = work
-        self._cancel = threading.Event()
-        self.outcome: object = None
-        self.error: str | None = None
-        self.was_cancelled = False
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        try:
-            self.outcome = self._work(self.progressed.emit, self._cancel.is_set)
-        except ImportCancelled:
-            self.was_cancelled = True
-        except SemhError as exc:
-            self.error = exc.message
-        except Exception as exc:
-            self.error = (
-                f"The import stopped because of an unexpected problem ({exc}). Nothing was changed."
-            )
-
-
 # -- table models ---------------------------------------------------------------------------
 
 
-def _mapping_field(row: tuple[str, int, str]) -> str:
-    return dict(FIELD_CHOICES).get(row[2], row[2])
-
-
-class MappingModel(RowsModel[tuple[str, int, str]]):
+class MappingModel(QAbstractTableModel):
     """One row per CSV column: its header, how many rows fill it, and the field it imports as."""
 
     COL_COLUMN, COL_FILLED, COL_FIELD = range(3)
-    ACCESSIBLE = SAME_AS_TEXT
-    COLUMNS = (
-        Column[tuple[str, int, str]](
-            "Column in the file", lambda r: r[0] or "(no header)", in_given_order
-        ),
-        Column[tuple[str, int, str]]("Rows filled", lambda r: str(r[1]), lambda r: r[1]),
-        Column[tuple[str, int, str]]("Imports as", _mapping_field, lambda r: r[2]),
-    )
+    HEADERS = ("Column in the file", "Rows filled", "Imports as")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[str, int, str]] = []
+
+    def set_rows(self, rows: Sequence[tuple[str, int, str]]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
 
     def set_field(self, row: int, field: str) -> None:
-        header, filled, _ = self.row_at(row)
-        self.replace_row(row, (header, filled, field))
+        header, filled, _ = self._rows[row]
+        self._rows[row] = (header, filled, field)
+        changed = self.index(row, self.COL_FIELD)
+        self.dataChanged.emit(changed, changed)
 
     def fields(self) -> tuple[str, ...]:
         return tuple(field for _, _, field in self._rows)
@@ -156,50 +107,145 @@ class MappingModel(RowsModel[tuple[str, int, str]]):
     def headers(self) -> tuple[str, ...]:
         return tuple(header for header, _, _ in self._rows)
 
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
 
-def _planned_name(plan: PlannedPupil) -> str:
-    details = plan.details
-    return (
-        f"{details.preferred_forename or details.legal_forename} "
-        f"{details.preferred_surname or details.legal_surname}"
-    )
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        header, filled, field = self._rows[index.row()]
+        values: tuple[Any, ...] = (
+            header or "(no header)",
+            filled,
+            dict(FIELD_CHOICES).get(field, field),
+        )
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return str(values[index.column()])
+        if role == SORT_ROLE:
+            return (index.row(), filled, field)[index.column()]
+        return None
 
 
-def _place(row: PlannedPupil | RowProblem) -> int:
-    return row.line if row.line is not None else row.index or 0
-
-
-class PlannedModel(RowsModel[PlannedPupil]):
+class PlannedModel(QAbstractTableModel):
     """New, updated or unchanged pupils of a preview."""
 
     COL_WHERE, COL_UPN, COL_NAME, COL_YEAR, COL_CHANGES = range(5)
-    ACCESSIBLE = SAME_AS_TEXT
-    COLUMNS = (
-        Column[PlannedPupil]("Where in the file", lambda p: p.where, _place),
-        Column[PlannedPupil]("UPN", lambda p: p.upn, lambda p: p.upn),
-        Column[PlannedPupil]("Name", _planned_name, lambda p: p.details.legal_surname.casefold()),
-        Column[PlannedPupil](
-            "Year", lambda p: year_group_label(p.details.year_group), lambda p: p.details.year_group
-        ),
-        Column[PlannedPupil](
-            "Fields that change", lambda p: ", ".join(p.changed_labels), lambda p: len(p.changed)
-        ),
-    )
+    HEADERS = ("Where in the file", "UPN", "Name", "Year", "Fields that change")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[PlannedPupil] = []
+
+    def set_rows(self, rows: Sequence[PlannedPupil]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        plan = self._rows[index.row()]
+        column = index.column()
+        details = plan.details
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            name = (
+                f"{details.preferred_forename or details.legal_forename} "
+                f"{details.preferred_surname or details.legal_surname}"
+            )
+            return (
+                plan.where,
+                plan.upn,
+                name,
+                year_group_label(details.year_group),
+                ", ".join(plan.changed_labels),
+            )[column]
+        if role == SORT_ROLE:
+            place = plan.line if plan.line is not None else plan.index or 0
+            return (
+                place,
+                plan.upn,
+                details.legal_surname.casefold(),
+                details.year_group,
+                len(plan.changed),
+            )[column]
+        return None
 
 
-class ProblemModel(RowsModel[RowProblem]):
+class ProblemModel(QAbstractTableModel):
     """Errors (rows not imported) or warnings (imported anyway)."""
 
     COL_WHERE, COL_UPN, COL_FIELD, COL_REASON = range(4)
-    ACCESSIBLE = SAME_AS_TEXT
-    COLUMNS = (
-        Column[RowProblem]("Where in the file", lambda p: p.where, _place),
-        Column[RowProblem]("UPN", lambda p: p.upn, lambda p: p.upn),
-        Column[RowProblem]("Field", lambda p: p.field_label, lambda p: p.field_label),
-        Column[RowProblem](
-            "Reason", lambda p: p.reason, lambda p: p.reason, tooltip=lambda p: p.reason
-        ),
-    )
+    HEADERS = ("Where in the file", "UPN", "Field", "Reason")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[RowProblem] = []
+
+    def set_rows(self, rows: Sequence[RowProblem]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        problem = self._rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return (problem.where, problem.upn, problem.field_label, problem.reason)[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_REASON:
+            return problem.reason
+        if role == SORT_ROLE:
+            place = problem.line if problem.line is not None else problem.index or 0
+            return (place, problem.upn, problem.field_label, problem.reason)[index.column()]
+        return None
 
 
 def _table(model: QAbstractTableModel, accessible_name: str) -> QTableView:
@@ -235,7 +281,7 @@ class ImportDialog(QDialog):
         self.source: CsvTable | CtfFile | None = None
         self.preview: ImportPreview | None = None
         self.result_of_import: ImportResult | None = None
-        self.worker: ImportWorker | None = None
+        self.worker: BackgroundTask[object] | None = None  # the running step, if any
         self._after_work: tuple[Callable[[object], None], Callable[[str], None]] = (
             lambda _outcome: None,
             lambda _message: None,
@@ -420,7 +466,9 @@ class ImportDialog(QDialog):
         path = Path(text)
         self._run(
             "Reading the file…",
-            lambda progress, cancelled: pupil_import.read_import_file(path),
+            BackgroundTask.plain(
+                lambda _progress, _cancelled: pupil_import.read_import_file(path), self
+            ),
             self._file_read,
             on_error=self.file_message.show_error,
         )
@@ -485,16 +533,19 @@ class ImportDialog(QDialog):
                 self.mapping_message.show_error(exc.message)
                 return
         on_register = self.register_check.isChecked()
-        store = self.store
         self._run(
             "Checking every row…",
-            lambda progress, cancelled: pupil_import.preview_import(
-                store,
-                source,
-                mapping=mapping,
-                on_register=on_register,
-                progress=progress,
-                cancelled=cancelled,
+            BackgroundTask.on_store(
+                self.store,
+                lambda store, progress, cancelled: pupil_import.preview_import(
+                    store,
+                    source,
+                    mapping=mapping,
+                    on_register=on_register,
+                    progress=progress,
+                    cancelled=cancelled,
+                ),
+                self,
             ),
             self._previewed,
             on_error=(
@@ -540,11 +591,14 @@ class ImportDialog(QDialog):
         preview = self.preview
         if preview is None or preview.to_write == 0:
             return
-        store = self.store
         self._run(
             "Importing…",
-            lambda progress, cancelled: pupil_import.apply_import(
-                store, preview, progress=progress, cancelled=cancelled
+            BackgroundTask.on_store(
+                self.store,
+                lambda store, progress, cancelled: pupil_import.apply_import(
+                    store, preview, progress=progress, cancelled=cancelled
+                ),
+                self,
             ),
             self._imported,
             on_error=self._import_failed,
@@ -563,49 +617,46 @@ class ImportDialog(QDialog):
     def _run(
         self,
         label: str,
-        work: Callable[[Progress, CancelCheck], object],
+        task: BackgroundTask[object],
         done: Callable[[object], None],
         *,
         on_error: Callable[[str], None],
     ) -> None:
-        worker = ImportWorker(work, self)
-        self.worker = worker
+        self.worker = task
         self._after_work = (done, on_error)
         self.status.setText(label)
         self.progress.setRange(0, 0)  # busy until the first figure arrives
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self._show_page(self.pages.currentIndex())
-        # Slots of this dialog (a QObject in the GUI thread): signals from the worker thread
-        # are queued to the GUI thread, and no closure outlives the worker it refers to.
-        worker.progressed.connect(self._worker_progressed)
-        worker.finished.connect(self._worker_finished)
-        worker.start()
+        # Slots of this dialog (a QObject in the GUI thread), so no closure outlives the task.
+        task.progressed.connect(self._worker_progressed)
+        task.settled.connect(self._worker_settled)
+        task.start()
 
-    @Slot(int, int)
-    def _worker_progressed(self, done_rows: int, total: int) -> None:
+    @Slot(int, int, str)
+    def _worker_progressed(self, done_rows: int, total: int, _what: str = "") -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done_rows)
 
-    @Slot()
-    def _worker_finished(self) -> None:
-        worker = self.worker
-        if worker is None:  # already settled by done() when the dialog closed
+    @Slot(object)
+    def _worker_settled(self, outcome: Outcome[object]) -> None:
+        task = self.worker
+        if task is None:  # already settled by done() when the dialog closed
             return
-        worker.wait()  # `finished` comes just before the thread ends; let it end
         self.worker = None
         done, on_error = self._after_work
         self.progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self._show_page(self.pages.currentIndex())
         self.status.setText("")
-        if worker.was_cancelled:
+        if outcome.cancelled:
             self.status.setText("Cancelled. Nothing was changed.")
-        elif worker.error is not None:
-            on_error(worker.error)
+        elif not outcome.ok:
+            on_error(outcome.message)
         else:
-            done(worker.outcome)
-        worker.deleteLater()
+            done(outcome.value)
+        task.deleteLater()
 
     def cancel_work(self) -> None:
         if self.worker is not None:
@@ -614,14 +665,14 @@ class ImportDialog(QDialog):
 
     def done(self, code: int) -> None:
         """Closing while work runs cancels it and waits, so nothing is left half-done."""
-        worker = self.worker
-        if worker is not None:
+        task = self.worker
+        if task is not None:
             self.worker = None
-            worker.cancel()
-            worker.wait()
-            if isinstance(worker.outcome, ImportResult):  # it committed before the cancel
-                self.result_of_import = worker.outcome
-            worker.deleteLater()
+            task.cancel()
+            outcome = task.wait()
+            if isinstance(outcome.value, ImportResult):  # it committed before the cancel
+                self.result_of_import = outcome.value
+            task.deleteLater()
         super().done(code)
 
     @classmethod

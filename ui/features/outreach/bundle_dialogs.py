@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from semh_desktop.core.errors import ValidationError
+from semh_desktop.core.store import Store
 from semh_desktop.exchange import handover
 from semh_desktop.exchange.handover import (
     BUNDLE_SUFFIX,
@@ -58,17 +59,17 @@ from semh_desktop.exchange.handover import (
 )
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow
-from ui.common.widgets import FieldMessage, field_with_message
-from ui.features.outreach.export_dialog import (
-    BackgroundWork,
+from ui.common.background import (
+    BackgroundTask,
     CancelCheck,
-    Index,
+    Outcome,
     Progress,
-    PupilChooser,
-    describe_failure,
+    StoreJob,
+    describe_error,
     run_with_progress,
-    selected_pupil_ids,
 )
+from ui.common.widgets import FieldMessage, field_with_message
+from ui.features.outreach.export_dialog import Index, PupilChooser, selected_pupil_ids
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
@@ -309,16 +310,18 @@ def send_bundle_action(window: MainWindow) -> None:
     if request is None:
         return
 
-    def work(progress: Progress, _cancelled: CancelCheck) -> object:
+    def work(own: Store, progress: Progress, _cancelled: CancelCheck) -> handover.ExportResult:
         return handover.export_bundle(
-            store, request.pupil_ids, request.path, request.passphrase, progress=progress
+            own, request.pupil_ids, request.path, request.passphrase, progress=progress
         )
 
-    outcome, error = run_with_progress(window, "Send to outreach", "Writing the bundle…", work)
-    if error is not None:
-        QMessageBox.warning(window, "Send to outreach", describe_failure(error))
+    finished = run_with_progress(
+        window, "Send to outreach", "Writing the bundle…", BackgroundTask.on_store(store, work)
+    )
+    outcome = finished.value
+    if outcome is None:
+        QMessageBox.warning(window, "Send to outreach", finished.message)
         return
-    assert isinstance(outcome, handover.ExportResult)
     count = len(outcome.preview.pupils)
     QMessageBox.information(
         window,
@@ -479,8 +482,22 @@ def report_html(report: ImportReport) -> str:
     return "".join(parts)
 
 
-OpenBundle = Callable[[Path, str, Progress], tuple[Bundle, ImportReport]]
-ApplyBundle = Callable[[Bundle, dict[str, str], Progress], ImportReport]
+# Both run on a worker thread, given that thread's own connection to the database.
+OpenBundle = Callable[[Store, Path, str, Progress], tuple[Bundle, ImportReport]]
+ApplyBundle = Callable[[Store, Bundle, dict[str, str], Progress], ImportReport]
+
+
+def open_and_preview(
+    store: Store, path: Path, passphrase: str, progress: Progress
+) -> tuple[Bundle, ImportReport]:
+    bundle = handover.read_bundle(path, passphrase)
+    return bundle, handover.preview_import(store, bundle, progress=progress)
+
+
+def apply_bundle(
+    store: Store, bundle: Bundle, choices: dict[str, str], progress: Progress
+) -> ImportReport:
+    return handover.apply_import(store, bundle, choices, progress=progress)
 
 
 class ImportBundleDialog(QDialog):
@@ -490,13 +507,15 @@ class ImportBundleDialog(QDialog):
 
     def __init__(
         self,
-        open_bundle: OpenBundle,
-        apply_bundle: ApplyBundle,
+        store: Store,
         *,
+        open_bundle: OpenBundle = open_and_preview,
+        apply_bundle: ApplyBundle = apply_bundle,
         start_path: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.store = store
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
         self.resize(960, 640)
@@ -505,7 +524,7 @@ class ImportBundleDialog(QDialog):
         self.bundle: Bundle | None = None
         self.preview: ImportReport | None = None
         self.report: ImportReport | None = None
-        self.worker: BackgroundWork | None = None
+        self.worker: BackgroundTask[object] | None = None  # the running step, if any
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._open_page(start_path))
@@ -656,17 +675,19 @@ class ImportBundleDialog(QDialog):
             return
         path, passphrase = Path(text), self.passphrase.text()
 
-        def failed(exc: object) -> None:
+        def failed(exc: BaseException) -> None:
             if isinstance(exc, WrongBundlePassphrase):
                 self.passphrase_message.show_error(exc.message)
                 self.passphrase.selectAll()
                 self.passphrase.setFocus()
             else:
-                self.path_message.show_error(describe_failure(exc))
+                self.path_message.show_error(describe_error(exc))
 
         self._run(
             "Opening the bundle and comparing it with this database…",
-            lambda progress, _cancelled: self._open_bundle(path, passphrase, progress),
+            lambda store, progress, _cancelled: self._open_bundle(
+                store, path, passphrase, progress
+            ),
             self._opened,
             failed,
         )
@@ -733,9 +754,11 @@ class ImportBundleDialog(QDialog):
         choices = dict(self.conflict_model.choices)
         self._run(
             "Importing…",
-            lambda progress, _cancelled: self._apply_bundle(bundle, choices, progress),
+            lambda store, progress, _cancelled: self._apply_bundle(
+                store, bundle, choices, progress
+            ),
             self._applied,
-            lambda exc: self.status.setText(describe_failure(exc)),
+            lambda exc: self.status.setText(describe_error(exc)),
         )
 
     def _applied(self, outcome: object) -> None:
@@ -748,40 +771,35 @@ class ImportBundleDialog(QDialog):
     def _run(
         self,
         label: str,
-        work: Callable[[Progress, CancelCheck], object],
+        job: StoreJob[object],
         done: Callable[[object], None],
-        failed: Callable[[object], None],
+        failed: Callable[[BaseException], None],
     ) -> None:
-        worker = BackgroundWork(work, self)
-        self.worker = worker
+        task = BackgroundTask.on_store(self.store, job, self)
+        self.worker = task
         self.status.setText(label)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self._show(self.pages.currentIndex())
 
-        def progressed(done_steps: int, total: int) -> None:
+        def progressed(done_steps: int, total: int, _what: str) -> None:
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(done_steps)
 
-        def finish() -> None:
+        def settled(outcome: Outcome[object]) -> None:
             self.worker = None
             self.progress.setVisible(False)
             self.status.setText("")
             self._show(self.pages.currentIndex())
+            if outcome.error is None:
+                done(outcome.value)
+            else:
+                failed(outcome.error)
+            task.deleteLater()
 
-        def succeeded(outcome: object) -> None:
-            finish()
-            done(outcome)
-
-        def failure(exc: object) -> None:
-            finish()
-            failed(exc)
-
-        worker.progressed.connect(progressed)
-        worker.succeeded.connect(succeeded)
-        worker.failed.connect(failure)
-        worker.finished.connect(worker.deleteLater)
-        worker.start()
+        task.progressed.connect(progressed)
+        task.settled.connect(settled)
+        task.start()
 
     def done(self, code: int) -> None:
         """Closing while work runs waits for it, so nothing is left half-done."""
@@ -791,29 +809,13 @@ class ImportBundleDialog(QDialog):
         super().done(code)
 
     @classmethod
-    def ask(
-        cls, open_bundle: OpenBundle, apply_bundle: ApplyBundle, *, parent: QWidget | None = None
-    ) -> ImportReport | None:
-        dialog = cls(open_bundle, apply_bundle, parent=parent)
+    def ask(cls, store: Store, *, parent: QWidget | None = None) -> ImportReport | None:
+        dialog = cls(store, parent=parent)
         dialog.exec()
         return dialog.report
 
 
-def store_calls(store: Any) -> tuple[OpenBundle, ApplyBundle]:
-    """The domain calls the import dialog makes, bound to a store."""
-
-    def open_bundle(path: Path, passphrase: str, progress: Progress) -> tuple[Bundle, ImportReport]:
-        bundle = handover.read_bundle(path, passphrase)
-        return bundle, handover.preview_import(store, bundle, progress=progress)
-
-    def apply_bundle(bundle: Bundle, choices: dict[str, str], progress: Progress) -> ImportReport:
-        return handover.apply_import(store, bundle, choices, progress=progress)
-
-    return open_bundle, apply_bundle
-
-
 def import_bundle_action(window: MainWindow) -> None:
-    opener, applier = store_calls(window.store)
-    report = ImportBundleDialog.ask(opener, applier, parent=window)
+    report = ImportBundleDialog.ask(window.store, parent=window)
     if report is not None:
         window.refresh_caseload()

@@ -3,28 +3,25 @@
 The dialog lists the pupils to choose from (ticked in a table), the format (PDF or JSON), the
 pseudonymised option (the default when several pupils are chosen) with each free-text field
 ticked one by one, and exactly which fields will leave, kept up to date as choices change. It
-returns a `SummaryRequest`; the writing runs off the GUI thread with a progress bar
-(`run_with_progress`). `install_outreach_actions` adds this and the two bundle actions
-(ui/bundle_dialogs.py) to the main window.
+returns a `SummaryRequest`; the writing runs off the GUI thread, on its own connection, with a
+progress bar (`ui.common.background.run_with_progress`). `install_outreach_actions` adds this
+and the two bundle actions (ui/bundle_dialogs.py) to the main window.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QEventLoop,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QThread,
     Signal,
 )
 from PySide6.QtWidgets import (
@@ -40,7 +37,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -50,11 +46,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core.errors import SemhError
+from semh_desktop.core.store import Store
 from semh_desktop.exchange import outreach_summary
 from semh_desktop.exchange.outreach_summary import NOTE_FIELDS, SummaryOptions, default_options
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow, year_group_label
+from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
 from ui.common.widgets import FieldMessage, field_with_message
 
 if TYPE_CHECKING:
@@ -63,84 +60,6 @@ if TYPE_CHECKING:
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole
 PUPIL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-Progress = Callable[[int, int], None]
-CancelCheck = Callable[[], bool]
-
-
-class Cancelled(Exception):
-    """Raised by work that noticed the Cancel button."""
-
-
-# -- work off the GUI thread ------------------------------------------------------------------
-
-
-class BackgroundWork(QThread):
-    """Runs `work(progress, cancelled)` on a worker thread and reports back by signals."""
-
-    progressed = Signal(int, int)
-    succeeded = Signal(object)
-    failed = Signal(object)  # the exception
-
-    def __init__(
-        self, work: Callable[[Progress, CancelCheck], object], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._work = work
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        try:
-            outcome = self._work(self.progressed.emit, self._cancel.is_set)
-        except Exception as exc:
-            self.failed.emit(exc)
-        else:
-            self.succeeded.emit(outcome)
-
-
-def describe_failure(exc: object) -> str:
-    if isinstance(exc, SemhError):
-        return exc.message
-    if isinstance(exc, Cancelled):
-        return "Cancelled."
-    return f"The work stopped because of an unexpected problem ({exc})."
-
-
-def run_with_progress(
-    parent: QWidget | None, title: str, label: str, work: Callable[[Progress, CancelCheck], object]
-) -> tuple[object, object]:
-    """Run `work` off the GUI thread behind a modal progress bar with Cancel.
-
-    Returns (outcome, None) or (None, exception); the window stays responsive meanwhile.
-    """
-    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
-    dialog.setWindowTitle(title)
-    dialog.setAccessibleName(title)
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(300)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    worker = BackgroundWork(work, dialog)
-    result: dict[str, object] = {}
-    loop = QEventLoop()
-
-    def progressed(done: int, total: int) -> None:
-        dialog.setMaximum(max(total, 1))
-        dialog.setValue(min(done, max(total, 1)))
-
-    worker.progressed.connect(progressed)
-    worker.succeeded.connect(lambda outcome: result.setdefault("outcome", outcome))
-    worker.failed.connect(lambda exc: result.setdefault("error", exc))
-    worker.finished.connect(loop.quit)
-    dialog.canceled.connect(worker.cancel)
-    worker.start()
-    loop.exec()
-    worker.wait()
-    dialog.close()
-    dialog.deleteLater()
-    return result.get("outcome"), result.get("error")
 
 
 # -- choosing pupils --------------------------------------------------------------------------
@@ -582,9 +501,11 @@ def export_summaries(window: MainWindow) -> None:
         lambda: outreach_summary.set_contact_details(store, request.options.contact_details)
     )
 
-    def work(progress: Progress, cancelled: CancelCheck) -> object:
+    def work(
+        own: Store, progress: Progress, cancelled: CancelCheck
+    ) -> outreach_summary.CohortResult:
         return outreach_summary.write_summaries(
-            store,
+            own,
             request.pupil_ids,
             request.folder,
             request.suffix,
@@ -593,13 +514,16 @@ def export_summaries(window: MainWindow) -> None:
             cancelled=cancelled,
         )
 
-    outcome, error = run_with_progress(
-        window, "Export outreach summary", "Writing the summaries…", work
+    finished = run_with_progress(
+        window,
+        "Export outreach summary",
+        "Writing the summaries…",
+        BackgroundTask.on_store(store, work),
     )
-    if error is not None:
-        QMessageBox.warning(window, "Export outreach summary", describe_failure(error))
+    outcome = finished.value
+    if outcome is None:
+        QMessageBox.warning(window, "Export outreach summary", finished.message)
         return
-    assert isinstance(outcome, outreach_summary.CohortResult)
     written = len(outcome.written)
     text = f"Wrote {written} summar{'y' if written == 1 else 'ies'} in {request.folder}."
     if outcome.failed:
