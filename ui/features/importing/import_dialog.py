@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
@@ -61,13 +60,19 @@ from semh_desktop.exchange.mis_import.pupils import (
 )
 from semh_desktop.register.pupils import year_group_label
 from ui.common.background import BackgroundTask, Outcome
+from ui.common.table_model import (
+    SAME_AS_TEXT,
+    SORT_ROLE,
+    Column,
+    RowsModel,
+    in_given_order,
+)
 from ui.common.widgets import FieldMessage
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole
 FIELD_CHOICES: tuple[tuple[str, str], ...] = (
     (NOT_IMPORTED, NOT_IMPORTED_LABEL),
     *((f.name, f.label) for f in IMPORT_FIELDS),
@@ -80,26 +85,26 @@ FILE_FILTER = (
 # -- table models ---------------------------------------------------------------------------
 
 
-class MappingModel(QAbstractTableModel):
+def _mapping_field(row: tuple[str, int, str]) -> str:
+    return dict(FIELD_CHOICES).get(row[2], row[2])
+
+
+class MappingModel(RowsModel[tuple[str, int, str]]):
     """One row per CSV column: its header, how many rows fill it, and the field it imports as."""
 
     COL_COLUMN, COL_FILLED, COL_FIELD = range(3)
-    HEADERS = ("Column in the file", "Rows filled", "Imports as")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[str, int, str]] = []
-
-    def set_rows(self, rows: Sequence[tuple[str, int, str]]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+    ACCESSIBLE = SAME_AS_TEXT
+    COLUMNS = (
+        Column[tuple[str, int, str]](
+            "Column in the file", lambda r: r[0] or "(no header)", in_given_order
+        ),
+        Column[tuple[str, int, str]]("Rows filled", lambda r: str(r[1]), lambda r: r[1]),
+        Column[tuple[str, int, str]]("Imports as", _mapping_field, lambda r: r[2]),
+    )
 
     def set_field(self, row: int, field: str) -> None:
-        header, filled, _ = self._rows[row]
-        self._rows[row] = (header, filled, field)
-        changed = self.index(row, self.COL_FIELD)
-        self.dataChanged.emit(changed, changed)
+        header, filled, _ = self.row_at(row)
+        self.replace_row(row, (header, filled, field))
 
     def fields(self) -> tuple[str, ...]:
         return tuple(field for _, _, field in self._rows)
@@ -107,145 +112,50 @@ class MappingModel(QAbstractTableModel):
     def headers(self) -> tuple[str, ...]:
         return tuple(header for header, _, _ in self._rows)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        header, filled, field = self._rows[index.row()]
-        values: tuple[Any, ...] = (
-            header or "(no header)",
-            filled,
-            dict(FIELD_CHOICES).get(field, field),
-        )
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return str(values[index.column()])
-        if role == SORT_ROLE:
-            return (index.row(), filled, field)[index.column()]
-        return None
+def _planned_name(plan: PlannedPupil) -> str:
+    details = plan.details
+    return (
+        f"{details.preferred_forename or details.legal_forename} "
+        f"{details.preferred_surname or details.legal_surname}"
+    )
 
 
-class PlannedModel(QAbstractTableModel):
+def _place(row: PlannedPupil | RowProblem) -> int:
+    return row.line if row.line is not None else row.index or 0
+
+
+class PlannedModel(RowsModel[PlannedPupil]):
     """New, updated or unchanged pupils of a preview."""
 
     COL_WHERE, COL_UPN, COL_NAME, COL_YEAR, COL_CHANGES = range(5)
-    HEADERS = ("Where in the file", "UPN", "Name", "Year", "Fields that change")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[PlannedPupil] = []
-
-    def set_rows(self, rows: Sequence[PlannedPupil]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        plan = self._rows[index.row()]
-        column = index.column()
-        details = plan.details
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            name = (
-                f"{details.preferred_forename or details.legal_forename} "
-                f"{details.preferred_surname or details.legal_surname}"
-            )
-            return (
-                plan.where,
-                plan.upn,
-                name,
-                year_group_label(details.year_group),
-                ", ".join(plan.changed_labels),
-            )[column]
-        if role == SORT_ROLE:
-            place = plan.line if plan.line is not None else plan.index or 0
-            return (
-                place,
-                plan.upn,
-                details.legal_surname.casefold(),
-                details.year_group,
-                len(plan.changed),
-            )[column]
-        return None
+    ACCESSIBLE = SAME_AS_TEXT
+    COLUMNS = (
+        Column[PlannedPupil]("Where in the file", lambda p: p.where, _place),
+        Column[PlannedPupil]("UPN", lambda p: p.upn, lambda p: p.upn),
+        Column[PlannedPupil]("Name", _planned_name, lambda p: p.details.legal_surname.casefold()),
+        Column[PlannedPupil](
+            "Year", lambda p: year_group_label(p.details.year_group), lambda p: p.details.year_group
+        ),
+        Column[PlannedPupil](
+            "Fields that change", lambda p: ", ".join(p.changed_labels), lambda p: len(p.changed)
+        ),
+    )
 
 
-class ProblemModel(QAbstractTableModel):
+class ProblemModel(RowsModel[RowProblem]):
     """Errors (rows not imported) or warnings (imported anyway)."""
 
     COL_WHERE, COL_UPN, COL_FIELD, COL_REASON = range(4)
-    HEADERS = ("Where in the file", "UPN", "Field", "Reason")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[RowProblem] = []
-
-    def set_rows(self, rows: Sequence[RowProblem]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        problem = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return (problem.where, problem.upn, problem.field_label, problem.reason)[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_REASON:
-            return problem.reason
-        if role == SORT_ROLE:
-            place = problem.line if problem.line is not None else problem.index or 0
-            return (place, problem.upn, problem.field_label, problem.reason)[index.column()]
-        return None
+    ACCESSIBLE = SAME_AS_TEXT
+    COLUMNS = (
+        Column[RowProblem]("Where in the file", lambda p: p.where, _place),
+        Column[RowProblem]("UPN", lambda p: p.upn, lambda p: p.upn),
+        Column[RowProblem]("Field", lambda p: p.field_label, lambda p: p.field_label),
+        Column[RowProblem](
+            "Reason", lambda p: p.reason, lambda p: p.reason, tooltip=lambda p: p.reason
+        ),
+    )
 
 
 def _table(model: QAbstractTableModel, accessible_name: str) -> QTableView:
