@@ -27,9 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core.errors import SemhError
 from semh_desktop.exchange.mis_import.attendance import ImportPreview, apply_import, read_import
-from ui.common import theme
+from ui.common import operations, theme
 from ui.common.table_model import RecordsModel, sorting_proxy
 from ui.features.attendance.models import (
     ImportErrorsModel,
@@ -145,16 +144,12 @@ def run_attendance_import(window: MainWindow, path: Path | None = None) -> int:
     if not AttendanceImportDialog.ask(preview, window):
         window.statusBar().showMessage("Import cancelled: nothing was added.", 5000)
         return 0
-    try:
-        result = apply_import(window.store, preview)
-    except SemhError as exc:
-        QMessageBox.warning(window, "Import", exc.message)
+    # The change broadcast re-reads the imported pupils' screens (and the caseload if shown).
+    result = operations.run_write(
+        window, window.store, lambda: apply_import(window.store, preview), title="Import"
+    )
+    if result is None:
         return 0
-    window.refresh_caseload()
-    current = window.current_pupil
-    if current is not None:
-        for tab in getattr(window, "pupil_tabs", []):
-            tab.show_pupil(current)
     window.statusBar().showMessage(
         f"Imported {result.imported} row(s) for {result.pupils} pupil(s); "
         f"{result.skipped} row(s) with problems were left out.",
