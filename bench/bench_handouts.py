@@ -93,8 +93,8 @@ def main() -> None:
             )
         start = time.perf_counter()
         for kind in ("staff", "child"):
-            handouts.handout_html(handouts.plan_snapshot(store, case.pupil_id), kind)
-        print(f"print-preview HTML for both: {(time.perf_counter() - start) * 1000:.1f} ms")
+            handouts.psp_document(store, case.pupil_id, kind)
+        print(f"blocks for both (read + build): {(time.perf_counter() - start) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

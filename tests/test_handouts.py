@@ -42,6 +42,10 @@ def render_page_one(pdf: Path, name: str) -> Path:
 
 @pytest.fixture
 def sensitive_case(store: Store) -> cases.Case:
+    return make_sensitive_case(store)
+
+
+def make_sensitive_case(store: Store) -> cases.Case:
     """A looked-after pupil with Pupil Premium, an ethnicity and SEN support, mid-way through."""
     case = make_case(
         store,
@@ -211,16 +215,28 @@ def test_family_plan_handout_uses_the_0_to_10_scale(store: Store, tmp_path: Path
     assert "scored 0-10" in staff_text
 
 
-def test_html_versions_say_the_same(store: Store, sensitive_case: cases.Case) -> None:
+def test_the_block_documents_say_the_same(store: Store, sensitive_case: cases.Case) -> None:
     snap = handouts.plan_snapshot(store, sensitive_case.pupil_id)
-    child = handouts.handout_html(snap, "child")
-    staff_html = handouts.handout_html(snap, "staff")
-    assert "My targets" in child and "I can stay in class for the whole lesson" in child
-    assert "WIRI" not in child and "CLA" not in child and snap.pupil.upn not in child
-    assert "Agreed by" in staff_html and "DISAGREEMENT" in staff_html
-    assert "&lt;" not in child  # nothing double-escaped
+    child = handouts.document(snap, "child")
+    staff_doc = handouts.document(snap, "staff")
+    child_text = child.plain_text()
+    assert "My targets" in child_text and "I can stay in class for the whole lesson" in child_text
+    assert "WIRI" not in child_text and "CLA" not in child_text
+    assert snap.pupil.upn not in child_text
+    assert "Agreed by" in staff_doc.plain_text() and "DISAGREEMENT" in staff_doc.plain_text()
+    assert child.audience == "family" and not child.confidential and child.author() == ""
+    assert staff_doc.header()[0].startswith("CONFIDENTIAL")
+    assert handouts.psp_document(store, sensitive_case.pupil_id, "child") == child
     with pytest.raises(ValidationError, match="child or staff"):
-        handouts.handout_html(snap, "parent")
+        handouts.document(snap, "parent")
+
+
+def test_names_are_printed_as_typed_not_read_as_markup(store: Store, tmp_path: Path) -> None:
+    case = make_case(store)
+    add_targets(store, case)
+    cases.add_network_member(store, case.id, "Class teacher", "<b>Mrs & Mr</b> Okafor", "")
+    text = pdf_text(handouts.write_handout(store, case.pupil_id, "child", tmp_path / "c.pdf"))
+    assert "<b>Mrs & Mr</b> Okafor, my class teacher" in text
 
 
 def test_no_plan_means_nothing_to_print(store: Store, tmp_path: Path) -> None:

@@ -174,14 +174,18 @@ def test_parent_version_has_plain_words_and_no_sensitive_flags(
     render_first_page(out, tmp_path / "parent")
 
 
-def test_the_printable_html_says_the_same(store: Store) -> None:
+def test_both_versions_are_built_once_as_blocks(store: Store) -> None:
     pupil_id = build_plan(store)
     plan = plan_documents.read_plan(store, pupil_id)
-    staff_html = plan_documents.plan_html(plan, "staff")
-    parent_html = plan_documents.plan_html(plan, "parent")
-    assert "Morning check-in with a key adult" in staff_html
-    assert "07/12/2026" in staff_html and "07/12/2026" in parent_html
-    assert UPN in staff_html and UPN not in parent_html
+    staff_doc = plan_documents.document(plan, "staff")
+    parent_doc = plan_documents.document(plan, "parent")
+    staff_text, parent_text = staff_doc.plain_text(), parent_doc.plain_text()
+    assert "Morning check-in with a key adult" in staff_text
+    assert "07/12/2026" in staff_text and "07/12/2026" in parent_text
+    assert UPN in staff_text and UPN not in parent_text
+    assert staff_doc.confidential and not parent_doc.confidential
+    assert parent_doc.type_scale > staff_doc.type_scale
+    assert plan_documents.sustainability_plan_document(store, pupil_id, "parent") == parent_doc
 
 
 def test_a_pupil_without_a_plan_is_refused(store: Store, tmp_path: Path) -> None:

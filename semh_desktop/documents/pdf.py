@@ -1,8 +1,9 @@
 """Shared PDF machinery: A4 pages marked Confidential with the pupil's initials and page numbers.
 
-Every document the app produces is built from a list of reportlab flowables handed to
-`write_pdf`; the command line and the window call the same functions, and `record_export`
-audits each export or print.
+Documents built as blocks (`documents.blocks.Document`) are written by `write_document`,
+which turns each block into reportlab flowables; the window prints the same blocks through
+Qt. Older documents hand a list of flowables to `write_pdf` directly. The command line and
+the window call the same functions, and `record_export` audits each export or print.
 """
 
 from __future__ import annotations
@@ -12,23 +13,29 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.paths import RESOURCES_DIR
 from semh_desktop.core.store import Store
+from semh_desktop.documents import blocks as b
 from semh_desktop.register import audit
 
 PAGE_MARGIN = 18 * mm
+INK = colors.black
+TODAY_FILL = colors.HexColor("#222222")
+START_FILL = colors.HexColor("#BBBBBB")
+HEADER_FILL = colors.HexColor("#E8E8E8")
 _FONT = "Helvetica"
 _FONT_BOLD = "Helvetica-Bold"
 
@@ -144,7 +151,7 @@ def table(
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
     if header:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8")))
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL))
     result.setStyle(TableStyle(commands))
     return result
 
@@ -215,3 +222,170 @@ def record_export(
         audit.record(
             store, action, record_type, record_id, f"{what} ({Path(path).suffix.lstrip('.')})"
         )
+
+
+# --- documents built as blocks ---------------------------------------------------------------
+
+
+def write_document(path: Path, document: b.Document) -> Path:
+    """Write a block document as an A4 PDF with the usual page furniture."""
+    return write_pdf(
+        path,
+        flowables(document.blocks, scale=document.type_scale),
+        title=document.title,
+        initials=document.pupil_initials,
+        produced_on=document.produced_on,
+        confidential=document.confidential,
+    )
+
+
+def flowables(items: Sequence[b.Block], *, scale: float = 1.0) -> list[Flowable]:
+    """The blocks as reportlab flowables; a heading is kept on the page of what follows it.
+
+    KeepTogether is never nested (reportlab then breaks pages early): a group's blocks are
+    laid out flat inside its one KeepTogether, with any headings that lead into it.
+    """
+    story: list[Flowable] = []
+    pending: list[Flowable] = []  # headings waiting for the block they introduce
+    for block in items:
+        if isinstance(block, b.Group):
+            inner = [f for part in block.blocks for f in _flowables(part, scale)]
+            story.append(KeepTogether([*pending, *inner]))
+            pending = []
+            continue
+        made = _flowables(block, scale)
+        if isinstance(block, b.Heading):
+            pending += made
+        elif pending:
+            story.append(KeepTogether([*pending, *made]))
+            pending = []
+        else:
+            story += made
+    return story + pending
+
+
+def _flowables(block: b.Block, scale: float) -> list[Flowable]:
+    st = styles(scale)
+    width = content_width()
+    if isinstance(block, b.Heading):
+        style = {1: "title", 2: "h2", 3: "h3"}[block.level]
+        return [Paragraph(escape(block.text), st[style])]
+    if isinstance(block, b.Paragraph):
+        text = escape(block.text)
+        if block.lead:
+            text = f"<b>{escape(block.lead)}:</b> {text}"
+        return [Paragraph(text, st["small" if block.small else "body"])]
+    if isinstance(block, b.Bullets):
+        return [Paragraph(escape(f"• {item}"), st["body"]) for item in block.items]
+    if isinstance(block, b.KeyValues):
+        return [key_values(block.pairs, scale=scale), Spacer(1, 2 * scale)]
+    if isinstance(block, b.Table):
+        rows = [block.header, *block.rows]
+        return [table(rows, [width * w for w in block.widths], scale=scale), Spacer(1, 2 * scale)]
+    if isinstance(block, b.Ladder):
+        return [ladder(block, width, font_scale=scale), _ladder_key(block, width, scale)]
+    if isinstance(block, b.Signatures):
+        return [_signatures(block, width, scale)]
+    if isinstance(block, b.Spacer):
+        return [Spacer(1, block.mm * mm)]
+    return [f for part in block.blocks for f in _flowables(part, scale)]  # a group inside one
+
+
+def _signatures(block: b.Signatures, width: float, scale: float) -> Table:
+    st = styles(scale)
+    rows: list[list[Any]] = [[Paragraph(escape(h), st["cell_bold"]) for h in block.columns]]
+    for role in block.roles:
+        rows.append([Paragraph(escape(role), st["cell"])] + [""] * (len(block.columns) - 1))
+    result = Table(
+        rows,
+        colWidths=[width * 0.18, width * 0.32, width * 0.32, width * 0.18],
+        rowHeights=[None] + [12 * mm] * len(block.roles),
+    )
+    result.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, INK),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+            ]
+        )
+    )
+    return result
+
+
+def _ladder_key(block: b.Ladder, width: float, scale: float) -> Table:
+    small = styles(scale)["small"]
+    right = ParagraphStyle(f"{small.name}_right", parent=small, alignment=TA_RIGHT)
+    return Table(
+        [[Paragraph(escape(block.low_words), small), Paragraph(escape(block.high_words), right)]],
+        colWidths=[width / 2, width / 2],
+        style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+    )
+
+
+# The ladder's geometry, shared with the printed version (ui/common/document_output.py).
+LADDER_LOW_MM, LADDER_HIGH_MM = 12.0, 34.0
+
+
+def ladder(block: b.Ladder, width: float, *, font_scale: float = 1.0) -> Drawing:
+    """The scale drawn as steps rising from the lowest score to the highest.
+
+    Today's step is filled dark and labelled 'Today', the starting step grey and labelled
+    'Start', so the ladder reads in black and white.
+    """
+    values = block.values
+    bold = styles()["cell_bold"].fontName
+    step_w = width / len(values)
+    label_h = 11 * font_scale
+    arrow_h = 6
+    start, today = block.start, block.today
+    # Neighbouring 'Start' and 'Today' labels would touch: lift 'Today' by a line.
+    lift = label_h if start is not None and today is not None and abs(start - today) == 1 else 0
+    top_room = label_h + arrow_h + 6 + lift
+    low_h, high_h = LADDER_LOW_MM * mm, LADDER_HIGH_MM * mm
+    drawing = Drawing(width, high_h + top_room + 2)
+    number_size = 11 * font_scale
+    for index, value in enumerate(values):
+        x = index * step_w
+        h = low_h + (high_h - low_h) * index / max(1, len(values) - 1)
+        fill = colors.white
+        text_colour = INK
+        if value == today:
+            fill, text_colour = TODAY_FILL, colors.white
+        elif value == start:
+            fill = START_FILL
+        drawing.add(Rect(x, 0, step_w, h, fillColor=fill, strokeColor=INK, strokeWidth=1.2))
+        drawing.add(
+            String(
+                x + step_w / 2,
+                h - number_size - 3,
+                str(value),
+                fontName=bold,
+                fontSize=number_size,
+                fillColor=text_colour,
+                textAnchor="middle",
+            )
+        )
+        mark = block.mark(value, wide=step_w > 40 * mm)
+        if mark:
+            centre = x + step_w / 2
+            drawing.add(
+                Polygon(
+                    [centre - 5, h + 3, centre + 5, h + 3, centre, h + 3 + arrow_h],
+                    fillColor=INK,
+                    strokeColor=INK,
+                )
+            )
+            raised = lift if mark == "Today" else 0
+            drawing.add(
+                String(
+                    centre,
+                    h + arrow_h + 5 + raised,
+                    mark,
+                    fontName=bold,
+                    fontSize=9 * font_scale,
+                    fillColor=INK,
+                    textAnchor="middle",
+                )
+            )
+    return drawing

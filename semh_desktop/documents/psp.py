@@ -1,7 +1,8 @@
 """Printed PSP documents: the plan for staff and meetings, and the child-friendly handout.
 
-Both are built from one `PlanSnapshot` read from the store, so the PDF (reportlab) and the
-printable HTML used by the window's print preview say the same thing. The child's handout
+Both are built from one `PlanSnapshot` read from the store as one list of blocks
+(`documents.blocks`), which is written to PDF with reportlab and printed by the window from
+the same blocks, so the printed page and the saved PDF say the same thing. The child's handout
 leaves out everything sensitive: no UPN, date of birth, SEN or Pupil Premium status, social
 care status, ethnicity or referral reason; only first name, targets, helpers and ladders.
 """
@@ -9,21 +10,13 @@ care status, ethnicity or referral reason; only first name, targets, helpers and
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
-
-from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
 
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store
+from semh_desktop.documents import blocks as b
 from semh_desktop.documents import pdf as documents
 from semh_desktop.plans.case_aims import CaseAim, aims_for_case
 from semh_desktop.plans.cases import (
@@ -43,9 +36,6 @@ from semh_desktop.register.pupils import Pupil
 
 KINDS = {"staff": "PSP document for staff", "child": "child-friendly handout"}
 CHILD_SCALE = 1.6
-INK = colors.black
-TODAY_FILL = colors.HexColor("#222222")
-START_FILL = colors.HexColor("#BBBBBB")
 
 
 @dataclass(frozen=True)
@@ -213,326 +203,196 @@ def _child_intro(snap: PlanSnapshot) -> str:
 # --- staff document --------------------------------------------------------------------------
 
 
-def staff_story(snap: PlanSnapshot) -> list[Flowable]:
-    st = documents.styles()
-    width = documents.content_width()
+def _moved(day: dt.date, moved_to: dt.date | None) -> str:
+    return format_date(day) + (" (moved)" if moved_to else "")
+
+
+def _staff_summary(snap: PlanSnapshot) -> b.KeyValues:
     case, pupil, plan = snap.case, snap.pupil, snap.case.plan
     details = case.details
-    story: list[Flowable] = [
-        Paragraph(documents.escape(f"{plan.label}: {pupil.display_name}"), st["title"]),
-    ]
     consent = (
         f"{format_date(details.consent_date)} by {details.consent_by}"
         if details.consent_date
         else "Not recorded yet"
     )
     legal = f"{pupil.details.legal_forename} {pupil.details.legal_surname}"
+    known_as = f" (known as {pupil.display_name})" if pupil.display_name != legal else ""
     year = pupils.year_group_label(pupil.details.year_group)
     if pupil.details.reg_group:
         year += f" ({pupil.details.reg_group})"
-    story.append(
-        documents.key_values(
-            [
-                (
-                    "Pupil",
-                    legal
-                    + (f" (known as {pupil.display_name})" if pupil.display_name != legal else ""),
-                ),
-                ("Date of birth", format_date(pupil.details.date_of_birth)),
-                ("Year group", year),
-                ("UPN", pupil.upn),
-                ("Worker", snap.worker_name or "Not named"),
-                (
-                    "Referral",
-                    f"{format_date(details.referral_date)} by {details.referred_by} "
-                    f"({REFERRAL_ROUTES[details.referral_route].lower()})",
-                ),
-                ("Reason for referral", details.reason),
-                ("Parent consent", consent),
-                ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
-                ("Start date", format_date(case.start_date)),
-                (
-                    "Mid-point review",
-                    format_date(case.mid_review) + (" (moved)" if case.mid_review_moved_to else ""),
-                ),
-                (
-                    "Final review",
-                    format_date(case.final_review)
-                    + (" (moved)" if case.final_review_moved_to else ""),
-                ),
-            ]
+    return b.KeyValues(
+        (
+            ("Pupil", legal + known_as),
+            ("Date of birth", format_date(pupil.details.date_of_birth)),
+            ("Year group", year),
+            ("UPN", pupil.upn),
+            ("Worker", snap.worker_name or "Not named"),
+            (
+                "Referral",
+                f"{format_date(details.referral_date)} by {details.referred_by} "
+                f"({REFERRAL_ROUTES[details.referral_route].lower()})",
+            ),
+            ("Reason for referral", details.reason),
+            ("Parent consent", consent),
+            ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
+            ("Start date", format_date(case.start_date)),
+            ("Mid-point review", _moved(case.mid_review, case.mid_review_moved_to)),
+            ("Final review", _moved(case.final_review, case.final_review_moved_to)),
         )
     )
-    story.append(Paragraph("Network around the child", st["h2"]))
-    if snap.network:
-        story.append(
-            documents.table(
-                [["Role", "Name", "How they help"]]
-                + [[m.role, m.name or "—", m.note or "—"] for m in snap.network],
-                [width * 0.25, width * 0.3, width * 0.45],
+
+
+def _staff_target(snap: PlanSnapshot, target: Target) -> b.Group:
+    word = snap.case.plan.target_word.capitalize()
+    p = snap.progress[target.id]
+    w = target.wording
+    parts: list[b.Block] = [
+        b.Heading(f"{word} {target.position} ({target.kind_label.lower()}): {target.text}", 3),
+        b.KeyValues(
+            (
+                ("What school will do", w.school_actions or "—"),
+                ("What the family will do", w.family_actions or "—"),
+                ("What the pupil will do", w.pupil_actions or "—"),
+                ("Strengths and motivators", w.strengths or "—"),
+                ("Rewards", w.rewards or "—"),
+                ("Who is responsible", w.responsible or "—"),
+            )
+        ),
+    ]
+    lines = snap.scores[target.id]
+    if lines:
+        parts.append(
+            b.Table(
+                ("Scoring point", "Date", "Agreed", "Each person's own score", "Note"),
+                tuple(
+                    (
+                        line.point,
+                        format_date(line.held_on),
+                        str(line.agreed),
+                        _independent_text(line),
+                        line.note or "—",
+                    )
+                    for line in lines
+                ),
+                (0.18, 0.14, 0.1, 0.38, 0.2),
+            )
+        )
+        parts.append(
+            b.Paragraph(
+                f"Baseline {_score(p.baseline)}, mid-point {_score(p.mid)}, final "
+                f"{_score(p.final)}; change {_change(p.change)}.",
+                small=True,
             )
         )
     else:
-        story.append(Paragraph("No one recorded yet.", st["body"]))
+        parts.append(b.Paragraph("Not scored yet."))
+    return b.Group(tuple(parts))
 
+
+def staff_blocks(snap: PlanSnapshot) -> list[b.Block]:
+    plan = snap.case.plan
+    out: list[b.Block] = [
+        b.Heading(f"{plan.label}: {snap.pupil.display_name}", 1),
+        _staff_summary(snap),
+        b.Heading("Network around the child"),
+    ]
+    if snap.network:
+        out.append(
+            b.Table(
+                ("Role", "Name", "How they help"),
+                tuple((m.role, m.name or "—", m.note or "—") for m in snap.network),
+                (0.25, 0.3, 0.45),
+            )
+        )
+    else:
+        out.append(b.Paragraph("No one recorded yet."))
     if snap.aims:
-        story.append(Paragraph("Case aims (the system around the child, scored 1-10)", st["h2"]))
-        rows = [["Aim", "Baseline", "Final", "Change"]]
+        out.append(b.Heading("Case aims (the system around the child, scored 1-10)"))
+        rows = []
         for aim in snap.aims:
             p = snap.progress[aim.id]
             rows.append(
-                [
+                (
                     f"{aim.position}. {aim.aim}",
                     _score(p.baseline),
                     _score(p.final),
                     _change(p.change),
-                ]
+                )
             )
-        story.append(
-            documents.table(rows, [width * 0.61, width * 0.13, width * 0.13, width * 0.13])
+        out.append(
+            b.Table(("Aim", "Baseline", "Final", "Change"), tuple(rows), (0.61, 0.13, 0.13, 0.13))
         )
-
-    word = plan.target_word.capitalize()
-    story.append(Paragraph(f"{word}s", st["h2"]))
+    out.append(b.Heading(f"{plan.target_word.capitalize()}s"))
     if not snap.targets:
-        story.append(Paragraph(f"No {plan.target_word_plural} agreed yet.", st["body"]))
-    for target in snap.targets:
-        p = snap.progress[target.id]
-        block: list[Flowable] = [
-            Paragraph(
-                documents.escape(
-                    f"{word} {target.position} ({target.kind_label.lower()}): {target.text}"
-                ),
-                st["h3"],
-            )
-        ]
-        w = target.wording
-        block.append(
-            documents.key_values(
-                [
-                    ("What school will do", w.school_actions or "—"),
-                    ("What the family will do", w.family_actions or "—"),
-                    ("What the pupil will do", w.pupil_actions or "—"),
-                    ("Strengths and motivators", w.strengths or "—"),
-                    ("Rewards", w.rewards or "—"),
-                    ("Who is responsible", w.responsible or "—"),
-                ]
+        out.append(b.Paragraph(f"No {plan.target_word_plural} agreed yet."))
+    out += [_staff_target(snap, target) for target in snap.targets]
+    out.append(
+        b.Group(
+            (
+                b.Heading("Agreed by"),
+                b.Paragraph("We agree to this plan and to review it on the dates above."),
+                b.Spacer(2),
+                b.Signatures(("Pupil", "Parent/carer", "School", "Worker")),
             )
         )
-        block.append(Spacer(1, 2 * mm))
-        lines = snap.scores[target.id]
-        if lines:
-            rows = [["Scoring point", "Date", "Agreed", "Each person's own score", "Note"]]
-            rows += [
-                [
-                    line.point,
-                    format_date(line.held_on),
-                    str(line.agreed),
-                    _independent_text(line),
-                    line.note or "—",
-                ]
-                for line in lines
-            ]
-            block.append(
-                documents.table(
-                    rows, [width * 0.18, width * 0.14, width * 0.1, width * 0.38, width * 0.2]
-                )
-            )
-            block.append(
-                Paragraph(
-                    documents.escape(
-                        f"Baseline {_score(p.baseline)}, mid-point {_score(p.mid)}, final "
-                        f"{_score(p.final)}; change {_change(p.change)}."
-                    ),
-                    st["small"],
-                )
-            )
-        else:
-            block.append(Paragraph("Not scored yet.", st["body"]))
-        story.append(KeepTogether(block))
-
-    story.append(
-        KeepTogether(
-            [
-                Paragraph("Agreed by", st["h2"]),
-                Paragraph("We agree to this plan and to review it on the dates above.", st["body"]),
-                Spacer(1, 2 * mm),
-                _signatures(width),
-            ]
-        )
     )
-    return story
-
-
-def _signatures(width: float) -> Table:
-    st = documents.styles()
-    rows = [[Paragraph(h, st["cell_bold"]) for h in ("", "Name", "Signature", "Date")]]
-    for role in ("Pupil", "Parent/carer", "School", "Worker"):
-        rows.append([Paragraph(role, st["cell"]), "", "", ""])
-    result = Table(
-        rows,
-        colWidths=[width * 0.18, width * 0.32, width * 0.32, width * 0.18],
-        rowHeights=[None] + [12 * mm] * 4,
-    )
-    result.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, INK),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8")),
-            ]
-        )
-    )
-    return result
+    return out
 
 
 # --- child-friendly handout ------------------------------------------------------------------
 
 
-def ladder(
-    scale: Scale,
-    today: int | None,
-    start: int | None,
-    width: float,
-    *,
-    font_scale: float = CHILD_SCALE,
-) -> Drawing:
-    """The scale drawn as steps rising from the lowest score to the highest.
-
-    Today's step is filled dark and labelled 'Today', the starting step grey and labelled
-    'Start', so the ladder reads in black and white.
-    """
-    values = list(scale.values())
-    bold = documents.styles()["cell_bold"].fontName
-    step_w = width / len(values)
-    label_h = 11 * font_scale
-    arrow_h = 6
-    # Neighbouring 'Start' and 'Today' labels would touch: lift 'Today' by a line.
-    lift = label_h if start is not None and today is not None and abs(start - today) == 1 else 0
-    top_room = label_h + arrow_h + 6 + lift
-    low_h, high_h = 12 * mm, 34 * mm
-    drawing = Drawing(width, high_h + top_room + 2)
-    number_size = 11 * font_scale
-    for index, value in enumerate(values):
-        x = index * step_w
-        h = low_h + (high_h - low_h) * index / max(1, len(values) - 1)
-        fill = colors.white
-        text_colour = INK
-        if value == today:
-            fill, text_colour = TODAY_FILL, colors.white
-        elif value == start:
-            fill = START_FILL
-        drawing.add(Rect(x, 0, step_w, h, fillColor=fill, strokeColor=INK, strokeWidth=1.2))
-        drawing.add(
-            String(
-                x + step_w / 2,
-                h - number_size - 3,
-                str(value),
-                fontName=bold,
-                fontSize=number_size,
-                fillColor=text_colour,
-                textAnchor="middle",
-            )
-        )
-        marks = []
-        if value == today:
-            marks.append("Today")
-        if value == start and start != today:
-            marks.append("Start")
-        elif value == start:
-            marks = ["Start and today"] if step_w > 40 * mm else ["Today"]
-        if marks:
-            centre = x + step_w / 2
-            drawing.add(
-                Polygon(
-                    [centre - 5, h + 3, centre + 5, h + 3, centre, h + 3 + arrow_h],
-                    fillColor=INK,
-                    strokeColor=INK,
-                )
-            )
-            raised = lift if marks[0] == "Today" else 0
-            drawing.add(
-                String(
-                    centre,
-                    h + arrow_h + 5 + raised,
-                    marks[0],
-                    fontName=bold,
-                    fontSize=9 * font_scale,
-                    fillColor=INK,
-                    textAnchor="middle",
-                )
-            )
-    return drawing
-
-
-def child_story(snap: PlanSnapshot) -> list[Flowable]:
-    st = documents.styles(scale=CHILD_SCALE)
-    width = documents.content_width()
+def _child_target(snap: PlanSnapshot, target: Target) -> b.Group:
     plan = snap.case.plan
     family = plan.key == "family"
-    name = snap.pupil.forename
-    story: list[Flowable] = [
-        Paragraph(
-            documents.escape(f"Our family plan with {name}" if family else f"My plan: {name}"),
-            st["title"],
-        ),
-        Paragraph(documents.escape(_child_intro(snap)), st["body"]),
-        Paragraph("Our goals" if family else "My targets", st["h2"]),
+    p = snap.progress[target.id]
+    heading = f"Goal {target.position}" if family else f"Target {target.position}"
+    parts: list[b.Block] = [b.Heading(f"{heading}: {target.text}", 3)]
+    parts += [
+        b.Paragraph(text, lead=label) for label, text in _child_lines(target.wording, family=family)
     ]
+    if p.latest is not None:
+        caption = f"Where I am on my ladder today: {p.latest} out of {plan.scale.high}."
+        if family:
+            caption = f"Where we are today: {p.latest} out of {plan.scale.high}."
+    else:
+        caption = "We will mark the ladder together at our first meeting."
     low_words, high_words = _ladder_ends(plan.scale)
+    parts += [
+        b.Spacer(3),
+        b.Paragraph(caption),
+        b.Spacer(2),
+        b.Ladder(tuple(plan.scale.values()), p.latest, p.baseline, low_words, high_words),
+        b.Spacer(6),
+    ]
+    return b.Group(tuple(parts))
+
+
+def child_blocks(snap: PlanSnapshot) -> list[b.Block]:
+    family = snap.case.plan.key == "family"
+    name = snap.pupil.forename
+    out: list[b.Block] = [
+        b.Heading(f"Our family plan with {name}" if family else f"My plan: {name}", 1),
+        b.Paragraph(_child_intro(snap)),
+        b.Heading("Our goals" if family else "My targets"),
+    ]
     if not snap.targets:
-        story.append(Paragraph("We will choose these together at our first meeting.", st["body"]))
-    for target in snap.targets:
-        p = snap.progress[target.id]
-        w = target.wording
-        heading = f"Goal {target.position}" if family else f"Target {target.position}"
-        block: list[Flowable] = [
-            Paragraph(documents.escape(f"{heading}: {target.text}"), st["h3"]),
-        ]
-        for label, text in _child_lines(w, family=family):
-            block.append(
-                Paragraph(f"<b>{documents.escape(label)}:</b> {documents.escape(text)}", st["body"])
-            )
-        block.append(Spacer(1, 3 * mm))
-        if p.latest is not None:
-            caption = f"Where I am on my ladder today: {p.latest} out of {plan.scale.high}."
-            if family:
-                caption = f"Where we are today: {p.latest} out of {plan.scale.high}."
-        else:
-            caption = "We will mark the ladder together at our first meeting."
-        block.append(Paragraph(documents.escape(caption), st["body"]))
-        block.append(Spacer(1, 2 * mm))
-        block.append(ladder(plan.scale, p.latest, p.baseline, width))
-        block.append(
-            Table(
-                [
-                    [
-                        Paragraph(documents.escape(low_words), st["small"]),
-                        Paragraph(documents.escape(high_words), _right(st["small"])),
-                    ]
-                ],
-                colWidths=[width / 2, width / 2],
-                style=[("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
+        out.append(b.Paragraph("We will choose these together at our first meeting."))
+    out += [_child_target(snap, target) for target in snap.targets]
+    helpers = snap.helpers()
+    out.append(
+        b.Group(
+            (
+                b.Heading("Who helps us" if family else "Who helps me"),
+                b.Bullets(tuple(helpers))
+                if helpers
+                else b.Paragraph("We will write this together."),
+                b.Spacer(4),
+                b.Paragraph("If I am worried about anything, I can talk to any of these people."),
             )
         )
-        block.append(Spacer(1, 6 * mm))
-        story.append(KeepTogether(block))
-    helpers = snap.helpers()
-    help_block: list[Flowable] = [Paragraph("Who helps us" if family else "Who helps me", st["h2"])]
-    if helpers:
-        help_block += [Paragraph(documents.escape(f"• {line}"), st["body"]) for line in helpers]
-    else:
-        help_block.append(Paragraph("We will write this together.", st["body"]))
-    help_block.append(Spacer(1, 4 * mm))
-    help_block.append(
-        Paragraph("If I am worried about anything, I can talk to any of these people.", st["body"])
     )
-    story.append(KeepTogether(help_block))
-    return story
-
-
-def _right(style: ParagraphStyle) -> ParagraphStyle:
-    return ParagraphStyle(f"{style.name}_right", parent=style, alignment=TA_RIGHT)
+    return out
 
 
 # --- writing and printing --------------------------------------------------------------------
@@ -550,17 +410,28 @@ def document_title(snap: PlanSnapshot, kind: str) -> str:
     return snap.case.plan.label
 
 
+def document(snap: PlanSnapshot, kind: str) -> b.Document:
+    """The staff PSP document or the child's handout, as blocks (saved and printed alike)."""
+    child = check_kind(kind) == "child"
+    return b.Document(
+        title=document_title(snap, kind),
+        audience="family" if child else "staff",
+        pupil_initials=snap.pupil.initials,
+        produced_on=snap.today,
+        blocks=tuple(child_blocks(snap) if child else staff_blocks(snap)),
+        type_scale=CHILD_SCALE if child else 1.0,
+    )
+
+
+def psp_document(store: Store, pupil_id: str, kind: str, case_id: str | None = None) -> b.Document:
+    """Read the plan and build the document of that kind ('staff' or 'child')."""
+    check_kind(kind)
+    return document(plan_snapshot(store, pupil_id, case_id), kind)
+
+
 def build_pdf(snap: PlanSnapshot, kind: str, path: Path) -> Path:
     """Write the document without auditing (benchmarks, previews)."""
-    story = child_story(snap) if check_kind(kind) == "child" else staff_story(snap)
-    return documents.write_pdf(
-        Path(path),
-        story,
-        title=document_title(snap, kind),
-        initials=snap.pupil.initials,
-        produced_on=snap.today,
-        confidential=kind == "staff",
-    )
+    return documents.write_document(Path(path), document(snap, kind))
 
 
 def write_handout(
@@ -593,192 +464,3 @@ def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
         Path("printer.print"),
         action="print",
     )
-
-
-# --- printable HTML (the window's print preview; QTextDocument understands this subset) -----
-
-
-def _h(text: str) -> str:
-    return html.escape(text).replace("\n", "<br/>")
-
-
-def _html_ladder(scale: Scale, today: int | None, start: int | None, size: int) -> str:
-    cells, marks = [], []
-    for value in scale.values():
-        style = "background-color:#ffffff;color:#000000;"
-        if value == today:
-            style = "background-color:#222222;color:#ffffff;"
-        elif value == start:
-            style = "background-color:#bbbbbb;color:#000000;"
-        cells.append(
-            f'<td align="center" style="{style}font-size:{size}pt;font-weight:bold;'
-            f'border:1px solid black;">{value}</td>'
-        )
-        label = "Today" if value == today else ("Start" if value == start else "")
-        marks.append(
-            f'<td align="center" style="font-size:{size - 4}pt;font-weight:bold;">'
-            f"{'▲ ' + label if label else ''}</td>"
-        )
-    return (
-        '<table width="100%" cellspacing="0" cellpadding="6" border="1" '
-        'style="border-collapse:collapse;border:1px solid black;">'
-        f"<tr>{''.join(cells)}</tr><tr>{''.join(marks)}</tr></table>"
-    )
-
-
-def handout_html(snap: PlanSnapshot, kind: str) -> str:
-    """The same document as simple HTML, for printing through the system print dialog."""
-    check_kind(kind)
-    if kind == "child":
-        return _child_html(snap)
-    return _staff_html(snap)
-
-
-def _kv_table(pairs: list[tuple[str, str]]) -> str:
-    rows = "".join(
-        f'<tr><td width="30%"><b>{_h(k)}</b></td><td>{_h(v)}</td></tr>' for k, v in pairs
-    )
-    return (
-        f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-        f'style="border-collapse:collapse;">{rows}</table>'
-    )
-
-
-def _grid(header: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f'<th align="left">{_h(h)}</th>' for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return (
-        f'<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-        f'style="border-collapse:collapse;"><tr>{head}</tr>{body}</table>'
-    )
-
-
-def _staff_html(snap: PlanSnapshot) -> str:
-    case, pupil, plan = snap.case, snap.pupil, snap.case.plan
-    d = case.details
-    parts = [
-        f"<h1>{_h(plan.label)}: {_h(pupil.display_name)}</h1>",
-        _kv_table(
-            [
-                ("Pupil", f"{pupil.details.legal_forename} {pupil.details.legal_surname}"),
-                ("Date of birth", format_date(pupil.details.date_of_birth)),
-                ("Year group", pupils.year_group_label(pupil.details.year_group)),
-                ("UPN", pupil.upn),
-                ("Worker", snap.worker_name or "Not named"),
-                ("Referral", f"{format_date(d.referral_date)} by {d.referred_by}"),
-                ("Reason for referral", d.reason),
-                (
-                    "Parent consent",
-                    f"{format_date(d.consent_date)} by {d.consent_by}"
-                    if d.consent_date
-                    else "Not recorded yet",
-                ),
-                ("Plan", f"{plan.label}, {case.length_weeks} weeks, scored {plan.scale.label}"),
-                ("Start date", format_date(case.start_date)),
-                ("Mid-point review", format_date(case.mid_review)),
-                ("Final review", format_date(case.final_review)),
-            ]
-        ),
-        "<h2>Network around the child</h2>",
-    ]
-    parts.append(
-        _grid(
-            ["Role", "Name", "How they help"],
-            [[m.role, m.name or "—", m.note or "—"] for m in snap.network],
-        )
-        if snap.network
-        else "<p>No one recorded yet.</p>"
-    )
-    if snap.aims:
-        parts.append("<h2>Case aims (scored 1-10)</h2>")
-        parts.append(
-            _grid(
-                ["Aim", "Baseline", "Final", "Change"],
-                [
-                    [
-                        f"{a.position}. {a.aim}",
-                        _score(snap.progress[a.id].baseline),
-                        _score(snap.progress[a.id].final),
-                        _change(snap.progress[a.id].change),
-                    ]
-                    for a in snap.aims
-                ],
-            )
-        )
-    word = plan.target_word.capitalize()
-    parts.append(f"<h2>{word}s</h2>")
-    for target in snap.targets:
-        w = target.wording
-        parts.append(
-            f"<h3>{word} {target.position} ({_h(target.kind_label.lower())}): "
-            f"{_h(target.text)}</h3>"
-        )
-        parts.append(
-            _kv_table(
-                [
-                    ("What school will do", w.school_actions or "—"),
-                    ("What the family will do", w.family_actions or "—"),
-                    ("What the pupil will do", w.pupil_actions or "—"),
-                    ("Strengths and motivators", w.strengths or "—"),
-                    ("Rewards", w.rewards or "—"),
-                    ("Who is responsible", w.responsible or "—"),
-                ]
-            )
-        )
-        lines = snap.scores[target.id]
-        if lines:
-            parts.append(
-                "<p></p>"
-                + _grid(
-                    ["Scoring point", "Date", "Agreed", "Each person's own score", "Note"],
-                    [
-                        [
-                            ln.point,
-                            format_date(ln.held_on),
-                            str(ln.agreed),
-                            _independent_text(ln),
-                            ln.note or "—",
-                        ]
-                        for ln in lines
-                    ],
-                )
-            )
-        else:
-            parts.append("<p>Not scored yet.</p>")
-    parts.append("<h2>Agreed by</h2>")
-    parts.append(
-        _grid(
-            ["", "Name", "Signature", "Date"],
-            [[r, "", "", ""] for r in ("Pupil", "Parent/carer", "School", "Worker")],
-        )
-    )
-    return '<html><body style="font-size:10pt;">' + "".join(parts) + "</body></html>"
-
-
-def _child_html(snap: PlanSnapshot) -> str:
-    plan = snap.case.plan
-    family = plan.key == "family"
-    name = snap.pupil.forename
-    title = f"Our family plan with {name}" if family else f"My plan: {name}"
-    parts = [
-        f"<h1>{_h(title)}</h1>",
-        f"<p>{_h(_child_intro(snap))}</p>",
-        f"<h2>{'Our goals' if family else 'My targets'}</h2>",
-    ]
-    low_words, high_words = _ladder_ends(plan.scale)
-    for target in snap.targets:
-        p = snap.progress[target.id]
-        w = target.wording
-        heading = f"Goal {target.position}" if family else f"Target {target.position}"
-        parts.append(f"<h3>{heading}: {_h(target.text)}</h3>")
-        for label, text in _child_lines(w, family=family):
-            parts.append(f"<p><b>{_h(label)}:</b> {_h(text)}</p>")
-        if p.latest is not None:
-            parts.append(
-                f"<p>Where I am on my ladder today: {p.latest} out of {plan.scale.high}.</p>"
-            )
-        parts.append(_html_ladder(plan.scale, p.latest, p.baseline, 16))
-        parts.append(f"<p>{_h(low_words)} &nbsp;&nbsp;·&nbsp;&nbsp; {_h(high_words)}</p>")
-    parts.append(f"<h2>{'Who helps us' if family else 'Who helps me'}</h2>")
-    parts += [f"<p>• {_h(line)}</p>" for line in snap.helpers()]
-    return '<html><body style="font-size:16pt;">' + "".join(parts) + "</body></html>"

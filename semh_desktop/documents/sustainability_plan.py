@@ -1,8 +1,8 @@
 """The printed sustainability plan: a version for school staff and one for the family.
 
-Both are built from one `PlanAfterClosure` read from the store and described as a short list
-of blocks (headings, paragraphs, tables), which become reportlab flowables for the PDF and
-simple HTML for the window's print preview, so the two always say the same thing.
+Both are built from one `PlanAfterClosure` read from the store as one list of blocks
+(`documents.blocks`), written to PDF with reportlab and printed by the window from the same
+blocks, so the printed page and the saved PDF always say the same thing.
 
 The family's version uses plain words and larger type and leaves out everything sensitive:
 no UPN, date of birth, SEN or social-care status, ethnicity, referral or closure reason, and
@@ -13,12 +13,8 @@ will meet again.
 from __future__ import annotations
 
 import datetime as dt
-import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-from reportlab.platypus import KeepTogether, Paragraph, Spacer
-from reportlab.platypus.flowables import Flowable
 
 from semh_desktop.closure.closure import Closure, get_closure, latest_closed_case
 from semh_desktop.closure.questionnaires import Questionnaire, questionnaires_for_case
@@ -34,6 +30,7 @@ from semh_desktop.closure.sustainability import (
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store
+from semh_desktop.documents import blocks as b
 from semh_desktop.documents import pdf as documents
 from semh_desktop.plans.cases import Case, current_open_case, get_case
 from semh_desktop.plans.progress import ItemProgress, case_progress
@@ -107,35 +104,6 @@ def read_plan(store: Store, pupil_id: str, case_id: str | None = None) -> PlanAf
 # The document as blocks ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Block:
-    """One piece of a printed document.
-
-    A heading ('title', 'h2', 'h3'), a paragraph ('para'), label/value pairs ('pairs') or a
-    table with a header row ('table', column widths as fractions of the page).
-    """
-
-    kind: str
-    text: str = ""
-    rows: tuple[tuple[str, ...], ...] = ()
-    widths: tuple[float, ...] = ()
-    keep_with_next: bool = False
-
-
-@dataclass
-class _Blocks:
-    items: list[Block] = field(default_factory=list)
-
-    def add(
-        self,
-        kind: str,
-        text: str = "",
-        rows: list[list[str]] | None = None,
-        widths: tuple[float, ...] = (),
-    ) -> None:
-        self.items.append(Block(kind, text, tuple(tuple(r) for r in rows or []), widths))
-
-
 def _score(value: int | None) -> str:
     return "—" if value is None else str(value)
 
@@ -150,249 +118,218 @@ def _follow_up_state(f: FollowUp) -> str:
     return "Not held yet"
 
 
-def staff_blocks(plan: PlanAfterClosure) -> list[Block]:
+def _staff_summary(plan: PlanAfterClosure) -> b.KeyValues:
     pupil, case, closure = plan.pupil, plan.case, plan.closure
-    out = _Blocks()
-    out.add("title", f"Sustainability plan: {pupil.display_name}")
     legal = f"{pupil.details.legal_forename} {pupil.details.legal_surname}"
+    known_as = f" (known as {pupil.display_name})" if pupil.display_name != legal else ""
     year = pupils.year_group_label(pupil.details.year_group)
     pairs = [
-        [
-            "Pupil",
-            legal + (f" (known as {pupil.display_name})" if pupil.display_name != legal else ""),
-        ],
-        ["UPN", pupil.upn],
-        ["Year group", year + (f" ({pupil.details.reg_group})" if pupil.details.reg_group else "")],
-        ["Worker", plan.worker_name or "Not named"],
-        [
+        ("Pupil", legal + known_as),
+        ("UPN", pupil.upn),
+        ("Year group", year + (f" ({pupil.details.reg_group})" if pupil.details.reg_group else "")),
+        ("Worker", plan.worker_name or "Not named"),
+        (
             "Support",
             f"{case.plan.label} from {format_date(case.start_date)} ({case.length_weeks} weeks)",
-        ],
+        ),
     ]
     if closure is not None:
         pairs += [
-            ["Closing meeting", format_date(closure.closed_on)],
-            ["Who attended", closure.attendees],
-            ["Reason for closing", closure.reason_label],
+            ("Closing meeting", format_date(closure.closed_on)),
+            ("Who attended", closure.attendees),
+            ("Reason for closing", closure.reason_label),
         ]
     else:
-        pairs.append(["Closing meeting", "Not held yet (this plan is a draft)"])
-    out.add("pairs", rows=pairs)
+        pairs.append(("Closing meeting", "Not held yet (this plan is a draft)"))
+    return b.KeyValues(tuple(pairs))
 
-    if plan.progress:
-        out.add("h2", "Progress during the support")
-        rows = [["Target or aim", "Baseline", "Final", "Change"]]
-        rows += [
-            [f"{p.label}: {p.text}", _score(p.baseline), _score(p.final), _change(p.change)]
-            for p in plan.progress
+
+def _follow_up_blocks(plan: PlanAfterClosure) -> list[b.Block]:
+    if not plan.follow_ups:
+        return [
+            b.Paragraph("Booked when the case is closed: 3 and 6 weeks after the closing meeting.")
         ]
-        out.add("table", rows=rows, widths=(0.61, 0.13, 0.13, 0.13))
+    out: list[b.Block] = [
+        b.Table(
+            ("Meeting", "Observation by", "Meeting date", "Status", "Outcome"),
+            tuple(
+                (
+                    f.label,
+                    format_date(f.observation_on),
+                    format_date(f.scheduled_on),
+                    _follow_up_state(f),
+                    f.outcome or "—",
+                )
+                for f in plan.follow_ups
+            ),
+            (0.14, 0.16, 0.16, 0.16, 0.38),
+        )
+    ]
+    names = {a.id: a.details.action for a in plan.actions}
+    for f in plan.follow_ups:
+        if not f.held_on:
+            continue
+        out.append(b.Heading(f"{f.label}, held {format_date(f.held_on)}", 3))
+        observed = f"Observed {format_date(f.observed_on)}: " if f.observed_on else ""
+        out.append(b.Paragraph(observed + (f.observation_note or "No observation note.")))
+        if f.checks:
+            out.append(
+                b.Table(
+                    ("Action", "Still happening?", "Note"),
+                    tuple(
+                        (
+                            names.get(c.action_id, "(removed from the plan)"),
+                            ACTION_STATUS_SHORT[c.status],
+                            c.note or "—",
+                        )
+                        for c in f.checks
+                    ),
+                    (0.5, 0.2, 0.3),
+                )
+            )
+    return out
 
-    out.add("h2", "What school will keep doing")
+
+def staff_blocks(plan: PlanAfterClosure) -> list[b.Block]:
+    out: list[b.Block] = [
+        b.Heading(f"Sustainability plan: {plan.pupil.display_name}", 1),
+        _staff_summary(plan),
+    ]
+    if plan.progress:
+        out.append(b.Heading("Progress during the support"))
+        out.append(
+            b.Table(
+                ("Target or aim", "Baseline", "Final", "Change"),
+                tuple(
+                    (f"{p.label}: {p.text}", _score(p.baseline), _score(p.final), _change(p.change))
+                    for p in plan.progress
+                ),
+                (0.61, 0.13, 0.13, 0.13),
+            )
+        )
+
+    out.append(b.Heading("What school will keep doing"))
     if plan.actions:
-        rows = [["What", "Who", "How often", "Until", "Sustains"]]
-        rows += [
-            [
+        rows: tuple[tuple[str, ...], ...] = tuple(
+            (
                 a.details.action,
                 a.details.who,
                 a.details.how_often,
                 a.until_label,
                 plan.target_label(a.details.target_id),
-            ]
+            )
             for a in plan.actions
-        ]
-        out.add("table", rows=rows, widths=(0.3, 0.16, 0.15, 0.13, 0.26))
+        )
+        out.append(
+            b.Table(
+                ("What", "Who", "How often", "Until", "Sustains"),
+                rows,
+                (0.3, 0.16, 0.15, 0.13, 0.26),
+            )
+        )
     else:
-        out.add("para", "No actions recorded yet.")
+        out.append(b.Paragraph("No actions recorded yet."))
 
-    out.add("h2", "Signposting for the family")
+    out.append(b.Heading("Signposting for the family"))
     if plan.signposts:
-        rows = [["Service", "Contact", "Note"]]
-        rows += [
-            [s.details.service, s.details.contact or "—", s.details.note or "—"]
+        rows = tuple(
+            (s.details.service, s.details.contact or "—", s.details.note or "—")
             for s in plan.signposts
-        ]
-        out.add("table", rows=rows, widths=(0.3, 0.3, 0.4))
+        )
+        out.append(b.Table(("Service", "Contact", "Note"), rows, (0.3, 0.3, 0.4)))
     else:
-        out.add("para", "No services recorded yet.")
+        out.append(b.Paragraph("No services recorded yet."))
 
-    out.add("h2", "Follow-up after closure")
-    if plan.follow_ups:
-        rows = [["Meeting", "Observation by", "Meeting date", "Status", "Outcome"]]
-        rows += [
-            [
-                f.label,
-                format_date(f.observation_on),
-                format_date(f.scheduled_on),
-                _follow_up_state(f),
-                f.outcome or "—",
-            ]
-            for f in plan.follow_ups
-        ]
-        out.add("table", rows=rows, widths=(0.14, 0.16, 0.16, 0.16, 0.38))
-        for f in plan.follow_ups:
-            if not f.held_on:
-                continue
-            out.add("h3", f"{f.label}, held {format_date(f.held_on)}")
-            observed = f"Observed {format_date(f.observed_on)}: " if f.observed_on else ""
-            out.add("para", observed + (f.observation_note or "No observation note."))
-            if f.checks:
-                names = {a.id: a.details.action for a in plan.actions}
-                rows = [["Action", "Still happening?", "Note"]]
-                rows += [
-                    [
-                        names.get(c.action_id, "(removed from the plan)"),
-                        ACTION_STATUS_SHORT[c.status],
-                        c.note or "—",
-                    ]
-                    for c in f.checks
-                ]
-                out.add("table", rows=rows, widths=(0.5, 0.2, 0.3))
-    else:
-        out.add("para", "Booked when the case is closed: 3 and 6 weeks after the closing meeting.")
+    out.append(b.Heading("Follow-up after closure"))
+    out += _follow_up_blocks(plan)
 
     if plan.questionnaires:
-        out.add("h2", "Questionnaires")
-        rows = [["From", "Completed", "Mean agreement (1-5)", "Partnership with family"]]
-        for q in plan.questionnaires:
-            mean = f"{q.mean:.1f}" if q.mean is not None else "—"
-            rows.append(
-                [q.respondent_label, format_date(q.completed_on), mean, q.partnership_label]
+        out.append(b.Heading("Questionnaires"))
+        rows = tuple(
+            (
+                q.respondent_label,
+                format_date(q.completed_on),
+                f"{q.mean:.1f}" if q.mean is not None else "—",
+                q.partnership_label,
             )
-        out.add("table", rows=rows, widths=(0.25, 0.2, 0.25, 0.3))
-    return out.items
+            for q in plan.questionnaires
+        )
+        out.append(
+            b.Table(
+                ("From", "Completed", "Mean agreement (1-5)", "Partnership with family"),
+                rows,
+                (0.25, 0.2, 0.25, 0.3),
+            )
+        )
+    return out
 
 
-def parent_blocks(plan: PlanAfterClosure) -> list[Block]:
+def _signpost_line(s: Signpost) -> str:
+    line = s.details.service
+    if s.details.contact:
+        line += f": {s.details.contact}"
+    if s.details.note:
+        line += f". {s.details.note}"
+    return line if line.endswith((".", "!", "?")) else line + "."
+
+
+def _meeting_line(f: FollowUp, name: str) -> str:
+    if f.held_on:
+        return f"Meeting {f.number}: we met on {format_date(f.held_on)}."
+    return (
+        f"Meeting {f.number}: {f.scheduled_on:%A} {format_date(f.scheduled_on)}. "
+        f"Before it, we will see how {name} is getting on in class."
+    )
+
+
+def parent_blocks(plan: PlanAfterClosure) -> list[b.Block]:
     """Plain words for the family: no flags, no reasons, no notes about the pupil."""
     name = plan.pupil.forename
-    out = _Blocks()
-    out.add("title", f"Keeping things going for {name}")
     met = (
         f"We met on {format_date(plan.closure.closed_on)} to finish this time of extra support."
         if plan.closure
         else "We are getting ready to finish this time of extra support."
     )
-    out.add(
-        "para",
-        f"{met} This sheet says what school will keep doing to help {name}, "
-        "where you can get help, and when we will meet again.",
-    )
-    out.add("h2", "What school will keep doing")
+    out: list[b.Block] = [
+        b.Heading(f"Keeping things going for {name}", 1),
+        b.Paragraph(
+            f"{met} This sheet says what school will keep doing to help {name}, "
+            "where you can get help, and when we will meet again."
+        ),
+        b.Heading("What school will keep doing"),
+    ]
     if plan.actions:
+        lines = []
         for a in plan.actions:
             until = f", until {format_date(a.details.until_date)}" if a.details.until_date else ""
-            out.add(
-                "para",
-                f"• {a.details.action} ({a.details.who}, {a.details.how_often.lower()}{until}).",
+            lines.append(
+                f"{a.details.action} ({a.details.who}, {a.details.how_often.lower()}{until})."
             )
+        out.append(b.Bullets(tuple(lines)))
     else:
-        out.add("para", "We will write this together at the closing meeting.")
-    out.add("h2", "Where you can get help")
+        out.append(b.Paragraph("We will write this together at the closing meeting."))
+    out.append(b.Heading("Where you can get help"))
     if plan.signposts:
-        for s in plan.signposts:
-            line = f"• {s.details.service}"
-            if s.details.contact:
-                line += f": {s.details.contact}"
-            if s.details.note:
-                line += f". {s.details.note}"
-            out.add("para", line if line.endswith((".", "!", "?")) else line + ".")
+        out.append(b.Bullets(tuple(_signpost_line(s) for s in plan.signposts)))
     else:
-        out.add("para", "Ask the school office if you would like to know about local help.")
-    out.add("h2", "When we will meet again")
+        out.append(b.Paragraph("Ask the school office if you would like to know about local help."))
+    out.append(b.Heading("When we will meet again"))
     if plan.follow_ups:
-        for f in plan.follow_ups:
-            if f.held_on:
-                out.add("para", f"• Meeting {f.number}: we met on {format_date(f.held_on)}.")
-            else:
-                out.add(
-                    "para",
-                    f"• Meeting {f.number}: {f.scheduled_on:%A} "
-                    f"{format_date(f.scheduled_on)}. "
-                    f"Before it, we will see how {name} is getting on in class.",
-                )
+        out.append(b.Bullets(tuple(_meeting_line(f, name) for f in plan.follow_ups)))
     else:
-        out.add(
-            "para",
-            "We will agree two dates to meet again, about 3 and 6 weeks after "
-            "the support finishes.",
+        out.append(
+            b.Paragraph(
+                "We will agree two dates to meet again, about 3 and 6 weeks after "
+                "the support finishes."
+            )
         )
     contact = plan.worker_name or "the school office"
-    out.add("para", f"If things become difficult before then, please talk to {contact}.")
-    return out.items
+    out.append(b.Paragraph(f"If things become difficult before then, please talk to {contact}."))
+    return out
 
 
-def blocks(plan: PlanAfterClosure, kind: str) -> list[Block]:
+def blocks(plan: PlanAfterClosure, kind: str) -> list[b.Block]:
     return parent_blocks(plan) if check_kind(kind) == "parent" else staff_blocks(plan)
-
-
-# Rendering ----------------------------------------------------------------------------------
-
-
-def flowables(items: list[Block], *, scale: float = 1.0) -> list[Flowable]:
-    st = documents.styles(scale)
-    width = documents.content_width()
-    story: list[Flowable] = []
-    pending: list[Flowable] = []  # a heading waits to be kept with what follows it
-    for block in items:
-        text = documents.escape(block.text)
-        made: Flowable
-        if block.kind in ("title", "h2", "h3"):
-            pending.append(Paragraph(text, st[block.kind]))
-            continue
-        if block.kind == "para":
-            made = Paragraph(text, st["body"])
-        elif block.kind == "pairs":
-            made = documents.key_values([(r[0], r[1]) for r in block.rows], scale=scale)
-        else:
-            made = documents.table(
-                [list(r) for r in block.rows], [width * w for w in block.widths], scale=scale
-            )
-        if pending:
-            story.append(KeepTogether([*pending, made]))
-            pending = []
-        else:
-            story.append(made)
-        story.append(Spacer(1, 2 * scale))
-    story.extend(pending)
-    return story
-
-
-def _h(text: str) -> str:
-    return html.escape(text).replace("\n", "<br/>")
-
-
-def to_html(items: list[Block], *, scale: float = 1.0) -> str:
-    """The same blocks as simple HTML (QTextDocument's subset), for the print preview."""
-    parts = []
-    for block in items:
-        if block.kind == "title":
-            parts.append(f"<h1>{_h(block.text)}</h1>")
-        elif block.kind in ("h2", "h3"):
-            parts.append(f"<{block.kind}>{_h(block.text)}</{block.kind}>")
-        elif block.kind == "para":
-            parts.append(f"<p>{_h(block.text)}</p>")
-        else:
-            rows = []
-            for index, row in enumerate(block.rows):
-                header = block.kind == "table" and index == 0
-                cells = []
-                for column, value in enumerate(row):
-                    bold = header or (block.kind == "pairs" and column == 0)
-                    cell = f"<b>{_h(value)}</b>" if bold else _h(value)
-                    width = (
-                        f' width="{int(block.widths[column] * 100)}%"'
-                        if column < len(block.widths)
-                        else ""
-                    )
-                    cells.append(f"<td{width}>{cell}</td>")
-                rows.append("<tr>" + "".join(cells) + "</tr>")
-            parts.append(
-                '<table width="100%" border="1" cellspacing="0" cellpadding="4" '
-                'style="border-collapse:collapse;">' + "".join(rows) + "</table>"
-            )
-    size = round(10 * scale)
-    return f'<html><body style="font-size:{size}pt;">' + "".join(parts) + "</body></html>"
 
 
 def check_kind(kind: str) -> str:
@@ -405,21 +342,30 @@ def document_title(kind: str) -> str:
     return "Keeping things going" if kind == "parent" else "Sustainability plan"
 
 
-def plan_html(plan: PlanAfterClosure, kind: str) -> str:
-    return to_html(blocks(plan, kind), scale=PARENT_SCALE if kind == "parent" else 1.0)
+def document(plan: PlanAfterClosure, kind: str) -> b.Document:
+    """The staff or the family version as blocks (saved and printed alike)."""
+    parent = check_kind(kind) == "parent"
+    return b.Document(
+        title=document_title(kind),
+        audience="family" if parent else "staff",
+        pupil_initials=plan.pupil.initials,
+        produced_on=plan.today,
+        blocks=tuple(blocks(plan, kind)),
+        type_scale=PARENT_SCALE if parent else 1.0,
+    )
+
+
+def sustainability_plan_document(
+    store: Store, pupil_id: str, kind: str = "staff", case_id: str | None = None
+) -> b.Document:
+    """Read the plan and build the version of that kind ('staff' or 'parent')."""
+    check_kind(kind)
+    return document(read_plan(store, pupil_id, case_id), kind)
 
 
 def build_pdf(plan: PlanAfterClosure, kind: str, path: Path) -> Path:
     """Write the PDF without auditing (benchmarks and previews)."""
-    scale = PARENT_SCALE if check_kind(kind) == "parent" else 1.0
-    return documents.write_pdf(
-        Path(path),
-        flowables(blocks(plan, kind), scale=scale),
-        title=document_title(kind),
-        initials=plan.pupil.initials,
-        produced_on=plan.today,
-        confidential=kind == "staff",
-    )
+    return documents.write_document(Path(path), document(plan, kind))
 
 
 def write_sustainability_plan(

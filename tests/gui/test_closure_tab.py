@@ -415,7 +415,7 @@ def test_print_and_save_are_audited(
     monkeypatch.setattr(
         document_output,
         "print_with_preview",
-        lambda _parent, html, _title: printed.append(html) or True,
+        lambda _parent, document, _title: printed.append(document.plain_text()) or True,
     )
     monkeypatch.setattr(
         document_output, "ask_pdf_path", lambda _parent, _title, suggested: tmp_path / suggested

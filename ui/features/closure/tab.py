@@ -693,13 +693,13 @@ class ClosureTab(CaseTab):
         pupil, case = self.pupil, self.case
         if pupil is None or case is None:
             return False
-        plan = self._guard(lambda: plan_documents.read_plan(self.store, pupil.id, case.id))
-        if plan is None:
+        document = self._guard(
+            lambda: plan_documents.sustainability_plan_document(self.store, pupil.id, kind, case.id)
+        )
+        if document is None:
             return False
-        title = f"{plan_documents.document_title(kind)} — {pupil.initials}"
-        if not document_output.print_with_preview(
-            self, plan_documents.plan_html(plan, kind), title
-        ):
+        title = f"{document.title} — {pupil.initials}"
+        if not document_output.print_with_preview(self, document, title):
             return False
         self._guard(lambda: plan_documents.record_print(self.store, pupil.id, kind, case.id))
         self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")

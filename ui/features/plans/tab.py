@@ -582,11 +582,11 @@ class PspTab(CaseTab):
         pupil, case = self.pupil, self.case
         if pupil is None or case is None:
             return False
-        snap = self._guard(lambda: handouts.plan_snapshot(self.store, pupil.id, case.id))
-        if snap is None:
+        document = self._guard(lambda: handouts.psp_document(self.store, pupil.id, kind, case.id))
+        if document is None:
             return False
-        title = f"{handouts.document_title(snap, kind)} — {pupil.initials}"
-        if not document_output.print_with_preview(self, handouts.handout_html(snap, kind), title):
+        title = f"{document.title} — {pupil.initials}"
+        if not document_output.print_with_preview(self, document, title):
             return False
         self._guard(lambda: handouts.record_print(self.store, pupil.id, kind, case.id))
         self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")
