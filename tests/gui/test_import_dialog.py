@@ -11,11 +11,13 @@ import pytest
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.store import Store
 from semh_desktop.exchange.mis_import import pupils as pupil_import
 from semh_desktop.exchange.mis_import.csv_pupils import guess_mapping, read_csv, suggested_mapping
 from semh_desktop.exchange.mis_import.fields import NOT_IMPORTED
 from semh_desktop.exchange.mis_import.pupils import ImportResult
+from ui.common import operations
 from ui.features.importing.import_dialog import (
     ImportDialog,
     MappingModel,
@@ -72,11 +74,16 @@ def test_mapping_then_preview_then_import(store: Store, qtbot: QtBot) -> None:
     assert "will not be on the SEMH register" in dialog.preview_summary.text()
     assert pupil_rows(store) == {}  # the preview wrote nothing
 
+    heard: list[Changes] = []
+    operations.broadcast_for(store).changed.connect(heard.append)
     dialog.import_button.click()
     qtbot.waitUntil(lambda: dialog.result_of_import is not None, timeout=10_000)
     assert dialog.result() == QDialog.DialogCode.Accepted
     rows = pupil_rows(store)
     assert len(rows) == 6
+    # The job's changes reach the window's screens once, on the GUI thread.
+    assert len(heard) == 1 and heard[0].everyone and heard[0].touches("pupil")
+    assert heard[0].pupil_ids == {row["id"] for row in rows.values()}
     renee = rows["P873412713001"]
     assert (
         renee["legal_forename"],
@@ -210,12 +217,11 @@ def test_file_menu_import_action_in_the_main_window(
     before = window.model.rowCount()
 
     def ask(store: Store, parent: object = None) -> ImportResult:
-        return pupil_import.apply_import(
-            store,
-            pupil_import.preview_import(
-                store, pupil_import.read_import_file(SIMS), on_register=True
-            ),
+        # As the dialog does: the import's changes are announced, and the window listens.
+        preview = pupil_import.preview_import(
+            store, pupil_import.read_import_file(SIMS), on_register=True
         )
+        return operations.run_announced(store, lambda: pupil_import.apply_import(store, preview))
 
     monkeypatch.setattr(ImportDialog, "ask", staticmethod(ask))
     action.trigger()

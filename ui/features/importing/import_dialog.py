@@ -42,6 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from semh_desktop.core import changes
+from semh_desktop.core.changes import Written
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
 from semh_desktop.exchange.mis_import import pupils as pupil_import
@@ -59,6 +61,7 @@ from semh_desktop.exchange.mis_import.pupils import (
     RowProblem,
 )
 from semh_desktop.register.pupils import year_group_label
+from ui.common import operations
 from ui.common.background import BackgroundTask, Outcome
 from ui.common.table_model import (
     SAME_AS_TEXT,
@@ -505,8 +508,13 @@ class ImportDialog(QDialog):
             "Importing…",
             BackgroundTask.on_store(
                 self.store,
-                lambda store, progress, cancelled: pupil_import.apply_import(
-                    store, preview, progress=progress, cancelled=cancelled
+                # The job's connection collects what the import changed; the GUI thread
+                # announces it (_imported) so every screen re-reads.
+                lambda store, progress, cancelled: changes.run(
+                    store,
+                    lambda: pupil_import.apply_import(
+                        store, preview, progress=progress, cancelled=cancelled
+                    ),
                 ),
                 self,
             ),
@@ -515,8 +523,9 @@ class ImportDialog(QDialog):
         )
 
     def _imported(self, result: object) -> None:
-        assert isinstance(result, ImportResult)
-        self.result_of_import = result
+        assert isinstance(result, Written) and isinstance(result.value, ImportResult)
+        self.result_of_import = result.value
+        operations.announce(self.store, result.changes)
         self.accept()
 
     def _import_failed(self, message: str) -> None:
@@ -580,8 +589,11 @@ class ImportDialog(QDialog):
             self.worker = None
             task.cancel()
             outcome = task.wait()
-            if isinstance(outcome.value, ImportResult):  # it committed before the cancel
-                self.result_of_import = outcome.value
+            written = outcome.value
+            if isinstance(written, Written) and isinstance(written.value, ImportResult):
+                # It committed before the cancel: the screens still hear what changed.
+                self.result_of_import = written.value
+                operations.announce(self.store, written.changes)
             task.deleteLater()
         super().done(code)
 
@@ -599,8 +611,6 @@ def install_import_action(window: MainWindow) -> None:
         store = window.store
         if store is None:
             return
-        result = ImportDialog.ask(store, window)
-        if result is not None:
-            window.refresh_caseload()
+        ImportDialog.ask(store, window)  # the change broadcast re-reads the caseload
 
     window.add_action("File", "&Import pupils…", run_import, shortcut="Ctrl+I", needs_edit=True)
