@@ -14,14 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QModelIndex,
     QObject,
     QSortFilterProxyModel,
-    Qt,
     QTimer,
 )
 from PySide6.QtWidgets import (
@@ -68,13 +66,13 @@ from ui.common.background import (
     describe_error,
     run_with_progress,
 )
+from ui.common.table_model import SORT_ROLE, Column, RowsModel
 from ui.common.widgets import FieldMessage, field_with_message
-from ui.features.outreach.export_dialog import Index, PupilChooser, selected_pupil_ids
+from ui.features.outreach.export_dialog import PupilChooser, selected_pupil_ids
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
 FILE_FILTER = f"SEMH Desktop handover bundles (*{BUNDLE_SUFFIX})"
 CHOICE_WORDS = {None: "Not chosen: left as it is", MINE: "Keep mine", THEIRS: "Take theirs"}
 
@@ -335,68 +333,78 @@ def send_bundle_action(window: MainWindow) -> None:
 # -- importing --------------------------------------------------------------------------------
 
 
-class PupilOutcomeModel(QAbstractTableModel):
+def _count(kind: str) -> Column[PupilOutcome]:
+    return Column[PupilOutcome](
+        {"added": "Records added", "updated": "Updated", "conflicts": "Conflicts"}[kind],
+        lambda r: str(r.counts[kind]),
+        lambda r: r.counts[kind],
+    )
+
+
+class PupilOutcomeModel(RowsModel[PupilOutcome]):
     COL_NAME, COL_UPN, COL_STATUS, COL_ADDED, COL_UPDATED, COL_CONFLICTS = range(6)
-    HEADERS = ("Pupil", "UPN", "Here", "Records added", "Updated", "Conflicts")
+    COLUMNS = (
+        Column[PupilOutcome]("Pupil", lambda r: r.name),
+        Column[PupilOutcome]("UPN", lambda r: r.upn),
+        Column[PupilOutcome]("Here", lambda r: r.status_label),
+        _count("added"),
+        _count("updated"),
+        _count("conflicts"),
+    )
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[PupilOutcome] = []
 
-    def set_rows(self, rows: Sequence[PupilOutcome]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
+_CONFLICT_SHORT = {
+    "changed_both": "changed in both databases",
+    "history_both": "both added to its history",
+}
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        values = (
-            row.name,
-            row.upn,
-            row.status_label,
-            row.counts["added"],
-            row.counts["updated"],
-            row.counts["conflicts"],
+def _conflict_record(conflict: Conflict) -> str:
+    if conflict.kind == "added_both":
+        short = (
+            "both added a new version"
+            if conflict.can_take_theirs
+            else "both added one here: only yours can be kept"
         )
-        if role == Qt.ItemDataRole.DisplayRole:
-            return str(values[index.column()])
-        if role == SORT_ROLE:
-            value = values[index.column()]
-            return value.casefold() if isinstance(value, str) else value
-        return None
+    else:
+        short = _CONFLICT_SHORT[conflict.kind]
+    return f"{conflict.label}: {short}"
 
 
-class ConflictModel(QAbstractTableModel):
+def _conflict_side(theirs: bool) -> Callable[[Conflict], str]:
+    def text(conflict: Conflict) -> str:
+        lines = handover.conflict_lines(conflict)
+        return "\n".join(f"{field}: {b if theirs else a}" for field, a, b in lines)
+
+    return text
+
+
+class ConflictModel(RowsModel[Conflict]):
     """Each conflict with both versions and the choice made (changed by the buttons)."""
 
     COL_PUPIL, COL_RECORD, COL_MINE, COL_THEIRS, COL_CHOICE = range(5)
-    HEADERS = ("Pupil", "Record", "Mine (this database)", "Theirs (the bundle)", "Choice")
+    TOOLTIP_IS_TEXT = True
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Conflict] = []
         self.choices: dict[str, str] = {}
+        super().__init__(
+            parent,
+            columns=(
+                Column[Conflict]("Pupil", lambda c: c.pupil_name),
+                Column[Conflict](
+                    "Record",
+                    _conflict_record,
+                    tooltip=lambda c: f"{c.label}: {c.explanation}.",
+                ),
+                Column[Conflict]("Mine (this database)", _conflict_side(theirs=False)),
+                Column[Conflict]("Theirs (the bundle)", _conflict_side(theirs=True)),
+                Column[Conflict]("Choice", lambda c: CHOICE_WORDS[self.choices.get(c.key)]),
+            ),
+        )
 
     def set_rows(self, rows: Sequence[Conflict]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
         self.choices = {c.key: c.choice for c in rows if c.choice}
-        self.endResetModel()
+        super().set_rows(rows)
 
     def conflict(self, row: int) -> Conflict:
         return self._rows[row]
@@ -410,60 +418,11 @@ class ConflictModel(QAbstractTableModel):
                 continue
             self.choices[conflict.key] = choice
             taken += 1
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, self.COL_CHOICE), self.index(len(self._rows) - 1, self.COL_CHOICE)
-            )
+        self.cells_changed(self.COL_CHOICE)
         return taken
 
     def undecided(self) -> int:
         return sum(1 for c in self._rows if c.key not in self.choices)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def _text(self, conflict: Conflict, column: int) -> str:
-        lines = handover.conflict_lines(conflict)
-        if column == self.COL_PUPIL:
-            return conflict.pupil_name
-        if column == self.COL_RECORD:
-            short = {
-                "changed_both": "changed in both databases",
-                "added_both": (
-                    "both added a new version"
-                    if conflict.can_take_theirs
-                    else "both added one here: only yours can be kept"
-                ),
-                "history_both": "both added to its history",
-            }[conflict.kind]
-            return f"{conflict.label}: {short}"
-        if column == self.COL_MINE:
-            return "\n".join(f"{field}: {mine}" for field, mine, _theirs in lines)
-        if column == self.COL_THEIRS:
-            return "\n".join(f"{field}: {theirs}" for field, _mine, theirs in lines)
-        return CHOICE_WORDS[self.choices.get(conflict.key)]
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        conflict = self._rows[index.row()]
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_RECORD:
-            return f"{conflict.label}: {conflict.explanation}."
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._text(conflict, index.column())
-        if role == SORT_ROLE:
-            return self._text(conflict, index.column()).casefold()
-        return None
 
 
 def report_html(report: ImportReport) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -52,38 +51,65 @@ from semh_desktop.exchange.outreach_summary import NOTE_FIELDS, SummaryOptions, 
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow, year_group_label
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
+from ui.common.table_model import ID_ROLE, Column, RowsModel, SortProxy
 from ui.common.widgets import FieldMessage, field_with_message
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
 Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole
-PUPIL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PUPIL_ID_ROLE = ID_ROLE
 
 
 # -- choosing pupils --------------------------------------------------------------------------
 
 
-class PupilChoiceModel(QAbstractTableModel):
+class PupilChoiceModel(RowsModel[CaseloadRow]):
     """Caseload rows with a tick each (the pupils to export or send)."""
 
     COL_NAME, COL_UPN, COL_YEAR = range(3)
-    HEADERS = ("Pupil", "UPN", "Year")
+    ROW_ROLES = ((PUPIL_ID_ROLE, lambda row: row.pupil_id),)
     checked_changed = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CaseloadRow] = []
         self._checked: set[str] = set()
+        super().__init__(
+            parent,
+            columns=(
+                Column[CaseloadRow](
+                    "Pupil",
+                    lambda r: r.name,
+                    lambda r: r.surname.casefold(),
+                    check_state=self._check_state,
+                    accessible=self._ticked,
+                ),
+                Column[CaseloadRow]("UPN", lambda r: r.upn, lambda r: r.upn),
+                Column[CaseloadRow](
+                    "Year", lambda r: year_group_label(r.year_group), lambda r: r.year_group
+                ),
+            ),
+        )
+        self._search: list[str] = []
+
+    def _check_state(self, row: CaseloadRow) -> Qt.CheckState:
+        return Qt.CheckState.Checked if row.pupil_id in self._checked else Qt.CheckState.Unchecked
+
+    def _ticked(self, row: CaseloadRow) -> str:
+        return f"{row.name}, {'chosen' if row.pupil_id in self._checked else 'not chosen'}"
 
     def set_rows(self, rows: Sequence[CaseloadRow], checked: set[str] | None = None) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
         wanted = checked or set()
-        self._checked = {r.pupil_id for r in self._rows if r.pupil_id in wanted}
-        self.endResetModel()
+        self._checked = {r.pupil_id for r in rows if r.pupil_id in wanted}
+        # What the search box looks in (every column as shown), casefolded once per fill.
+        self._search = [
+            f"{r.name} {r.upn} {year_group_label(r.year_group)}".casefold() for r in rows
+        ]
+        super().set_rows(rows)
         self.checked_changed.emit(len(self._checked))
+
+    def search_texts(self) -> list[str]:
+        """Every row's search text; the same list object until the next set_rows."""
+        return self._search
 
     def checked_ids(self) -> list[str]:
         return [r.pupil_id for r in self._rows if r.pupil_id in self._checked]
@@ -102,45 +128,6 @@ class PupilChoiceModel(QAbstractTableModel):
             )
         self.checked_changed.emit(len(self._checked))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.column() == self.COL_NAME:
-            base |= Qt.ItemFlag.ItemIsUserCheckable
-        return base
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, row.upn, year_group_label(row.year_group))[column]
-        if role == SORT_ROLE:
-            return (row.surname.casefold(), row.upn, row.year_group)[column]
-        if role == PUPIL_ID_ROLE:
-            return row.pupil_id
-        if role == Qt.ItemDataRole.CheckStateRole and column == self.COL_NAME:
-            return (
-                Qt.CheckState.Checked if row.pupil_id in self._checked else Qt.CheckState.Unchecked
-            )
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == self.COL_NAME:
-            ticked = "chosen" if row.pupil_id in self._checked else "not chosen"
-            return f"{row.name}, {ticked}"
-        return None
-
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.CheckStateRole or index.column() != self.COL_NAME:
             return False
@@ -149,12 +136,11 @@ class PupilChoiceModel(QAbstractTableModel):
         return True
 
 
-class PupilFilter(QSortFilterProxyModel):
+class PupilFilter(SortProxy):
     """Sorts on raw values and filters by the search box (name, UPN or year)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
         self._needle = ""
 
     def set_needle(self, text: str) -> None:
@@ -170,11 +156,9 @@ class PupilFilter(QSortFilterProxyModel):
         if not self._needle:
             return True
         model = self.sourceModel()
-        words = " ".join(
-            str(model.data(model.index(source_row, c, source_parent)) or "")
-            for c in range(model.columnCount())
-        )
-        return self._needle in words.casefold()
+        if not isinstance(model, PupilChoiceModel):
+            return True
+        return self._needle in model.search_texts()[source_row]
 
     def shown_ids(self) -> list[str]:
         return [str(self.data(self.index(r, 0), PUPIL_ID_ROLE)) for r in range(self.rowCount())]
