@@ -58,7 +58,8 @@ class Column(Generic[R]):
     header_tooltip: str = ""
     align: Qt.AlignmentFlag | None = None
     font: Callable[[R], QFont | None] | None = None
-    check_state: Callable[[R], Qt.CheckState | None] | None = None
+    check_state: Callable[[R], Qt.CheckState | None] | None = None  # makes the cell checkable
+    accessible: Callable[[R], str | None] | None = None  # instead of the model's ACCESSIBLE
 
     def key(self, record: R) -> Any:
         return self.text(record).casefold() if self.sort_key is None else self.sort_key(record)
@@ -145,6 +146,12 @@ class RowsModel(_QtTableModel, Generic[R]):
         self._ranks = [None] * len(self.columns)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.columns) - 1))
 
+    def cells_changed(self, column: int) -> None:
+        """A column's cells changed for every row (a choice made): show them, re-rank."""
+        self._ranks[column] = None
+        if self._rows:
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
     def sort_ranks(self, column: int) -> list[int]:
         """The column's ranks, computed once per set_rows (on first use)."""
         ranks = self._ranks[column]
@@ -176,6 +183,12 @@ class RowsModel(_QtTableModel, Generic[R]):
             return self.columns[section].header_tooltip or None
         return None
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and self.columns[index.column()].check_state is not None:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         row, column = index.row(), index.column()
         if not index.isValid() or not 0 <= row < len(self._rows):
@@ -194,6 +207,8 @@ class RowsModel(_QtTableModel, Generic[R]):
             if spec.tooltip is not None:
                 return spec.tooltip(record)
             return spec.text(record) if self.TOOLTIP_IS_TEXT else None
+        if role == _ACCESSIBLE and spec.accessible is not None:
+            return spec.accessible(record)
         if role == _ACCESSIBLE and self.ACCESSIBLE:
             text = spec.text(record)
             if self.ACCESSIBLE == LABELLED:
