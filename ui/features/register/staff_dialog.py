@@ -7,9 +7,7 @@ wraps `staff.add_staff`); it never queries the database itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,51 +26,17 @@ from semh_desktop.core.errors import SemhError
 from semh_desktop.register.staff import ROLES, Staff
 from ui.common import theme
 from ui.common.form_dialog import FormSection
+from ui.common.table_model import Column, RowsModel
 
 COL_NAME, COL_ROLE = range(2)
-Index = QModelIndex | QPersistentModelIndex
 AddStaff = Callable[[str, str], Staff]
 
 
-class StaffModel(QAbstractTableModel):
-    HEADERS = ("Name", "Role")
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Staff] = []
-
-    def set_rows(self, rows: Sequence[Staff]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Staff]:
-        return list(self._rows)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        profile = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole):
-            return profile.name if index.column() == COL_NAME else profile.role_label
-        return None
+class StaffModel(RowsModel[Staff]):
+    COLUMNS = (
+        Column[Staff]("Name", lambda s: s.name, lambda s: s.name),
+        Column[Staff]("Role", lambda s: s.role_label, lambda s: s.role_label),
+    )
 
 
 class StaffProfilesDialog(QDialog):
