@@ -11,12 +11,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from semh_desktop.core.changes import Changes
 from semh_desktop.core.clock import FixedClock
 from semh_desktop.core.store import Store, open_memory_store
 from semh_desktop.exchange import handover, outreach_summary
 from semh_desktop.exchange.handover import KdfParams
 from semh_desktop.plans import targets
 from semh_desktop.register import audit, pupils, staff
+from ui.common import operations
 from ui.features.outreach import bundle_dialogs
 from ui.features.outreach import export_dialog as outreach_export
 from ui.features.outreach.bundle_dialogs import ImportBundleDialog, SendBundleDialog
@@ -220,10 +222,14 @@ def test_import_dialog_wrong_passphrase_then_preview_then_import(qtbot: QtBot, s
     assert "1 pupil: 1 new" in dialog.summary.text()
     assert len(pupils.caseload(school, whole_register=True)) == count  # preview wrote nothing
 
+    heard: list[Changes] = []
+    operations.broadcast_for(school).changed.connect(heard.append)
     dialog.import_button.click()
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=10_000)
     assert dialog.pages.currentIndex() == ImportBundleDialog.PAGE_RESULT
     assert "were added" in dialog.result_text.toPlainText()
+    # A merge may touch any pupil: the screens hear it once, for everyone.
+    assert len(heard) == 1 and heard[0].everyone
     assert len(pupils.caseload(school, whole_register=True)) == count + 1
     assert pupils.find_by_upn(school, "C801200013999")
 

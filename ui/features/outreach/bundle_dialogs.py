@@ -41,6 +41,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from semh_desktop.core import changes
+from semh_desktop.core.changes import Written
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.store import Store
 from semh_desktop.exchange import handover
@@ -57,6 +59,7 @@ from semh_desktop.exchange.handover import (
 )
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow
+from ui.common import operations
 from ui.common.background import (
     BackgroundTask,
     CancelCheck,
@@ -713,17 +716,19 @@ class ImportBundleDialog(QDialog):
         choices = dict(self.conflict_model.choices)
         self._run(
             "Importing…",
-            lambda store, progress, _cancelled: self._apply_bundle(
-                store, bundle, choices, progress
+            # The job's connection collects what the merge changed; _applied announces it.
+            lambda store, progress, _cancelled: changes.run(
+                store, lambda: self._apply_bundle(store, bundle, choices, progress)
             ),
             self._applied,
             lambda exc: self.status.setText(describe_error(exc)),
         )
 
     def _applied(self, outcome: object) -> None:
-        assert isinstance(outcome, ImportReport)
-        self.report = outcome
-        self.result_text.setHtml(report_html(outcome))
+        assert isinstance(outcome, Written) and isinstance(outcome.value, ImportReport)
+        operations.announce(self.store, outcome.changes)  # on the GUI thread
+        self.report = report = outcome.value
+        self.result_text.setHtml(report_html(report))
         self._show(self.PAGE_RESULT)
         self.close_button.setFocus()
 
@@ -775,6 +780,4 @@ class ImportBundleDialog(QDialog):
 
 
 def import_bundle_action(window: MainWindow) -> None:
-    report = ImportBundleDialog.ask(window.store, parent=window)
-    if report is not None:
-        window.refresh_caseload()
+    ImportBundleDialog.ask(window.store, parent=window)  # the change broadcast re-reads
