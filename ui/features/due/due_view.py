@@ -271,7 +271,10 @@ def _follow_changes(window: MainWindow, dock: QDockWidget, refresh: Callable[[],
             stale = False
             refresh()
 
-    operations.broadcast_for(window.store).changed.connect(changed)
+    broadcast = operations.broadcast_for(window.store)
+    broadcast.changed.connect(changed)
+    # A plain function is not disconnected by Qt when the window goes: do it with the dock.
+    dock.destroyed.connect(lambda: broadcast.changed.disconnect(changed))
     window.meeting_mode_action.toggled.connect(lambda on: None if on else shown_again())
     dock.visibilityChanged.connect(lambda visible: shown_again() if visible else None)
 
