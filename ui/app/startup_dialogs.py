@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from semh_desktop.register.staff import ROLES
 from ui.common import theme
-from ui.common.form_dialog import FormFields, exec_dialog
+from ui.common.form_dialog import FormDialog, FormFields, exec_dialog
 
 MIN_PASSPHRASE = 8
 
@@ -439,7 +439,7 @@ class RecoveryKeyDialog(QDialog):
 Attempt = Callable[[str, str], "str | None"]  # (kind, text) -> error message or None
 
 
-class OpenDatabaseDialog(QDialog):
+class OpenDatabaseDialog(FormDialog[bool]):
     """Ask for the passphrase, or the recovery key when the keyring has no key for the file."""
 
     def __init__(
@@ -451,15 +451,16 @@ class OpenDatabaseDialog(QDialog):
         allow_recovery: bool,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Open {database.name}")
+        super().__init__(f"Open {database.name}", "Open", parent)
         self.setWindowIcon(theme.icon("app"))
+        self.outer.setContentsMargins(26, 20, 26, 16)
+        self.outer.setSpacing(10)
         self._attempt = attempt
         title = QLabel(f"Open {database.name}")
         title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("welcomeTitle")
-        self.message = _note(message)
-        self.message.setObjectName("openMessage")
+        self.note = _note(message)
+        self.note.setObjectName("openMessage")
 
         self.recovery_radio = QRadioButton("Recovery key")
         self.recovery_radio.setAccessibleName("Open with the recovery key")
@@ -480,30 +481,16 @@ class OpenDatabaseDialog(QDialog):
 
         self.secret_edit = QLineEdit()
         self.secret_edit.setObjectName("openSecret")
-        self.secret_fields = FormFields()
-        secret_box = self.secret_fields.holder("secret", self.secret_edit)
-        self.secret_message = self.secret_fields.message("secret")
+        body = QVBoxLayout()
+        for widget in (title, self.note, self.radios, self.register("secret", self.secret_edit)):
+            body.addWidget(widget)
+        body.addStretch(1)
+        self.secret_message = self.message("secret")
+        self.open_button = self.ok_button
         self.recovery_radio.toggled.connect(self._update_kind)
         self._update_kind()
-
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.open_button = buttons.addButton("Open", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.open_button.setAccessibleName("Open")
-        self.open_button.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(26, 20, 26, 16)
-        layout.setSpacing(10)
-        layout.addWidget(title)
-        layout.addWidget(self.message)
-        layout.addWidget(self.radios)
-        layout.addWidget(secret_box)
-        layout.addStretch(1)
-        layout.addWidget(buttons)
+        self.finish_layout(body=body)
         self.resize(560, 280)
-        self.secret_edit.setFocus()
 
     @property
     def kind(self) -> str:
@@ -520,14 +507,14 @@ class OpenDatabaseDialog(QDialog):
             self.secret_edit.setFont(self.font())
             self.secret_edit.setPlaceholderText("Passphrase")
             self.secret_edit.setAccessibleName("Passphrase")
-        self.secret_fields.show({})
+        self.form_fields.show({})
 
-    def accept(self) -> None:
+    def collect(self) -> dict[str, str]:
+        # The attempt opens the file: the dialog closes only on the key that opens it.
         error = self._attempt(self.kind, self.secret_edit.text())
-        if not self.secret_fields.show({"secret": error} if error else {}):
+        if error:
             self.secret_edit.selectAll()
-            return
-        super().accept()
+        return self.keep(True, {"secret": error} if error else {})
 
     @classmethod
     def ask(
@@ -539,12 +526,7 @@ class OpenDatabaseDialog(QDialog):
         attempt: Attempt,
         allow_recovery: bool,
     ) -> bool:
-        return exec_dialog(
-            cls(
-                database,
-                message=message,
-                attempt=attempt,
-                allow_recovery=allow_recovery,
-                parent=parent,
-            )
+        dialog = cls(
+            database, message=message, attempt=attempt, allow_recovery=allow_recovery, parent=parent
         )
+        return dialog.run() is not None

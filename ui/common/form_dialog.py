@@ -141,6 +141,8 @@ class FormFields:
         align_left: bool = False,
     ) -> QWidget:
         """A labelled row: the label (with its shortcut), the field, its message, a hint."""
+        if not widget.objectName():
+            widget.setObjectName(f"{field}_field")
         if not widget.accessibleName():
             widget.setAccessibleName(label.replace("&", ""))
         if required:
@@ -239,8 +241,16 @@ class FormDialog(QDialog, Generic[R]):
         self.setModal(True)
         self.result_value: R | None = None
         self._rules = validate
-        self.form_fields = FormFields(form_layout(label_alignment=label_alignment))
-        self.form = self.form_fields.form
+        self.form_fields = fields = FormFields(form_layout(label_alignment=label_alignment))
+        self.form = fields.form
+        # The fields' own methods, so that a dialog reads `self.add_field(...)`.
+        self.fields = fields.fields
+        self.messages = fields.messages
+        self.message = fields.message
+        self.message_text = fields.message_text
+        self.add_field = fields.add
+        self.add_plain = fields.add_plain
+        self.register = fields.holder  # a field and its message, for a grid of the dialog's
         self.summary = QLabel()
         self.summary.setObjectName("dialogSummary")
         self.summary.setWordWrap(True)
@@ -260,42 +270,7 @@ class FormDialog(QDialog, Generic[R]):
         self.outer.setContentsMargins(18, 16, 18, 16)
         self.outer.setSpacing(12)
 
-    @property
-    def fields(self) -> dict[str, QWidget]:
-        return self.form_fields.fields
-
-    @property
-    def messages(self) -> dict[str, FieldMessage]:
-        return self.form_fields.messages
-
-    def message(self, field: str) -> FieldMessage:
-        return self.form_fields.message(field)
-
-    def message_text(self, field: str) -> str:
-        return self.form_fields.message_text(field)
-
     # -- building --------------------------------------------------------------------------
-
-    def add_field(
-        self,
-        field: str,
-        label: str,
-        widget: QWidget,
-        *,
-        required: bool = False,
-        hint: str = "",
-        form: QFormLayout | None = None,
-    ) -> QWidget:
-        if not widget.objectName():
-            widget.setObjectName(f"{field}_field")
-        return self.form_fields.add(field, label, widget, required=required, hint=hint, form=form)
-
-    def add_plain(self, label: str, widget: QWidget) -> QWidget:
-        return self.form_fields.add_plain(label, widget)
-
-    def register(self, field: str, widget: QWidget) -> QWidget:
-        """A field and its message for a layout of the subclass's own (a grid)."""
-        return self.form_fields.holder(field, widget)
 
     line = staticmethod(line_edit)
     text_box = staticmethod(text_box)
@@ -395,16 +370,13 @@ class FormSection(QGroupBox):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
-        form = QFormLayout(self)
-        self.form_fields = FormFields(form)
-
-    @property
-    def fields(self) -> dict[str, QWidget]:
-        return self.form_fields.fields
-
-    @property
-    def messages(self) -> dict[str, FieldMessage]:
-        return self.form_fields.messages
+        self.form_fields = fields = FormFields(QFormLayout(self))
+        self.fields = fields.fields
+        self.messages = fields.messages
+        self.message = fields.message
+        self.add_field = fields.add
+        self.add_plain = fields.add_plain
+        self.show_errors = fields.show
 
     def line(self, name: str, label: str, placeholder: str = "") -> QLineEdit:
         edit = QLineEdit()
@@ -421,20 +393,6 @@ class FormSection(QGroupBox):
         self.form_fields.add(name, label, combo)
         return combo
 
-    def add_field(
-        self,
-        field: str,
-        label: str,
-        widget: QWidget,
-        *,
-        required: bool = False,
-        align_left: bool = False,
-    ) -> QWidget:
-        return self.form_fields.add(field, label, widget, required=required, align_left=align_left)
-
-    def add_plain(self, label: str, widget: QWidget) -> QWidget:
-        return self.form_fields.add_plain(label, widget)
-
     def add_row(self, row: QWidget | QLayout) -> None:
         """A row of buttons under the fields."""
         # Two branches because QFormLayout.addRow is overloaded on widget and layout.
@@ -442,9 +400,3 @@ class FormSection(QGroupBox):
             self.form_fields.form.addRow("", row)
         else:
             self.form_fields.form.addRow("", row)
-
-    def show_errors(self, errors: Mapping[str, str]) -> bool:
-        return self.form_fields.show(errors)
-
-    def message(self, name: str) -> FieldMessage:
-        return self.form_fields.message(name)
