@@ -21,7 +21,15 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 from reportlab.platypus.flowables import Flowable
 
 from semh_desktop.core.dates import format_date
@@ -36,6 +44,7 @@ INK = colors.black
 TODAY_FILL = colors.HexColor("#222222")
 START_FILL = colors.HexColor("#BBBBBB")
 HEADER_FILL = colors.HexColor("#E8E8E8")
+HEADING_ROOM = 40 * mm  # a heading needs this much page left, or it starts the next page
 _FONT = "Helvetica"
 _FONT_BOLD = "Helvetica-Bold"
 
@@ -240,10 +249,12 @@ def write_document(path: Path, document: b.Document) -> Path:
 
 
 def flowables(items: Sequence[b.Block], *, scale: float = 1.0) -> list[Flowable]:
-    """The blocks as reportlab flowables; a heading is kept on the page of what follows it.
+    """The blocks as reportlab flowables; a heading never ends a page.
 
-    KeepTogether is never nested (reportlab then breaks pages early): a group's blocks are
-    laid out flat inside its one KeepTogether, with any headings that lead into it.
+    A group is kept on one page with any headings that lead into it; KeepTogether is never
+    nested (reportlab then breaks pages early), so a group's blocks are laid out flat inside
+    its one KeepTogether. A heading before anything else (a long table, say) starts a new page
+    only when less than `HEADING_ROOM` is left, rather than pushing the whole table over.
     """
     story: list[Flowable] = []
     pending: list[Flowable] = []  # headings waiting for the block they introduce
@@ -257,7 +268,7 @@ def flowables(items: Sequence[b.Block], *, scale: float = 1.0) -> list[Flowable]
         if isinstance(block, b.Heading):
             pending += made
         elif pending:
-            story.append(KeepTogether([*pending, *made]))
+            story += [CondPageBreak(HEADING_ROOM * scale), *pending, *made]
             pending = []
         else:
             story += made

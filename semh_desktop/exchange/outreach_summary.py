@@ -9,8 +9,8 @@ plan and the named school contact. Ethnicity is never included (it is kept for
 disproportionality monitoring only).
 
 The summary is built once as a plain document (`build_summary`), which is both the JSON file
-(schema: resources/outreach_summary.schema.json, `SCHEMA_VERSION`) and the source of the PDF,
-so the two always say the same thing.
+(schema: resources/outreach_summary.schema.json, `SCHEMA_VERSION`) and the source of the PDF
+(as blocks, `summary_blocks`), so the two always say the same thing.
 
 Pseudonymised form: the name becomes initials plus a stable pseudonymous code (an HMAC of the
 pupil's UUID with a secret kept in this database's settings), the date of birth is left out
@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reportlab.platypus import KeepTogether, Paragraph, Spacer
 from reportlab.platypus.flowables import Flowable
 
 from semh_desktop.attendance import attendance, support_windows, suspensions
@@ -41,6 +40,7 @@ from semh_desktop.core.dates import academic_year, academic_year_start, format_d
 from semh_desktop.core.errors import NotFound, SemhError, ValidationError
 from semh_desktop.core.paths import RESOURCES_DIR
 from semh_desktop.core.store import Store
+from semh_desktop.documents import blocks as b
 from semh_desktop.documents import pdf as documents
 from semh_desktop.graduated import apdr
 from semh_desktop.graduated import response as graduated_response
@@ -634,16 +634,67 @@ def _score_trail(points: list[dict[str, Any]]) -> str:
     return ", ".join(f"{p['label']} {_d(p['held_on'])}: {p['score']}" for p in points) or "—"
 
 
-def _plan_story(plan: dict[str, Any]) -> list[Flowable]:
-    st = documents.styles()
-    width = documents.content_width()
-    status = "open" if plan["status"] == "open" else f"closed {_d(plan['closed_on'])}"
-    story: list[Flowable] = [
-        Paragraph(
-            documents.escape(f"{plan['plan_label']} from {_d(plan['start_date'])} ({status})"),
-            st["h3"],
+# A small gap above each table that follows another block (4 pt, as before blocks).
+_GAP = b.Spacer(1.4)
+
+
+def _plan_targets(plan: dict[str, Any]) -> list[b.Block]:
+    rows: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...]
+    out: list[b.Block] = []
+    if plan["targets"]:
+        rows = tuple(
+            (
+                t["text"] if t["text"] is not None else f"Target {t['position']}",
+                t["kind_label"],
+                _n(t["baseline"]),
+                _n(t["mid"]),
+                _n(t["final"]),
+                _change(t["change"]),
+                _score_trail(t["scores"]),
+            )
+            for t in plan["targets"]
         )
-    ]
+        header = ("Target", "Kind", "Baseline", "Mid", "Final", "Change", "Scores over time")
+        out += [_GAP, b.Table(header, rows, (0.2, 0.13, 0.13, 0.07, 0.09, 0.11, 0.27))]
+    if plan["case_aims"]:
+        rows = tuple(
+            (
+                a["text"] if a["text"] is not None else f"Aim {a['position']}",
+                _n(a["baseline"]),
+                _n(a["final"]),
+                _change(a["change"]),
+                _score_trail(a["scores"]),
+            )
+            for a in plan["case_aims"]
+        )
+        header = ("Case aim", "Baseline", "Final", "Change", "Scores over time")
+        out += [_GAP, b.Table(header, rows, (0.3, 0.13, 0.09, 0.11, 0.37))]
+    return out
+
+
+def _plan_windows(plan: dict[str, Any]) -> list[b.Block]:
+    if not plan["windows"]:
+        return []
+    rows = []
+    for w in plan["windows"]:
+        dates = f"{_d(w['first'])} – {_d(w['last'])}" + ("" if w["complete"] else " (so far)")
+        rows.append(
+            (
+                w["label"],
+                dates,
+                str(w["suspensions"]),
+                f"{w['suspension_days']:g}",
+                _pct(w["attendance_start"]),
+                _pct(w["attendance_end"]),
+            )
+        )
+    header = ("Window", "Dates", "Suspensions", "Days", "Attendance start", "Attendance end")
+    return [_GAP, b.Table(header, tuple(rows), (0.2, 0.22, 0.17, 0.09, 0.16, 0.16))]
+
+
+def _plan_blocks(plan: dict[str, Any]) -> list[b.Block]:
+    status = "open" if plan["status"] == "open" else f"closed {_d(plan['closed_on'])}"
     pairs = [
         ("Referral", f"{_d(plan['referral_date'])}, {plan['referral_route']}"),
         (
@@ -660,69 +711,16 @@ def _plan_story(plan: dict[str, Any]) -> list[Flowable]:
     network = [f"{m['role']}" + (f" ({m['name']})" if m["name"] else "") for m in plan["network"]]
     if network:
         pairs.append(("Network", ", ".join(network)))
-    story.append(documents.key_values(pairs))
-    if plan["targets"]:
-        rows = [["Target", "Kind", "Baseline", "Mid", "Final", "Change", "Scores over time"]]
-        for t in plan["targets"]:
-            text = t["text"] if t["text"] is not None else f"Target {t['position']}"
-            rows.append(
-                [
-                    text,
-                    t["kind_label"],
-                    _n(t["baseline"]),
-                    _n(t["mid"]),
-                    _n(t["final"]),
-                    _change(t["change"]),
-                    _score_trail(t["scores"]),
-                ]
-            )
-        story.append(Spacer(1, 4))
-        story.append(
-            documents.table(rows, [width * s for s in (0.2, 0.13, 0.13, 0.07, 0.09, 0.11, 0.27)])
-        )
-    if plan["case_aims"]:
-        rows = [["Case aim", "Baseline", "Final", "Change", "Scores over time"]]
-        for a in plan["case_aims"]:
-            rows.append(
-                [
-                    a["text"] if a["text"] is not None else f"Aim {a['position']}",
-                    _n(a["baseline"]),
-                    _n(a["final"]),
-                    _change(a["change"]),
-                    _score_trail(a["scores"]),
-                ]
-            )
-        story.append(Spacer(1, 4))
-        story.append(documents.table(rows, [width * s for s in (0.3, 0.13, 0.09, 0.11, 0.37)]))
+    out: list[b.Block] = [
+        b.Heading(f"{plan['plan_label']} from {_d(plan['start_date'])} ({status})", 3),
+        b.KeyValues(tuple(pairs)),
+        *_plan_targets(plan),
+    ]
     notes = [r for r in plan["reviews"] if r["notes"]]
     if notes:
-        story.append(Spacer(1, 4))
-        story.append(
-            documents.table(
-                [["Scoring point", "Notes"]]
-                + [[f"{r['label']} {_d(r['held_on'])}", r["notes"]] for r in notes],
-                [width * 0.3, width * 0.7],
-            )
-        )
-    if plan["windows"]:
-        rows = [["Window", "Dates", "Suspensions", "Days", "Attendance start", "Attendance end"]]
-        for w in plan["windows"]:
-            dates = f"{_d(w['first'])} – {_d(w['last'])}" + ("" if w["complete"] else " (so far)")
-            rows.append(
-                [
-                    w["label"],
-                    dates,
-                    str(w["suspensions"]),
-                    f"{w['suspension_days']:g}",
-                    _pct(w["attendance_start"]),
-                    _pct(w["attendance_end"]),
-                ]
-            )
-        story.append(Spacer(1, 4))
-        story.append(
-            documents.table(rows, [width * s for s in (0.2, 0.22, 0.17, 0.09, 0.16, 0.16)])
-        )
-    return story
+        rows = tuple((f"{r['label']} {_d(r['held_on'])}", r["notes"]) for r in notes)
+        out += [_GAP, b.Table(("Scoring point", "Notes"), rows, (0.3, 0.7))]
+    return out + _plan_windows(plan)
 
 
 def _days(value: float) -> str:
@@ -733,65 +731,49 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}%"
 
 
-def _sustainability_story(plan: dict[str, Any]) -> list[Flowable]:
-    st = documents.styles()
-    width = documents.content_width()
-    story: list[Flowable] = [
-        Paragraph(
-            documents.escape(f"From the {plan['plan_label']} closed on {_d(plan['closed_on'])}"),
-            st["body"],
-        )
+def _sustainability_blocks(plan: dict[str, Any]) -> list[b.Block]:
+    rows: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...]
+    out: list[b.Block] = [
+        b.Paragraph(f"From the {plan['plan_label']} closed on {_d(plan['closed_on'])}")
     ]
     if plan["actions"]:
-        rows = [["What school will keep doing", "Who", "How often", "Until"]]
-        for a in plan["actions"]:
-            rows.append(
-                [
-                    a["action"] if a["action"] is not None else "(wording left out)",
-                    a["who"] if a["who"] is not None else "",
-                    a["how_often"],
-                    _d(a["until"]) or "No end date",
-                ]
+        rows = tuple(
+            (
+                a["action"] if a["action"] is not None else "(wording left out)",
+                a["who"] if a["who"] is not None else "",
+                a["how_often"],
+                _d(a["until"]) or "No end date",
             )
-        story.append(documents.table(rows, [width * s for s in (0.45, 0.2, 0.2, 0.15)]))
-    if plan["signposting"]:
-        story.append(Spacer(1, 4))
-        story.append(
-            documents.table(
-                [["Signposting", "Contact", "Note"]]
-                + [[s["service"], s["contact"], s["note"]] for s in plan["signposting"]],
-                [width * 0.3, width * 0.3, width * 0.4],
-            )
+            for a in plan["actions"]
         )
+        header = ("What school will keep doing", "Who", "How often", "Until")
+        out.append(b.Table(header, rows, (0.45, 0.2, 0.2, 0.15)))
+    if plan["signposting"]:
+        rows = tuple((s["service"], s["contact"], s["note"]) for s in plan["signposting"])
+        out += [_GAP, b.Table(("Signposting", "Contact", "Note"), rows, (0.3, 0.3, 0.4))]
     if plan["follow_ups"]:
-        rows = [["Follow-up", "Observation", "Meeting", "Held", "Outcome"]]
-        for f in plan["follow_ups"]:
-            rows.append(
-                [
-                    str(f["number"]),
-                    _d(f["observation_on"]),
-                    _d(f["scheduled_on"]),
-                    _d(f["held_on"]) or "Not yet",
-                    f["outcome"] or "",
-                ]
+        rows = tuple(
+            (
+                str(f["number"]),
+                _d(f["observation_on"]),
+                _d(f["scheduled_on"]),
+                _d(f["held_on"]) or "Not yet",
+                f["outcome"] or "",
             )
-        story.append(Spacer(1, 4))
-        story.append(documents.table(rows, [width * s for s in (0.14, 0.17, 0.17, 0.14, 0.38)]))
-    return story
+            for f in plan["follow_ups"]
+        )
+        header = ("Follow-up", "Observation", "Meeting", "Held", "Outcome")
+        out += [_GAP, b.Table(header, rows, (0.14, 0.17, 0.17, 0.14, 0.38))]
+    return out
 
 
-def summary_story(summary: dict[str, Any]) -> list[Flowable]:
-    """The PDF's flowables, read only from the document (so PDF and JSON agree)."""
-    st = documents.styles()
-    width = documents.content_width()
+def _opening(summary: dict[str, Any]) -> list[b.Block]:
     p = summary["pupil"]
     who = p["name"] if p["name"] else f"{p['initials']} · {p['pseudonym']}"
-    story: list[Flowable] = [
-        Paragraph(TITLE, st["title"]),
-        Paragraph(
-            documents.escape(f"{who} · {p['year_group']} · produced {_d(summary['produced_on'])}"),
-            st["body"],
-        ),
+    out: list[b.Block] = [
+        b.Heading(TITLE, 1),
+        b.Paragraph(f"{who} · {p['year_group']} · produced {_d(summary['produced_on'])}"),
     ]
     if summary["pseudonymised"]:
         left_out = [
@@ -800,31 +782,33 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
         text = "Pseudonymised: name, UPN and date of birth are left out." + (
             f" Free-text notes left out: {'; '.join(left_out)}." if left_out else ""
         )
-        story.append(Paragraph(documents.escape(text), st["small"]))
+        out.append(b.Paragraph(text, small=True))
+    return out
+
+
+_FLAGS = (
+    ("pupil_premium", "Pupil Premium"),
+    ("young_carer", "Young carer"),
+    ("eal", "EAL"),
+    ("at_risk_of_permanent_exclusion", "At risk of permanent exclusion"),
+    ("ehcp", "EHCP"),
+)
+
+
+def _pupil_blocks(summary: dict[str, Any]) -> list[b.Block]:
+    p = summary["pupil"]
     contact = summary["school_contact"]
-    story.append(Paragraph("Pupil and school contact", st["h2"]))
-    pairs = []
     if p["name"]:
-        pairs += [
+        pairs = [
             ("Name", p["name"]),
             ("Legal name", p["legal_name"]),
             ("UPN", p["upn"]),
             ("Date of birth", _d(p["date_of_birth"])),
         ]
     else:
-        pairs += [("Initials", p["initials"]), ("Pseudonymous code", p["pseudonym"])]
+        pairs = [("Initials", p["initials"]), ("Pseudonymous code", p["pseudonym"])]
     v = p["vulnerability"]
-    flags = [
-        label
-        for key, label in (
-            ("pupil_premium", "Pupil Premium"),
-            ("young_carer", "Young carer"),
-            ("eal", "EAL"),
-            ("at_risk_of_permanent_exclusion", "At risk of permanent exclusion"),
-            ("ehcp", "EHCP"),
-        )
-        if v[key]
-    ]
+    flags = [label for key, label in _FLAGS if v[key]]
     if v["social_care"]:
         flags.insert(0, f"Social care: {v['social_care_label']}")
     pairs += [
@@ -838,95 +822,88 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
         if contact["details"]:
             line += f", {contact['details']}"
         pairs.append(("School contact", line))
-    story.append(documents.key_values(pairs))
+    return [b.Heading("Pupil and school contact"), b.KeyValues(tuple(pairs))]
 
-    gr = summary["graduated_response"]
-    story.append(Paragraph("Graduated response", st["h2"]))
+
+def _phase_blocks(gr: dict[str, Any]) -> b.Block:
     phase = gr["current_phase"]
     if phase is None:
-        story.append(Paragraph("No phase has been recorded yet.", st["body"]))
-    else:
-        pairs = [
-            ("Current phase", phase["name"]),
-            ("Since", _d(phase["since"])),
-            ("Decided by", phase["decided_by"]),
-        ]
-        if phase["reason"] is not None:
-            pairs.append(("Reason", phase["reason"]))
-        checklist = gr["checklist"]
-        if checklist:
-            pairs.append(
-                (
-                    "Checklist for this phase",
-                    f"{checklist['done']} of {checklist['applicable']} done",
-                )
-            )
-            if checklist["not_done"]:
-                pairs.append(("Not yet done", "\n".join(f"• {t}" for t in checklist["not_done"])))
-        story.append(documents.key_values(pairs))
+        return b.Paragraph("No phase has been recorded yet.")
+    pairs = [
+        ("Current phase", phase["name"]),
+        ("Since", _d(phase["since"])),
+        ("Decided by", phase["decided_by"]),
+    ]
+    if phase["reason"] is not None:
+        pairs.append(("Reason", phase["reason"]))
+    checklist = gr["checklist"]
+    if checklist:
+        pairs.append(
+            ("Checklist for this phase", f"{checklist['done']} of {checklist['applicable']} done")
+        )
+        if checklist["not_done"]:
+            pairs.append(("Not yet done", "\n".join(f"• {t}" for t in checklist["not_done"])))
+    return b.KeyValues(tuple(pairs))
+
+
+def _tried_blocks(gr: dict[str, Any]) -> list[b.Block]:
+    rows: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...]
+    out: list[b.Block] = []
     if gr["tried"]:
-        story.append(Paragraph("What has been tried", st["h3"]))
         show_evidence = any(t["evidence"] is not None for t in gr["tried"])
-        header = ["Phase", "Checklist item", "Status", "Date"] + (
-            ["Evidence"] if show_evidence else []
+        header = ("Phase", "Checklist item", "Status", "Date") + (
+            ("Evidence",) if show_evidence else ()
         )
         shares = (0.15, 0.35, 0.12, 0.13, 0.25) if show_evidence else (0.2, 0.5, 0.15, 0.15)
-        rows = [header]
-        for t in gr["tried"]:
-            row = [t["phase"], t["item"], t["status_label"], _d(t["date"])]
-            if show_evidence:
-                row.append(t["evidence"] or "")
-            rows.append(row)
-        story.append(documents.table(rows, [width * s for s in shares]))
+        rows = tuple(
+            (t["phase"], t["item"], t["status_label"], _d(t["date"]))
+            + ((t["evidence"] or "",) if show_evidence else ())
+            for t in gr["tried"]
+        )
+        out += [b.Heading("What has been tried", 3), b.Table(header, rows, shares)]
     if gr["history"]:
-        story.append(Paragraph("Phase history", st["h3"]))
         show_reason = any(h["reason"] is not None for h in gr["history"])
-        rows = [["Date", "From", "To", "Decided by"] + (["Reason"] if show_reason else [])]
-        for h in gr["history"]:
-            row = [_d(h["date"]), h["from"] or "—", h["to"], h["decided_by"]]
-            if show_reason:
-                row.append(h["reason"] or "")
-            rows.append(row)
+        header = ("Date", "From", "To", "Decided by") + (("Reason",) if show_reason else ())
+        rows = tuple(
+            (_d(h["date"]), h["from"] or "—", h["to"], h["decided_by"])
+            + ((h["reason"] or "",) if show_reason else ())
+            for h in gr["history"]
+        )
         shares = (0.14, 0.17, 0.17, 0.2, 0.32) if show_reason else (0.2, 0.25, 0.25, 0.3)
-        story.append(documents.table(rows, [width * s for s in shares]))
+        out += [b.Heading("Phase history", 3), b.Table(header, rows, shares)]
+    return out
 
-    a = summary["apdr"]
-    story.append(Paragraph("Assess, plan, do, review cycles", st["h2"]))
-    story.append(Paragraph(documents.escape(a["summary"]), st["body"]))
+
+def _apdr_blocks(a: dict[str, Any]) -> list[b.Block]:
+    out: list[b.Block] = [b.Heading("Assess, plan, do, review cycles"), b.Paragraph(a["summary"])]
     if a["cycles"]:
         show_outcome = any(c["outcome"] is not None for c in a["cycles"])
-        rows = [
-            ["Cycle", "Stage", "Assess", "Plan", "Do", "Review"]
-            + (["Outcome"] if show_outcome else [])
-        ]
-        for c in a["cycles"]:
-            row = [
+        header = ("Cycle", "Stage", "Assess", "Plan", "Do", "Review") + (
+            ("Outcome",) if show_outcome else ()
+        )
+        rows = tuple(
+            (
                 str(c["number"]),
                 c["stage"],
                 _d(c["assess_on"]),
                 _d(c["plan_on"]),
                 _d(c["do_on"]),
                 _d(c["review_on"]),
-            ]
-            if show_outcome:
-                row.append(c["outcome"] or "")
-            rows.append(row)
-        cycle_shares: tuple[float, ...] = (
+            )
+            + ((c["outcome"] or "",) if show_outcome else ())
+            for c in a["cycles"]
+        )
+        shares: tuple[float, ...] = (
             (0.07, 0.13, 0.13, 0.13, 0.13, 0.13, 0.28)
             if show_outcome
             else (0.1, 0.2, 0.175, 0.175, 0.175, 0.175)
         )
-        story.append(documents.table(rows, [width * s for s in cycle_shares]))
+        out.append(b.Table(header, rows, shares))
+    return out
 
-    story.append(Paragraph("Plans, targets and case aims", st["h2"]))
-    if not summary["plans"]:
-        story.append(Paragraph("No PSP or family plan has been recorded.", st["body"]))
-    for plan in summary["plans"]:
-        flowables = _plan_story(plan)
-        story.append(KeepTogether(flowables[:2]))
-        story.extend(flowables[2:])
 
-    story.append(Paragraph("Attendance and suspensions", st["h2"]))
+def _attendance_pairs(summary: dict[str, Any]) -> list[tuple[str, str]]:
     attendance, suspensions = summary["attendance"], summary["suspensions"]
     pairs = []
     if attendance is not None:
@@ -963,22 +940,57 @@ def summary_story(summary: dict[str, Any]) -> list[Flowable]:
             pairs.append(
                 ("Permanent exclusion", f"{_d(e['date'])}: {e['reason']}, {e['outcome'].lower()}")
             )
-    if pairs:
-        story.append(documents.key_values(pairs))
+    return pairs
+
+
+def summary_blocks(summary: dict[str, Any]) -> list[b.Block]:
+    """The PDF's blocks, read only from the document (so PDF and JSON agree)."""
+    gr = summary["graduated_response"]
+    out: list[b.Block] = [
+        *_opening(summary),
+        *_pupil_blocks(summary),
+        b.Heading("Graduated response"),
+        _phase_blocks(gr),
+        *_tried_blocks(gr),
+        *_apdr_blocks(summary["apdr"]),
+        b.Heading("Plans, targets and case aims"),
+    ]
+    if not summary["plans"]:
+        out.append(b.Paragraph("No PSP or family plan has been recorded."))
+    for plan in summary["plans"]:
+        out += _plan_blocks(plan)
+    out.append(b.Heading("Attendance and suspensions"))
+    pairs = _attendance_pairs(summary)
+    out.append(
+        b.KeyValues(tuple(pairs))
+        if pairs
+        else b.Paragraph("Attendance and suspensions are not recorded in this version.")
+    )
+    out.append(
+        b.Paragraph("The windows around each plan are shown with the plan above.", small=True)
+    )
+    out.append(b.Heading("Current sustainability plan"))
+    if summary["sustainability_plan"]:
+        out += _sustainability_blocks(summary["sustainability_plan"])
     else:
-        story.append(
-            Paragraph("Attendance and suspensions are not recorded in this version.", st["body"])
-        )
-    story.append(
-        Paragraph("The windows around each plan are shown with the plan above.", st["small"])
+        out.append(b.Paragraph("No closed plan with a sustainability plan yet."))
+    return out
+
+
+def summary_document(summary: dict[str, Any], produced_on: dt.date) -> b.Document:
+    """The summary as a block document (for outreach staff: marked Confidential)."""
+    return b.Document(
+        title=TITLE,
+        audience="staff",
+        pupil_initials=summary["pupil"]["initials"],
+        produced_on=produced_on,
+        blocks=tuple(summary_blocks(summary)),
     )
 
-    story.append(Paragraph("Current sustainability plan", st["h2"]))
-    if summary["sustainability_plan"]:
-        story.extend(_sustainability_story(summary["sustainability_plan"]))
-    else:
-        story.append(Paragraph("No closed plan with a sustainability plan yet.", st["body"]))
-    return story
+
+def summary_story(summary: dict[str, Any]) -> list[Flowable]:
+    """The PDF's flowables (the blocks as reportlab lays them out)."""
+    return documents.flowables(summary_blocks(summary))
 
 
 # --- writing files ---------------------------------------------------------------------------
@@ -995,16 +1007,9 @@ def write_summary(store: Store, pupil_id: str, path: Path, options: SummaryOptio
     """Write the summary (format from the extension) and audit the export."""
     path = check_out(path)
     summary = build_summary(store, pupil_id, options)
-    initials = summary["pupil"]["initials"]
     try:
         if path.suffix.lower() == ".pdf":
-            documents.write_pdf(
-                path,
-                summary_story(summary),
-                title=TITLE,
-                initials=initials,
-                produced_on=store.clock.today(),
-            )
+            documents.write_document(path, summary_document(summary, store.clock.today()))
         else:
             path.write_text(
                 json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
