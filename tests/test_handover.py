@@ -22,6 +22,8 @@ from semh_desktop.exchange.handover import (
     KdfParams,
     WrongBundlePassphrase,
 )
+from semh_desktop.exchange.handover import export as handover_export
+from semh_desktop.exchange.handover import merge as handover_merge
 from semh_desktop.plans import targets
 from semh_desktop.register import audit, pupils, staff
 from semh_desktop.register.database import create_database, open_database
@@ -55,7 +57,7 @@ def rich_pupils(store: Store, count: int = 10) -> list[str]:
 def pupil_records(store: Store, pupil_ids: list[str]) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every pupil-linked table for these pupils (entry-order keys left out)."""
     schema = handover.discover_schema(store)
-    collected = handover._collect(store, schema, pupil_ids, known=False)
+    collected = handover_export._collect(store, schema, pupil_ids, known=False)
     result = {}
     for name, data in collected.tables.items():
         seq = schema[name].seq_column
@@ -328,7 +330,7 @@ def test_an_import_that_fails_midway_leaves_nothing(shared, monkeypatch):
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(handover._Merge, "_fresh_history", boom)
+    monkeypatch.setattr(handover_merge._Merge, "_fresh_history", boom)
     with pytest.raises(RuntimeError):
         handover.apply_import(b, bundle)
     assert table_counts(b) == counts and len(audit.entries(b)) == audits

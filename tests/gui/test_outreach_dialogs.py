@@ -176,7 +176,7 @@ def test_send_action_writes_an_encrypted_bundle(
         (register[0].pupil_id, register[1].pupil_id), path, PASSPHRASE
     )
     monkeypatch.setattr(SendBundleDialog, "ask", classmethod(lambda cls, *a, **k: request))
-    monkeypatch.setattr(handover, "default_kdf", lambda: FAST)
+    monkeypatch.setattr(handover.crypto, "default_kdf", lambda: FAST)
     bundle_dialogs.send_bundle_action(window)
     assert messages and messages[0].startswith("Wrote an encrypted bundle of 2 pupils")
     assert handover.read_bundle(path, PASSPHRASE).pupil_ids == request.pupil_ids
