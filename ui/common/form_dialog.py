@@ -224,7 +224,27 @@ def exec_dialog(dialog: QDialog) -> bool:
         dialog.deleteLater()
 
 
-class FormDialog(QDialog, Generic[R]):
+class _FieldsHost:
+    """A dialog or section offers its fields' own methods: `self.add_field(...)`."""
+
+    def take_fields(self, fields: FormFields) -> None:
+        self.form_fields = fields
+        self.fields = fields.fields
+        self.messages = fields.messages
+        self.message = fields.message
+        self.message_text = fields.message_text
+        self.add_field = fields.add
+        self.add_plain = fields.add_plain
+
+
+def add_or_edit(
+    editing: object, add_title: str, add_button: str, edit_title: str
+) -> tuple[str, str]:
+    """The title and Save button of a dialog that adds a record, or edits the one handed in."""
+    return (edit_title, "Save changes") if editing else (add_title, add_button)
+
+
+class FormDialog(_FieldsHost, QDialog, Generic[R]):
     """A pop-up form: fields with messages, a summary, Save / Cancel; `run()` gives R or None."""
 
     def __init__(
@@ -241,16 +261,9 @@ class FormDialog(QDialog, Generic[R]):
         self.setModal(True)
         self.result_value: R | None = None
         self._rules = validate
-        self.form_fields = fields = FormFields(form_layout(label_alignment=label_alignment))
-        self.form = fields.form
-        # The fields' own methods, so that a dialog reads `self.add_field(...)`.
-        self.fields = fields.fields
-        self.messages = fields.messages
-        self.message = fields.message
-        self.message_text = fields.message_text
-        self.add_field = fields.add
-        self.add_plain = fields.add_plain
-        self.register = fields.holder  # a field and its message, for a grid of the dialog's
+        self.take_fields(FormFields(form_layout(label_alignment=label_alignment)))
+        self.form = self.form_fields.form
+        self.register = self.form_fields.holder  # a field and its message, for a grid
         self.summary = QLabel()
         self.summary.setObjectName("dialogSummary")
         self.summary.setWordWrap(True)
@@ -365,18 +378,13 @@ class FormDialog(QDialog, Generic[R]):
         return self.result_value if exec_dialog(self) else None
 
 
-class FormSection(QGroupBox):
+class FormSection(_FieldsHost, QGroupBox):
     """An inline form in a tab: a titled box of fields, each with its message underneath."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
-        self.form_fields = fields = FormFields(QFormLayout(self))
-        self.fields = fields.fields
-        self.messages = fields.messages
-        self.message = fields.message
-        self.add_field = fields.add
-        self.add_plain = fields.add_plain
-        self.show_errors = fields.show
+        self.take_fields(FormFields(QFormLayout(self)))
+        self.show_errors = self.form_fields.show
 
     def line(self, name: str, label: str, placeholder: str = "") -> QLineEdit:
         edit = QLineEdit()

@@ -45,7 +45,7 @@ from semh_desktop.closure.sustainability import (
 )
 from semh_desktop.core.dates import format_date
 from ui.common import theme
-from ui.common.form_dialog import FormDialog, read_date, select
+from ui.common.form_dialog import FormDialog, add_or_edit, read_date, select
 
 # --- the closing meeting ---------------------------------------------------------------------
 
@@ -184,11 +184,8 @@ class ActionDialog(FormDialog[ActionDetails]):
         earliest: dt.date,
         parent: QWidget | None = None,
     ) -> None:
-        editing = details is not None
         super().__init__(
-            "Edit the action" if editing else "Add an action",
-            "Save changes" if editing else "Add action",
-            parent,
+            *add_or_edit(details, "Add an action", "Add action", "Edit the action"), parent
         )
         self.setObjectName("actionDialog")
         self._earliest = earliest
@@ -250,11 +247,8 @@ class SignpostDialog(FormDialog[SignpostDetails]):
     def __init__(
         self, details: SignpostDetails | None = None, *, parent: QWidget | None = None
     ) -> None:
-        editing = details is not None
         super().__init__(
-            "Edit signposting" if editing else "Add signposting",
-            "Save changes" if editing else "Add service",
-            parent,
+            *add_or_edit(details, "Add signposting", "Add service", "Edit signposting"), parent
         )
         self.setObjectName("signpostDialog")
         self.service_edit = self.line("e.g. Family Hub parenting group")

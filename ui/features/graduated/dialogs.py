@@ -39,7 +39,7 @@ from semh_desktop.graduated.response import (
 )
 from semh_desktop.graduated.templates import ChecklistItem, Phase
 from ui.common import theme
-from ui.common.form_dialog import FormDialog, exec_dialog, field_label, read_date
+from ui.common.form_dialog import FormDialog, add_or_edit, exec_dialog, field_label, read_date
 from ui.features.graduated.models import ItemHistoryModel, RecordsSortProxy
 
 
@@ -305,10 +305,8 @@ class ApdrCycleDialog(FormDialog[ApdrDetails]):
         check: Callable[[ApdrDetails], dict[str, str]],
         parent: QWidget | None = None,
     ) -> None:
-        editing = details is not None
         super().__init__(
-            "Edit APDR cycle" if editing else "Add APDR cycle",
-            "Save changes" if editing else "Add cycle",
+            *add_or_edit(details, "Add APDR cycle", "Add cycle", "Edit APDR cycle"),
             parent,
             validate=check,
         )

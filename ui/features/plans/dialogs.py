@@ -26,7 +26,7 @@ from semh_desktop.plans.plan_types import MAX_WEEKS, MIN_WEEKS, PLAN_TYPES, TARG
 from semh_desktop.plans.targets import WORDING_LABELS, TargetWording
 from semh_desktop.register.staff import Staff
 from ui.common import theme
-from ui.common.form_dialog import FormDialog, read_date, select
+from ui.common.form_dialog import FormDialog, add_or_edit, read_date, select
 
 # --- the plan (a case) -----------------------------------------------------------------------
 
@@ -45,8 +45,7 @@ class PlanDialog(FormDialog[CaseDetails]):
     ) -> None:
         editing = details is not None
         super().__init__(
-            "Edit the plan" if editing else "Create a plan",
-            "Save changes" if editing else "Create plan",
+            *add_or_edit(editing, "Create a plan", "Create plan", "Edit the plan"),
             parent,
             validate=validate,
         )
@@ -193,9 +192,7 @@ class TargetDialog(FormDialog[tuple[str, TargetWording]]):
         word = plan.target_word
         editing = wording is not None
         super().__init__(
-            f"Edit {word}" if editing else f"Add a {word}",
-            "Save changes" if editing else f"Add {word}",
-            parent,
+            *add_or_edit(editing, f"Add a {word}", f"Add {word}", f"Edit {word}"), parent
         )
         self.setObjectName("targetDialog")
         self.kind_combo = QComboBox()
@@ -277,11 +274,7 @@ class AimDialog(FormDialog[str]):
     """A case aim: one of the suggestions, or free text."""
 
     def __init__(self, aim: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(
-            "Edit case aim" if aim else "Add a case aim",
-            "Save changes" if aim else "Add aim",
-            parent,
-        )
+        super().__init__(*add_or_edit(aim, "Add a case aim", "Add aim", "Edit case aim"), parent)
         self.setObjectName("aimDialog")
         self.aim_combo = QComboBox()
         self.aim_combo.setEditable(True)

@@ -51,7 +51,7 @@ from semh_desktop.plans.scaling import (
 )
 from semh_desktop.plans.targets import TargetWording
 from ui.common import theme
-from ui.common.form_dialog import FormFields, FormSection, exec_dialog, read_date
+from ui.common.form_dialog import FormFields, FormSection, exec_dialog, read_date, select
 
 POINT_CHOICES = (BASELINE, MID, FINAL, extra())
 NOT_GIVEN = "Not given"
@@ -102,7 +102,7 @@ class PersonRow(QWidget):
         self.role_combo = QComboBox()
         for key, label in PERSON_ROLES.items():
             self.role_combo.addItem(label, key)
-        self.role_combo.setCurrentIndex(max(self.role_combo.findData(person.role), 0))
+        select(self.role_combo, person.role)
         self.name_edit = QLineEdit(person.name)
         self.name_edit.setPlaceholderText("Name (optional)")
         self.remove_button = QPushButton("Remove")
@@ -334,7 +334,7 @@ class ReviewDialog(QDialog):
         self.point_combo.setAccessibleName("Scoring point")
         for choice in POINT_CHOICES:
             self.point_combo.addItem(choice.label, choice.point)
-        self.point_combo.setCurrentIndex(max(self.point_combo.findData(point.point), 0))
+        select(self.point_combo, point.point)
         self.date_edit = QLineEdit(format_date(today))
         self.date_edit.setPlaceholderText("dd/mm/yyyy")
         self.date_edit.setAccessibleName("Date of the meeting")
