@@ -24,6 +24,7 @@ from semh_desktop.core.store import Store
 from semh_desktop.documents import blocks, pdf
 from semh_desktop.documents import psp as handouts
 from semh_desktop.documents import sustainability_plan as plan_documents
+from semh_desktop.plans import cases
 from ui.common import document_output
 
 from ..test_handouts import make_sensitive_case, render_page_one
@@ -34,7 +35,10 @@ Build = Callable[[Store], blocks.Document]
 
 def _psp(kind: str) -> Build:
     def build(store: Store) -> blocks.Document:
-        return handouts.psp_document(store, make_sensitive_case(store).pupil_id, kind)
+        case = make_sensitive_case(store)
+        # A name that looks like markup must print as typed on both sides.
+        cases.add_network_member(store, case.id, "Learning mentor", "<b>Mr</b> & Ms Reid", "")
+        return handouts.psp_document(store, case.pupil_id, kind)
 
     return build
 
@@ -113,6 +117,8 @@ def test_the_printed_pages_carry_the_words_of_the_saved_pdf(
     # Every block reached the page: the model's own words are all there, in order.
     assert saved_body == words(document.plain_text())
 
+    if name.startswith("psp"):
+        assert "<b>Mr</b> & Ms Reid" in " ".join(printed_body)
     family = document.audience == "family"
     metadata = PdfReader(printed).metadata or {}
     assert ("SEMH" in " ".join(str(v) for v in metadata.values())) is not family
