@@ -59,6 +59,20 @@ def _note(text: str) -> QLabel:
     return label
 
 
+def _radio_pair(
+    owner: QWidget, first: tuple[str, str], second: tuple[str, str]
+) -> tuple[QRadioButton, QRadioButton]:
+    """Two exclusive choices, each (text, accessible name)."""
+    group = QButtonGroup(owner)
+    buttons = []
+    for text, name in (first, second):
+        button = QRadioButton(text)
+        button.setAccessibleName(name)
+        group.addButton(button)
+        buttons.append(button)
+    return buttons[0], buttons[1]
+
+
 def _choice_button(title: str, detail: str, name: str) -> QPushButton:
     button = QPushButton(f"{title}\n{detail}")
     button.setAccessibleName(title)
@@ -162,13 +176,11 @@ class WelcomeDialog(QDialog):
             if code != "read_only":
                 self.role_combo.addItem(label, code)
 
-        self.keyring_radio = QRadioButton("Keep the key in this computer's keyring (recommended)")
-        self.keyring_radio.setAccessibleName("Keyring mode")
-        self.passphrase_radio = QRadioButton("Use a passphrase")
-        self.passphrase_radio.setAccessibleName("Passphrase mode")
-        group = QButtonGroup(self)
-        group.addButton(self.keyring_radio)
-        group.addButton(self.passphrase_radio)
+        self.keyring_radio, self.passphrase_radio = _radio_pair(
+            self,
+            ("Keep the key in this computer's keyring (recommended)", "Keyring mode"),
+            ("Use a passphrase", "Passphrase mode"),
+        )
         keyring_note = _note(
             "Opens without typing anything on this computer and account. "
             "A recovery key is shown once for you to print or save."
@@ -462,13 +474,11 @@ class OpenDatabaseDialog(FormDialog[bool]):
         self.note = _note(message)
         self.note.setObjectName("openMessage")
 
-        self.recovery_radio = QRadioButton("Recovery key")
-        self.recovery_radio.setAccessibleName("Open with the recovery key")
-        self.passphrase_radio = QRadioButton("Passphrase")
-        self.passphrase_radio.setAccessibleName("Open with the passphrase")
-        group = QButtonGroup(self)
-        group.addButton(self.recovery_radio)
-        group.addButton(self.passphrase_radio)
+        self.recovery_radio, self.passphrase_radio = _radio_pair(
+            self,
+            ("Recovery key", "Open with the recovery key"),
+            ("Passphrase", "Open with the passphrase"),
+        )
         self.recovery_radio.setChecked(allow_recovery)
         self.passphrase_radio.setChecked(not allow_recovery)
         radios = QHBoxLayout()
