@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import SemhError
@@ -259,6 +260,8 @@ def _follow_changes(window: MainWindow, dock: QDockWidget, refresh: Callable[[],
 
     def changed(made: Changes) -> None:
         nonlocal stale
+        if not isValid(dock):
+            return  # the window has gone (Qt disconnects only slots of live QObjects)
         if not (made.everyone or made.touches(*due_kinds)):
             return
         stale = window.is_locked or not (dock.isVisible() or window.toolbar.isVisible())
@@ -271,10 +274,7 @@ def _follow_changes(window: MainWindow, dock: QDockWidget, refresh: Callable[[],
             stale = False
             refresh()
 
-    broadcast = operations.broadcast_for(window.store)
-    broadcast.changed.connect(changed)
-    # A plain function is not disconnected by Qt when the window goes: do it with the dock.
-    dock.destroyed.connect(lambda: broadcast.changed.disconnect(changed))
+    operations.broadcast_for(window.store).changed.connect(changed)
     window.meeting_mode_action.toggled.connect(lambda on: None if on else shown_again())
     dock.visibilityChanged.connect(lambda visible: shown_again() if visible else None)
 
