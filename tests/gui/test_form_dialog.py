@@ -11,29 +11,36 @@ from pytestqt.qtbot import QtBot
 
 from ui.common.form_dialog import FormDialog, FormSection, read_date
 
-Visit = tuple[str, dt.date]
+Visit = tuple[str, dt.date | None]
+
+
+def visit_rules(visit: Visit) -> dict[str, str]:
+    """The rules a window would hand in (the domain's `validate`)."""
+    who, day = visit
+    errors: dict[str, str] = {}
+    if not who:
+        errors["who"] = "Enter who visited."
+    if day is None:
+        errors["visited_on"] = "Enter the date."
+    if who == "<b>office</b>":
+        errors["office"] = "Visits from <b>the office</b> are recorded elsewhere."
+    return errors
 
 
 class VisitDialog(FormDialog[Visit]):
-    """A form of two required fields, as the app's dialogs are built."""
+    """A form of two required fields, built as the app's dialogs are."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Record a visit", "Save visit", parent)
+        super().__init__("Record a visit", "Save visit", parent, validate=visit_rules)
         self.who_edit = self.line("Name")
         self.on_edit = self.line("dd/mm/yyyy")
         self.add_field("who", "&Who", self.who_edit, required=True)
         self.add_field("visited_on", "Visited &on", self.on_edit, required=True)
         self.finish_layout("Both fields are required.")
 
-    def collect(self) -> dict[str, str]:
-        errors: dict[str, str] = {}
+    def read(self, errors: dict[str, str]) -> Visit:
         who = " ".join(self.who_edit.text().split())
-        if not who:
-            errors["who"] = "Enter who visited."
-        day = read_date(self.on_edit, "visited_on", errors, missing="Enter the date.")
-        if who == "<b>office</b>":
-            errors["office"] = "Visits from <b>the office</b> are recorded elsewhere."
-        return self.keep((who, day), errors) if day else errors
+        return who, read_date(self.on_edit, "visited_on", errors)
 
     @classmethod
     def ask(cls, parent: QWidget | None = None) -> Visit | None:
@@ -79,6 +86,8 @@ def test_the_first_field_in_error_gets_the_focus(dialog: VisitDialog) -> None:
     dialog.who_edit.setFocus()
     dialog.ok_button.click()
     assert dialog.focusWidget() is dialog.on_edit
+    # What cannot be read says so, rather than the rule's "enter the date".
+    assert dialog.message_text("visited_on").startswith("'someday' is not a date.")
 
     dialog.who_edit.clear()
     dialog.on_edit.setFocus()
