@@ -1,8 +1,8 @@
 """End to end in a real X window: build the demo school, start the app, unlock, screenshot.
 
 The app runs in a subprocess on its own Xvfb display with the xcb platform (not offscreen),
-driven by the test hooks documented in ui/app.py (SEMH_DESKTOP_AUTOSTAFF,
-SEMH_DESKTOP_SCREENSHOT). Screenshots are kept in tests/artifacts/ (git-ignored) to look at.
+started as `semh-desktop gui` starts it and driven by tests/e2e/app_window.py (the production
+code has no test switches). Screenshots are kept in tests/artifacts/ (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from .conftest import XVFB_MARKS
 
 pytestmark = XVFB_MARKS
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSPHRASE = "e2e"  # a fictional demo school: the passphrase is not a secret
 
 
@@ -65,15 +66,16 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_disp
         **env,
         "DISPLAY": xvfb_display,
         "QT_QPA_PLATFORM": "xcb",
-        "SEMH_DESKTOP_AUTOSTAFF": "Farah Okonjo",
-        "SEMH_DESKTOP_SCREENSHOT": str(shot),
     }
     started = subprocess.run(
         [
             sys.executable,
             "-m",
-            "ui.app.launcher",
-            "gui",
+            "tests.e2e.app_window",
+            "--staff",
+            "Farah Okonjo",
+            "--screenshot",
+            str(shot),
             "--db",
             str(database),
             "--passphrase-env",
@@ -83,6 +85,7 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_disp
         capture_output=True,
         text=True,
         timeout=180,
+        cwd=ROOT,  # so that `-m tests.e2e.app_window` is found
     )
     assert started.returncode == 0, started.stderr
 

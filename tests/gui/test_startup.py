@@ -22,6 +22,7 @@ from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key
 from semh_desktop.demo import school as demo
 from semh_desktop.register import audit, staff
 from semh_desktop.register.database import create_database, open_database
+from tests.e2e import app_window
 from tests.memory_keyring import MemoryKeyring
 from ui.app import application as app_module
 from ui.app.application import Startup
@@ -295,7 +296,7 @@ def test_open_dialog_shows_the_reason_next_to_the_field(qtbot: QtBot, tmp_path: 
     assert dialog.result() == OpenDatabaseDialog.DialogCode.Accepted
 
 
-def test_run_with_the_test_hooks_unlocks_screenshots_and_quits(
+def test_the_started_window_unlocks_screenshots_and_quits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, critical: list[str]
 ) -> None:
     path = tmp_path / "demo.db"
@@ -304,11 +305,13 @@ def test_run_with_the_test_hooks_unlocks_screenshots_and_quits(
     created.store.close()
     shot = tmp_path / "shots" / "main.png"
     monkeypatch.setenv("SEMH_TEST_PASS", "pw")
-    monkeypatch.setenv("SEMH_DESKTOP_AUTOSTAFF", "Farah Okonjo")
-    monkeypatch.setenv("SEMH_DESKTOP_SCREENSHOT", str(shot))
-    monkeypatch.setattr(app_module, "SETTLE_MS", 50)
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run() installs its own
-    assert app_module.run(path, "SEMH_TEST_PASS", False) == 0
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # start() installs its own
+    # Started as run() starts it, driven from the test (tests/e2e/app_window.py).
+    app, session, code = app_module.start(path, "SEMH_TEST_PASS", False)
+    assert session is not None and code == 0
+    window = app_module.open_window(session)
+    app_window.drive(window, session, staff="Farah Okonjo", screenshot=shot, settle_ms=50)
+    assert app_module.serve(app, session) == 0
     assert not critical
     for name in ("main.png", "main-add-pupil.png", "main-lock.png"):
         assert (shot.parent / name).stat().st_size > 5000

@@ -7,15 +7,12 @@ plain words and end the start-up cleanly; they never crash the app.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from semh_desktop.core import locations
@@ -23,12 +20,11 @@ from semh_desktop.core.errors import KeyMissing, SemhError, StoreError, Validati
 from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key, passphrase_from_env
 from semh_desktop.core.store import Store
 from semh_desktop.demo import school as demo_school
-from semh_desktop.register import pupils, staff
+from semh_desktop.register import staff
 from semh_desktop.register.database import create_database, open_database
 from ui.app.startup_dialogs import OpenDatabaseDialog, RecoveryKeyDialog, WelcomeDialog
 from ui.common import settings, theme
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
-from ui.features.register.pupil_dialog import PupilDialog
 from ui.shell.main_window import MainWindow
 
 APP_NAME = "SEMH Desktop"
@@ -268,97 +264,18 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
-# Test hooks, for the end-to-end test under Xvfb (tests/e2e/test_window_xvfb.py) and for
-# taking documentation screenshots. They are inert unless these environment variables are set:
-#   SEMH_DESKTOP_AUTOSTAFF=<staff name>  unlock at start as that profile (the passphrase, when
-#                                        the unlock screen asks for it, is the one the database
-#                                        was just opened with)
-#   SEMH_DESKTOP_SCREENSHOT=<file.png>   select the first pupil, save the window as file.png,
-#                                        the add-pupil dialog (showing a check-letter error) as
-#                                        file-add-pupil.png and the lock screen as
-#                                        file-lock.png, then quit.
-SETTLE_MS = 400
-
-
-def _auto_unlock(window: MainWindow, session: Session, name: str) -> None:
-    page = window.unlock_page
-    for position in range(page.staff_combo.count()):
-        if page.staff_combo.itemText(position).casefold().startswith(name.casefold()):
-            page.staff_combo.setCurrentIndex(position)
-    if page.passphrase_required and session.passphrase:
-        page.passphrase_edit.setText(session.passphrase)
-    page.unlock_button.click()
-
-
-def _take_screenshots(window: MainWindow, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-
-    def select_first() -> None:
-        if window.proxy.rowCount():
-            window.table.selectRow(0)
-
-    def grab_main() -> None:
-        window.grab().save(str(target))
-
-    dialog_holder: list[PupilDialog] = []
-
-    def open_dialog() -> None:
-        dialog = PupilDialog(lambda d: pupils.validate(window.store, d), parent=window)
-        dialog.legal_forename_edit.setText("Siân")
-        dialog.legal_surname_edit.setText("O'Neill")
-        dialog.preferred_forename_edit.setText("Zoë")
-        dialog.dob_edit.setText("14/05/2013")
-        dialog.upn_edit.setText("A801200005001")
-        dialog.pupil_premium_check.setChecked(True)
-        dialog.setModal(False)
-        dialog.show()
-        dialog.ok_button.click()  # shows the check-letter message next to the UPN
-        dialog_holder.append(dialog)
-
-    def grab_dialog() -> None:
-        dialog = dialog_holder[0]
-        dialog.grab().save(str(target.with_name(f"{target.stem}-add-pupil{target.suffix}")))
-        dialog.done(0)
-
-    def lock() -> None:
-        window.lock()
-
-    def grab_lock() -> None:
-        window.grab().save(str(target.with_name(f"{target.stem}-lock{target.suffix}")))
-
-    steps: list[tuple[int, Callable[[], object]]] = [
-        (SETTLE_MS, select_first),
-        (SETTLE_MS, grab_main),
-        (0, open_dialog),
-        (SETTLE_MS, grab_dialog),
-        (0, lock),
-        (SETTLE_MS, grab_lock),
-        (0, window.close),
-        (0, QApplication.quit),
-    ]
-    delay = 0
-    for wait, step in steps:
-        delay += wait
-        QTimer.singleShot(delay, step)
-
-
-def _install_test_hooks(window: MainWindow, session: Session) -> None:
-    name = os.environ.get("SEMH_DESKTOP_AUTOSTAFF")
-    if name and window.is_locked:
-        QTimer.singleShot(0, lambda: _auto_unlock(window, session, name))
-    screenshot = os.environ.get("SEMH_DESKTOP_SCREENSHOT")
-    if screenshot:
-        QTimer.singleShot(SETTLE_MS, lambda: _take_screenshots(window, Path(screenshot)))
-
-
-def run(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
-    """Start the application; the exit code (1 if no database could be opened)."""
+def start(
+    db: Path | None, passphrase_env: str | None, demo: bool
+) -> tuple[QApplication, Session | None, int]:
+    """The application and the database the person opened (None and the exit code if none)."""
     app = _application()
     _install_excepthook()
     startup = Startup()
     session = startup.begin(db, passphrase_env, demo)
-    if session is None:
-        return 1 if startup.failed else 0
+    return app, session, 1 if startup.failed else 0
+
+
+def open_window(session: Session) -> MainWindow:
     window = MainWindow(
         session.store,
         passphrase=session.passphrase,
@@ -367,8 +284,24 @@ def run(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
         passphrase_at_first_unlock=session.passphrase_at_first_unlock,
     )
     window.show()
-    _install_test_hooks(window, session)
+    return window
+
+
+def serve(app: QApplication, session: Session) -> int:
+    """Run the event loop until the window closes; the database is closed however it ends."""
     try:
         return int(app.exec())
     finally:
         _close_quietly(session.store)
+
+
+def run(db: Path | None, passphrase_env: str | None, demo: bool) -> int:
+    """Start the application; the exit code (1 if no database could be opened)."""
+    app, session, code = start(db, passphrase_env, demo)
+    if session is None:
+        return code
+    window = open_window(session)  # kept here: the window lives as long as the event loop
+    try:
+        return serve(app, session)
+    finally:
+        del window
