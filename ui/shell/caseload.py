@@ -121,6 +121,7 @@ class CaseloadModel(RowsModel[CaseloadRow]):
 
     ROW_ROLES = ((PUPIL_ID_ROLE, lambda row: row.pupil_id),)
     ACCESSIBLE = TEXT_OR_NONE
+    SORTS_ITSELF = True  # the whole school: one Python sort of the ranks, not Qt's
 
     def __init__(
         self, columns: Sequence[CaseloadColumn] | None = None, parent: QObject | None = None
@@ -166,13 +167,14 @@ class CaseloadModel(RowsModel[CaseloadRow]):
         super().set_rows(rows)
 
     def row_of(self, pupil_id: str) -> int | None:
-        return self._row_of.get(pupil_id)
+        given = self._row_of.get(pupil_id)
+        return None if given is None else self._order.index(given)
 
     def search_text_at(self, row: int) -> str:
-        return self._search[row]
+        return self._search[self.given_index(row)]
 
     def search_texts(self) -> list[str]:
-        """Every row's folded search text; the same list object until the next set_rows."""
+        """Every row's folded search text in given order; the same list until set_rows."""
         return self._search
 
 
@@ -233,7 +235,7 @@ class CaseloadFilterProxy(SortProxy):
         if self._accepted_for is not texts:  # once per search change or refresh, not per row
             self._accepted = [self.matches(text) for text in texts]
             self._accepted_for = texts
-        return self._accepted[source_row]
+        return self._accepted[model.given_index(source_row)]
 
     def pupil_id_at(self, proxy_index: QModelIndex) -> str | None:
         """Always via mapToSource: the proxy's row numbers are not the model's."""

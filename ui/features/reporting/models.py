@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from semh_desktop.reporting.impact_report import Figure
-from ui.common.table_model import Column, RowsModel
+from ui.common.table_model import Column, RowsModel, in_given_order
 
 
 def _figure_value(record: Figure) -> float:
@@ -17,14 +17,8 @@ class FiguresModel(RowsModel[Figure]):
     COL_SECTION, COL_MEASURE, COL_GROUP, COL_VALUE = range(4)
     TOOLTIP_IS_TEXT = True
     COLUMNS = (
-        # Sections sort in report order: by row number (see sort_keys), not by name.
-        Column[Figure]("Section", lambda r: r.section),
+        Column[Figure]("Section", lambda r: r.section, in_given_order),  # report order
         Column[Figure]("Measure", lambda r: r.measure, lambda r: r.measure),
         Column[Figure]("Group", lambda r: r.group, lambda r: r.group),
         Column[Figure]("Figure", lambda r: r.display, _figure_value),
     )
-
-    def sort_keys(self, column: int) -> list[object]:
-        if column == self.COL_SECTION:
-            return list(range(len(self._rows)))  # report order, without an O(n) index()
-        return super().sort_keys(column)
