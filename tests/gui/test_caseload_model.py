@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPersistentModelIndex, Qt
 from pytestqt.modeltest import ModelTester
 
 from semh_desktop.core.store import Store
@@ -152,3 +152,21 @@ def test_feature_columns_are_loaded_once_per_refresh_from_the_store(store: Store
     assert model.sort_keys(6) == [len("Zoë O'Neill")]
     assert model.index(0, 6).data(SORT_ROLE) == 0  # its rank among one row
     assert model.row_of(pupil.id) == 0
+
+
+def test_the_sort_holds_across_a_refresh_and_keeps_the_selected_pupil() -> None:
+    model = CaseloadModel(columns=[])
+    proxy = CaseloadFilterProxy()
+    proxy.setSourceModel(model)
+    model.set_rows(ROWS)
+    proxy.sort(COL_YEAR, Qt.SortOrder.DescendingOrder)
+    selected = QPersistentModelIndex(model.index(model.row_of("id-D801200005003") or 0, 0))
+    proxy.sort(COL_YEAR, Qt.SortOrder.AscendingOrder)
+    # The view's selection and current row are persistent indexes: they follow the pupil.
+    assert model.row_at(selected.row()).pupil_id == "id-D801200005003"
+    assert proxy.proxy_row_of("id-D801200005003") == 0
+    model.set_rows(list(reversed(ROWS)))  # a refresh keeps the sort the user chose
+    assert [proxy.index(r, COL_YEAR).data() for r in range(4)] == ["Y1", "Y8", "Y10", "Y11"]
+    proxy.set_search("zoe")
+    assert proxy.pupil_id_at(proxy.index(0, 0)) == "id-C801200005002"
+    assert proxy.rowCount() == 1
