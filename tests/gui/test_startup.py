@@ -311,7 +311,10 @@ def test_the_started_window_unlocks_screenshots_and_quits(
     assert session is not None and code == 0
     window = app_module.open_window(session)
     app_window.drive(window, session, staff="Farah Okonjo", screenshot=shot, settle_ms=50)
-    assert app_module.serve(app, session) == 0
+    try:
+        assert app_module.serve(app, session) == 0
+    finally:
+        window.idle.detach()  # its app-wide idle filter must not outlive the test
     assert not critical
     for name in ("main.png", "main-add-pupil.png", "main-lock.png"):
         assert (shot.parent / name).stat().st_size > 5000
