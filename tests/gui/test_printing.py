@@ -8,6 +8,7 @@ compared word by word with the reportlab PDF written from the same blocks.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Callable
@@ -142,3 +143,27 @@ def test_a_block_left_out_of_the_printer_is_caught(
     print_to_pdf(replace(document, blocks=fewer), tmp_path / "printed.pdf", monkeypatch)
     printed_body = body_words(document, page_words(tmp_path / "printed.pdf"))
     assert printed_body != body_words(document, page_words(saved))
+
+
+def test_a_long_document_breaks_pages_without_losing_or_repeating_a_line(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines, table rows and ladders that meet a page boundary are printed once, in order."""
+    parts: list[blocks.Block] = [blocks.Heading("A long plan", 1)]
+    for n in range(1, 13):
+        parts += [
+            blocks.Heading(f"Section {n}"),
+            blocks.Paragraph(" ".join(f"s{n}w{i}" for i in range(90))),
+            # Pairs, not a table with a header: both renderers repeat a table's header row
+            # after a page break, each at its own break, which is not what this test is about.
+            blocks.KeyValues(tuple((f"r{n}.{i}", f"n{n}.{i}") for i in range(5))),
+            blocks.Ladder(tuple(range(1, 11)), n % 10 + 1, 1, f"low{n}", f"high{n}"),
+        ]
+    document = blocks.Document(
+        "Long", "family", "AB", dt.date(2026, 11, 23), tuple(parts), type_scale=1.6
+    )
+    printed = tmp_path / "printed.pdf"
+    print_to_pdf(document, printed, monkeypatch)
+    pages = page_words(printed)
+    assert len(pages) > 5
+    assert body_words(document, pages) == words(document.plain_text())

@@ -14,6 +14,7 @@ read as markup.
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +38,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
+    QTextFormat,
     QTextFrameFormat,
     QTextImageFormat,
     QTextLength,
@@ -111,10 +113,13 @@ class _Builder:
         self.text.setDocumentMargin(0)
         self.text.setDefaultFont(_font(10 * self.scale))
         content = page.content()
-        self.text.setPageSize(QSizeF(content.width(), content.height()))
+        # Whole pixels: Qt keeps page heights in 1/64 px, and the bands painted per page
+        # (paint_document) must start exactly where Qt's pages do.
+        self.text.setPageSize(QSizeF(content.width(), math.floor(content.height())))
         self.cursor = QTextCursor(self.text)
         self.first = True
         self.ladders: list[tuple[QTextBlock, b.Ladder]] = []
+        self.headings: set[int] = set()  # block numbers, kept on the page of what follows
 
     # formats ---------------------------------------------------------------------------------
 
@@ -165,6 +170,7 @@ class _Builder:
         size, before, after = {1: (18, 0, 6), 2: (13, 10, 4), 3: (11, 6, 2)}[block.level]
         char = self.char(size, bold=True)
         self.new_block(self.block_format(before=before, after=after), char)
+        self.headings.add(self.cursor.block().blockNumber())
         self.cursor.insertText(block.text, char)
 
     def paragraph(self, text: str, *, lead: str = "", small: bool = False) -> None:
@@ -408,8 +414,9 @@ def paint_document(document: b.Document, printer: QPrinter) -> None:
     for block in b.flatten(document.blocks):
         built.add(block)
     text, layout = built.text, built.text.documentLayout()
+    _keep_paragraphs_whole(text, built.headings)
     content = page.content()
-    height = content.height()
+    height = text.pageSize().height()
     painter = QPainter(printer)
     try:
         for number in range(text.pageCount()):
@@ -419,30 +426,68 @@ def paint_document(document: b.Document, printer: QPrinter) -> None:
             top = number * height
             painter.save()
             painter.translate(content.left(), content.top() - top)
-            painter.setClipRect(QRectF(0, top, content.width(), height))
+            width = content.width()
+            painter.setClipRect(QRectF(0, top, width, height))
             # Paint the page's body in bands split at its ladders, so the words reach the page
-            # in reading order, as in the PDF. The 1-pixel gaps keep a line that touches a band's
-            # edge from being painted in both bands.
-            band_top = top
+            # in reading order, as in the PDF. Qt draws every line whose box meets the band, and
+            # a line's box can reach a little past the foot of its page: so a page's first band
+            # starts `overlap` below its top edge (a line that begins there is far taller),
+            # and each band stops a pixel short of what follows it.
+            overlap = 3 * page.px_per_pt
+            band_top = top + overlap
             for room, ladder in built.ladders:
                 rect = layout.blockBoundingRect(room)
                 if not top <= rect.top() < top + height:
                     continue
-                _paint_band(
-                    painter,
-                    layout,
-                    QRectF(0, band_top + 1, content.width(), rect.top() - band_top - 2),
-                )
+                _paint_band(painter, layout, QRectF(0, band_top, width, rect.top() - 1 - band_top))
                 _paint_ladder(painter, ladder, rect, document.type_scale, page.px_per_pt)
-                band_top = rect.bottom()
+                band_top = rect.bottom() + 1
             _paint_band(
-                painter,
-                layout,
-                QRectF(0, band_top + 1, content.width(), top + height - band_top - 2),
+                painter, layout, QRectF(0, band_top, width, top + height - overlap - band_top)
             )
             painter.restore()
     finally:
         painter.end()
+
+
+def _keep_paragraphs_whole(text: QTextDocument, headings: set[int]) -> None:
+    """Start a new page at each paragraph split between pages and each heading ending one.
+
+    Painting a page from a clip, Qt also draws the line just above the clip when it belongs
+    to the same paragraph: a split paragraph would print that line at the foot of one page and
+    again, hidden but still in the text, above the next. (Reportlab splits paragraphs; only
+    where the pages break differs.) A paragraph taller than a page is left to split.
+    """
+    layout, height = text.documentLayout(), text.pageSize().height()
+
+    def page_of(block: QTextBlock, line: int = 0) -> float:
+        return (layout.blockBoundingRect(block).top() + block.layout().lineAt(line).y()) // height
+
+    block = text.begin()
+    while block.isValid():
+        lines = block.layout().lineCount()
+        split = (
+            lines > 1
+            and QTextCursor(block).currentTable() is None
+            and layout.blockBoundingRect(block).height() < height
+            and page_of(block) != page_of(block, lines - 1)
+        )
+        following = block.next()
+        orphan = (
+            block.blockNumber() in headings
+            and following.isValid()
+            and following.layout().lineCount() > 0
+            and page_of(following) > page_of(block)
+        )
+        if split or orphan:
+            # A paragraph moves with the heading just before it.
+            moved = (
+                block.previous() if split and block.previous().blockNumber() in headings else block
+            )
+            fmt = moved.blockFormat()
+            fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+            QTextCursor(moved).setBlockFormat(fmt)  # the pages after it are laid out again
+        block = following
 
 
 def _paint_band(painter: QPainter, layout: QAbstractTextDocumentLayout, band: QRectF) -> None:
