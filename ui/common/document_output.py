@@ -411,8 +411,11 @@ def paint_document(document: b.Document, printer: QPrinter) -> None:
     paper = printer.paperRect(QPrinter.Unit.DevicePixel)
     page = _Page(paper.width(), paper.height(), printer.resolution() / 72)
     built = _Builder(document, printer, page)
+    built.text.setUndoRedoEnabled(False)
+    built.cursor.beginEditBlock()  # one layout at the end, not one per cell
     for block in b.flatten(document.blocks):
         built.add(block)
+    built.cursor.endEditBlock()
     text, layout = built.text, built.text.documentLayout()
     _keep_paragraphs_whole(text, built.headings)
     content = page.content()
