@@ -104,6 +104,22 @@ def _short_kind(row: PlanRow) -> str:
 _CENTRE = Qt.AlignmentFlag.AlignCenter
 
 
+def _score_column(column: int, point: str) -> Column[PlanRow]:
+    """The agreed score at one scoring point (baseline, mid or final), centred."""
+
+    def score(row: PlanRow) -> int | None:
+        value: int | None = getattr(row.progress, point)
+        return value
+
+    return Column(
+        HEADERS[column],
+        lambda r: _number(score(r)),
+        lambda r: _score(score(r)),
+        header_tooltip=HEADER_TIPS[column],
+        align=_CENTRE,
+    )
+
+
 class PlanProgressModel(RowsModel[PlanRow]):
     ROW_ROLES = ((ITEM_ID_ROLE, lambda row: row.item_id),)
     ACCESSIBLE = LABELLED
@@ -129,27 +145,9 @@ class PlanProgressModel(RowsModel[PlanRow]):
             tooltip=lambda r: r.progress.text,
             header_tooltip=HEADER_TIPS[COL_TEXT],
         ),
-        Column[PlanRow](
-            HEADERS[COL_BASELINE],
-            lambda r: _number(r.progress.baseline),
-            lambda r: _score(r.progress.baseline),
-            header_tooltip=HEADER_TIPS[COL_BASELINE],
-            align=_CENTRE,
-        ),
-        Column[PlanRow](
-            HEADERS[COL_MID],
-            lambda r: _number(r.progress.mid),
-            lambda r: _score(r.progress.mid),
-            header_tooltip=HEADER_TIPS[COL_MID],
-            align=_CENTRE,
-        ),
-        Column[PlanRow](
-            HEADERS[COL_FINAL],
-            lambda r: _number(r.progress.final),
-            lambda r: _score(r.progress.final),
-            header_tooltip=HEADER_TIPS[COL_FINAL],
-            align=_CENTRE,
-        ),
+        _score_column(COL_BASELINE, "baseline"),
+        _score_column(COL_MID, "mid"),
+        _score_column(COL_FINAL, "final"),
         Column[PlanRow](
             HEADERS[COL_CHANGE],
             _change,
