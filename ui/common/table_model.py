@@ -289,6 +289,16 @@ class SortProxy(QSortFilterProxyModel):
             return
         super().sort(column, order)
 
+    def refilter(self, change: Callable[[], None]) -> None:
+        """Make a change to what filterAcceptsRow accepts, then filter the rows again."""
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateRowsFilter()
+
     def source_row(self, proxy_index: QModelIndex) -> int | None:
         source = self.mapToSource(proxy_index)
         return source.row() if source.isValid() else None

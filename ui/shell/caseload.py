@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex
 from PySide6.QtGui import QFont
 
 from semh_desktop.core.store import Store
@@ -203,13 +203,7 @@ class CaseloadFilterProxy(SortProxy):
         terms = self.parse_terms(text)
         if terms == self._terms:
             return
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
-            self.beginFilterChange()
-            self._set_terms(terms)
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self._set_terms(terms)
-            self.invalidateRowsFilter()
+        self.refilter(lambda: self._set_terms(terms))
 
     def _set_terms(self, terms: list[str]) -> None:
         self._terms = terms

@@ -19,7 +19,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -144,13 +143,10 @@ class PupilFilter(SortProxy):
         self._needle = ""
 
     def set_needle(self, text: str) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9
-            self.beginFilterChange()
+        def change() -> None:
             self._needle = text.strip().casefold()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self._needle = text.strip().casefold()
-            self.invalidateRowsFilter()
+
+        self.refilter(change)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         if not self._needle:
