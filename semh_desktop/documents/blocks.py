@@ -1,6 +1,6 @@
 """One document model: each printed document is built once as a list of blocks.
 
-The blocks are rendered twice, to PDF with reportlab (`documents.render_pdf`) and to the
+The blocks are rendered twice, to PDF with reportlab (`documents.pdf.write_document`) and to the
 printer by the window (`ui/common/document_output.py`, through a QTextDocument), so what is
 printed says what is saved. All text is plain text: renderers escape it, nothing here is
 markup, so a name such as "<b>Zoë</b>" prints as typed.
