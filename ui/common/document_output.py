@@ -13,9 +13,7 @@ read as markup.
 
 from __future__ import annotations
 
-import ctypes
 import math
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -386,27 +384,8 @@ def _paint_furniture(painter: QPainter, document: b.Document, page: _Page, numbe
         painter.drawText(QPointF(right - metrics.horizontalAdvance(second), y), second)
 
 
-# PySide6 6.12 on CPython 3.11 drops one reference to None on every call of a Qt method that
-# returns nothing (harmless from 3.12, where None is immortal). Painting a document makes
-# thousands of such calls, enough to free None and abort the interpreter, so each print first
-# tops None's count up to a floor far above what a print can take. The references are given
-# through the C API, owned by nothing, so no clean-up at exit can take them back twice.
-# Remove once the app runs on Python >= 3.12.
-_NONE_FLOOR = 200_000
-
-
-def _keep_none_alive() -> None:
-    if sys.version_info >= (3, 12):
-        return
-    missing = _NONE_FLOOR - sys.getrefcount(None)
-    none = ctypes.py_object(None)
-    for _ in range(max(0, missing)):
-        ctypes.pythonapi.Py_IncRef(none)
-
-
 def paint_document(document: b.Document, printer: QPrinter) -> None:
     """Print the blocks: what the preview shows and what the Print button sends."""
-    _keep_none_alive()
     printer.setFullPage(True)  # we place the margins and furniture ourselves, as the PDF does
     paper = printer.paperRect(QPrinter.Unit.DevicePixel)
     page = _Page(paper.width(), paper.height(), printer.resolution() / 72)
