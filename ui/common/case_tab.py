@@ -8,18 +8,29 @@ more than one case) switches to earlier ones. Subclasses build `case_combo` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar, TypeVar
+
 from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
+from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
+from semh_desktop.documents.blocks import Document
 from semh_desktop.plans import cases
 from semh_desktop.plans.cases import Case
 from semh_desktop.register.pupils import Pupil
+from ui.common import document_output, operations
 from ui.common.pupil_tab import PupilTab
+
+T = TypeVar("T")
 
 
 class CaseTab(PupilTab):
     case_combo: QComboBox
     output_label: QLabel
+    # The case's printed documents by kind ("staff", "child", ...): what the messages call them.
+    DOCUMENT_NAMES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(store, parent)
@@ -78,3 +89,56 @@ class CaseTab(PupilTab):
         chosen = next((c for c in self._cases if c.id == self.case_combo.currentData()), None)
         if chosen is not None:
             self._show_case(chosen)
+
+    # -- the case's documents: printed and saved from the same blocks ------------------------
+
+    def _document(self, pupil_id: str, kind: str, case_id: str) -> Document:
+        raise NotImplementedError
+
+    def _record_print(self, pupil_id: str, kind: str, case_id: str) -> None:
+        raise NotImplementedError
+
+    def _write_pdf(self, pupil_id: str, kind: str, path: Path, case_id: str) -> Path:
+        raise NotImplementedError
+
+    def _suggested_name(self, kind: str) -> str:
+        raise NotImplementedError
+
+    def guard(self, work: Callable[[], T], title: str | None = None) -> T | None:
+        """Run a read (or a document's output) and show its error, if any."""
+        try:
+            return work()
+        except SemhError as exc:
+            operations.show_error(self, exc, title or self.title)
+            return None
+
+    def print_document(self, kind: str) -> bool:
+        pupil, case = self.pupil, self.case
+        if pupil is None or case is None:
+            return False
+        document = self.guard(lambda: self._document(pupil.id, kind, case.id))
+        if document is None:
+            return False
+        title = f"{document.title} — {pupil.initials}"
+        if not document_output.print_with_preview(self, document, title):
+            return False
+        self.guard(lambda: self._record_print(pupil.id, kind, case.id))
+        self.output_label.setText(f"Sent the {self.DOCUMENT_NAMES[kind]} to the printer.")
+        return True
+
+    def save_pdf(self, kind: str) -> bool:
+        pupil, case = self.pupil, self.case
+        if pupil is None or case is None:
+            return False
+        path = document_output.ask_pdf_path(
+            self, f"Save the {self.DOCUMENT_NAMES[kind]} as PDF", self._suggested_name(kind)
+        )
+        if path is None:
+            return False
+        written = self.guard(
+            lambda: self._write_pdf(pupil.id, kind, path, case.id), "The PDF was not saved"
+        )
+        if written is None:
+            return False
+        self.output_label.setText(f"Saved the {self.DOCUMENT_NAMES[kind]} to {written}.")
+        return True

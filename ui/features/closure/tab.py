@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
@@ -38,10 +39,11 @@ from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
 from semh_desktop.documents import sustainability_plan as plan_documents
+from semh_desktop.documents.blocks import Document
 from semh_desktop.plans.cases import Case
 from semh_desktop.plans.progress import case_progress
 from semh_desktop.register import staff
-from ui.common import document_output, theme
+from ui.common import theme
 from ui.common.case_tab import CaseTab
 from ui.features.closure.dialogs import (
     ActionDialog,
@@ -130,6 +132,7 @@ class RecordsTable(QTableView):
 
 class ClosureTab(CaseTab):
     title = "Closure"
+    DOCUMENT_NAMES = DOCUMENT_NAMES
 
     shows = frozenset(
         {
@@ -501,14 +504,6 @@ class ClosureTab(CaseTab):
     # Each write runs through `self.write` (ui.common.operations.run_write): an error is shown,
     # and the change broadcast re-reads this tab and every other screen the change concerns.
 
-    def _guard(self, work: Callable[[], T], title: str = "Closure") -> T | None:
-        """Run a read (or a document's output) and show its error, if any."""
-        try:
-            return work()
-        except SemhError as exc:
-            QMessageBox.warning(self, title, exc.message)
-            return None
-
     def close_case(self) -> None:
         case = self.case
         if case is None or not case.is_open:
@@ -689,38 +684,13 @@ class ClosureTab(CaseTab):
         name = "Sustainability plan" if kind == "staff" else "Keeping things going"
         return f"{name} {initials} {stamp}.pdf"
 
-    def print_document(self, kind: str) -> bool:
-        pupil, case = self.pupil, self.case
-        if pupil is None or case is None:
-            return False
-        document = self._guard(
-            lambda: plan_documents.sustainability_plan_document(self.store, pupil.id, kind, case.id)
-        )
-        if document is None:
-            return False
-        title = f"{document.title} — {pupil.initials}"
-        if not document_output.print_with_preview(self, document, title):
-            return False
-        self._guard(lambda: plan_documents.record_print(self.store, pupil.id, kind, case.id))
-        self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")
-        return True
+    def _document(self, pupil_id: str, kind: str, case_id: str) -> Document:
+        return plan_documents.sustainability_plan_document(self.store, pupil_id, kind, case_id)
 
-    def save_pdf(self, kind: str) -> bool:
-        pupil, case = self.pupil, self.case
-        if pupil is None or case is None:
-            return False
-        path = document_output.ask_pdf_path(
-            self, f"Save the {DOCUMENT_NAMES[kind]} as PDF", self._suggested_name(kind)
+    def _record_print(self, pupil_id: str, kind: str, case_id: str) -> None:
+        plan_documents.record_print(self.store, pupil_id, kind, case_id)
+
+    def _write_pdf(self, pupil_id: str, kind: str, path: Path, case_id: str) -> Path:
+        return plan_documents.write_sustainability_plan(
+            self.store, pupil_id, path, kind=kind, case_id=case_id
         )
-        if path is None:
-            return False
-        written = self._guard(
-            lambda: plan_documents.write_sustainability_plan(
-                self.store, pupil.id, path, kind=kind, case_id=case.id
-            ),
-            "The PDF was not saved",
-        )
-        if written is None:
-            return False
-        self.output_label.setText(f"Saved the {DOCUMENT_NAMES[kind]} to {written}.")
-        return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
@@ -34,11 +35,12 @@ from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
 from semh_desktop.documents import psp as handouts
+from semh_desktop.documents.blocks import Document
 from semh_desktop.plans import case_aims, cases, progress, scaling, targets
 from semh_desktop.plans.cases import Case
 from semh_desktop.plans.scaling import Person
 from semh_desktop.register import staff
-from ui.common import document_output, theme
+from ui.common import theme
 from ui.common.case_tab import CaseTab
 from ui.features.plans.dialogs import (
     AimDialog,
@@ -76,6 +78,7 @@ def _button(text: str, slot: Callable[[], object], *, name: str = "") -> QPushBu
 
 class PspTab(CaseTab):
     title = "PSP"
+    DOCUMENT_NAMES = DOCUMENT_NAMES
 
     shows = frozenset({"case", "target", "case_aim", "case_review", "score", "case_network"})
 
@@ -402,14 +405,6 @@ class PspTab(CaseTab):
     # Each write runs through `self.write` (ui.common.operations.run_write): an error is shown,
     # and the change broadcast re-reads this tab and every other screen the change concerns.
 
-    def _guard(self, work: Callable[[], T], title: str = "PSP") -> T | None:
-        """Run a read (or a document's output) and show its error, if any."""
-        try:
-            return work()
-        except SemhError as exc:
-            QMessageBox.warning(self, title, exc.message)
-            return None
-
     def create_plan(self) -> None:
         pupil = self.pupil
         if pupil is None:
@@ -578,34 +573,11 @@ class PspTab(CaseTab):
         stamp = self.store.clock.today().strftime("%Y-%m-%d")
         return f"{'PSP' if kind == 'staff' else 'My plan'} {initials} {stamp}.pdf"
 
-    def print_document(self, kind: str) -> bool:
-        pupil, case = self.pupil, self.case
-        if pupil is None or case is None:
-            return False
-        document = self._guard(lambda: handouts.psp_document(self.store, pupil.id, kind, case.id))
-        if document is None:
-            return False
-        title = f"{document.title} — {pupil.initials}"
-        if not document_output.print_with_preview(self, document, title):
-            return False
-        self._guard(lambda: handouts.record_print(self.store, pupil.id, kind, case.id))
-        self.output_label.setText(f"Sent the {DOCUMENT_NAMES[kind]} to the printer.")
-        return True
+    def _document(self, pupil_id: str, kind: str, case_id: str) -> Document:
+        return handouts.psp_document(self.store, pupil_id, kind, case_id)
 
-    def save_pdf(self, kind: str) -> bool:
-        pupil, case = self.pupil, self.case
-        if pupil is None or case is None:
-            return False
-        path = document_output.ask_pdf_path(
-            self, f"Save the {DOCUMENT_NAMES[kind]} as PDF", self._suggested_name(kind)
-        )
-        if path is None:
-            return False
-        written = self._guard(
-            lambda: handouts.write_handout(self.store, pupil.id, kind, path, case_id=case.id),
-            "The PDF was not saved",
-        )
-        if written is None:
-            return False
-        self.output_label.setText(f"Saved the {DOCUMENT_NAMES[kind]} to {written}.")
-        return True
+    def _record_print(self, pupil_id: str, kind: str, case_id: str) -> None:
+        handouts.record_print(self.store, pupil_id, kind, case_id)
+
+    def _write_pdf(self, pupil_id: str, kind: str, path: Path, case_id: str) -> Path:
+        return handouts.write_handout(self.store, pupil_id, kind, path, case_id=case_id)
