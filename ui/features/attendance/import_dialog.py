@@ -12,13 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -29,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from semh_desktop.exchange.mis_import.attendance import ImportPreview, apply_import, read_import
 from ui.common import operations, theme
-from ui.common.table_model import RecordsModel, sorting_proxy
+from ui.common.table_model import RecordsModel
+from ui.common.table_view import records_view
 from ui.features.attendance.models import (
     ImportErrorsModel,
     ImportRowsModel,
@@ -42,18 +40,13 @@ FILE_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 
 
 def _view(model: RecordsModel[object], name: str) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name.replace(" ", "_").lower())
-    view.setAccessibleName(name)
-    view.setModel(sorting_proxy(model, view))
-    view.setSortingEnabled(True)
-    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setWordWrap(True)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view = records_view(
+        name,
+        model,
+        object_name=name.replace(" ", "_").lower(),
+        alternating=False,
+        single_selection=False,
+    )
     return view
 
 

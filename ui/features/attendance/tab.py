@@ -15,10 +15,8 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QMessageBox,
@@ -47,7 +45,8 @@ from semh_desktop.register.pupils import Pupil
 from ui.common import theme
 from ui.common.form_dialog import FormSection, read_date_text
 from ui.common.pupil_tab import PupilTab
-from ui.common.table_model import RecordsModel, sorting_proxy
+from ui.common.table_model import RecordsModel
+from ui.common.table_view import records_view
 from ui.features.attendance.chart import AttendanceChart
 from ui.features.attendance.models import (
     AttendanceModel,
@@ -60,18 +59,13 @@ T = TypeVar("T")
 
 
 def _table(model: RecordsModel[Any], name: str) -> QTableView:
-    view = QTableView()
-    view.setObjectName(name.replace(" ", "_").lower())
-    view.setAccessibleName(name)
-    view.setModel(sorting_proxy(model, view))
-    view.setSortingEnabled(True)
-    view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view = records_view(
+        name,
+        model,
+        object_name=name.replace(" ", "_").lower(),
+        order=Qt.SortOrder.DescendingOrder,
+        alternating=False,
+    )
     view.setMinimumHeight(140)
     return view
 

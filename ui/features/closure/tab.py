@@ -19,11 +19,9 @@ from typing import Any, TypeVar
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -45,6 +43,7 @@ from semh_desktop.plans.progress import case_progress
 from semh_desktop.register import staff
 from ui.common import theme
 from ui.common.case_tab import CaseTab
+from ui.common.table_view import Resize, configure_records_view
 from ui.features.closure.dialogs import (
     ActionDialog,
     ClosingDialog,
@@ -91,19 +90,7 @@ class RecordsTable(QTableView):
         self.proxy = RecordsProxy(self)
         self.proxy.setSourceModel(model)
         self.setModel(self.proxy)
-        self.setObjectName(object_name)
-        self.setAccessibleName(name)
-        self.setSortingEnabled(True)
-        self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setAlternatingRowColors(True)
-        self.setWordWrap(True)
-        self.verticalHeader().setVisible(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        configure_records_view(self, name, object_name=object_name, resize=Resize.Interactive)
 
     def set_rows(self, rows: list[Any]) -> None:
         self.records.set_rows(rows)

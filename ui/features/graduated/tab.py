@@ -17,7 +17,6 @@ from typing import TypeVar
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QButtonGroup,
     QFileDialog,
@@ -58,6 +57,7 @@ from semh_desktop.register.pupils import CaseloadRow, Pupil
 from ui.common import theme
 from ui.common.caseload_column import CaseloadColumn
 from ui.common.pupil_tab import PupilTab
+from ui.common.table_view import records_view
 from ui.features.graduated.dialogs import (
     ApdrCycleDialog,
     ChangePhaseDialog,
@@ -79,19 +79,8 @@ def _fit_table(table: QTableView, rows: int, *, most: int = 8) -> None:
 
 
 def _table(name: str) -> QTableView:
-    table = QTableView()
-    table.setAccessibleName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSortingEnabled(True)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.setAlternatingRowColors(True)
     # Dates and short words fit their column; the last (free text) column takes the rest.
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+    return records_view(name, sort_column=None, word_wrap=False)
 
 
 class ChecklistItemRow(QFrame):

@@ -19,8 +19,6 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
     Slot,
 )
 from PySide6.QtWidgets import (
@@ -65,11 +63,11 @@ from ui.common import operations
 from ui.common.background import BackgroundTask, Outcome
 from ui.common.table_model import (
     SAME_AS_TEXT,
-    SORT_ROLE,
     Column,
     RowsModel,
     in_given_order,
 )
+from ui.common.table_view import records_view
 from ui.common.widgets import FieldMessage
 
 if TYPE_CHECKING:
@@ -162,19 +160,14 @@ class ProblemModel(RowsModel[RowProblem]):
 
 
 def _table(model: QAbstractTableModel, accessible_name: str) -> QTableView:
-    proxy = QSortFilterProxyModel(model)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
-    view = QTableView()
-    view.setModel(proxy)
-    view.setSortingEnabled(True)
-    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.verticalHeader().setVisible(False)
-    view.setAccessibleName(accessible_name)
-    return view
+    return records_view(
+        accessible_name,
+        model,
+        resize=None,
+        word_wrap=True,
+        alternating=False,
+        single_selection=False,
+    )
 
 
 # -- the dialog -----------------------------------------------------------------------------

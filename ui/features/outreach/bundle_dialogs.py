@@ -23,7 +23,6 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -69,7 +68,8 @@ from ui.common.background import (
     describe_error,
     run_with_progress,
 )
-from ui.common.table_model import SORT_ROLE, Column, RowsModel
+from ui.common.table_model import Column, RowsModel
+from ui.common.table_view import Resize, records_view
 from ui.common.widgets import FieldMessage, field_with_message
 from ui.features.outreach.export_dialog import PupilChooser, selected_pupil_ids
 
@@ -85,19 +85,14 @@ def _escape(text: str) -> str:
 
 
 def _view(model: QAbstractTableModel, name: str) -> QTableView:
-    proxy = QSortFilterProxyModel(model)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
-    view = QTableView()
-    view.setModel(proxy)
-    view.setSortingEnabled(True)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().setVisible(False)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    view.setAccessibleName(name)
-    return view
+    return records_view(
+        name,
+        model,
+        sort_column=None,
+        resize=Resize.Interactive,
+        alternating=False,
+        single_selection=False,
+    )
 
 
 def _passphrase_field(name: str) -> QLineEdit:
