@@ -25,12 +25,10 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -56,6 +54,7 @@ from semh_desktop.register import audit, pupils, staff
 from semh_desktop.register.pupils import Pupil, year_group_label
 from ui.common import operations, settings, theme
 from ui.common.pupil_tab import PupilTab
+from ui.common.table_view import Resize, configure_records_view
 from ui.common.widgets import ChipRow
 from ui.features.register.profile_tab import ProfileTab
 from ui.features.register.pupil_dialog import PupilDialog
@@ -265,24 +264,16 @@ class MainWindow(QMainWindow):
 
         table = QTableView()
         table.setObjectName("caseloadTable")
-        table.setAccessibleName("Caseload")
         table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
+        configure_records_view(
+            table, "Caseload", sort_column=COL_NAME, resize=Resize.Interactive, word_wrap=False
+        )
         table.setShowGrid(False)
-        table.setWordWrap(False)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 12)
         header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setMinimumSectionSize(40)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._show_column_menu)

@@ -22,10 +22,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -41,6 +39,7 @@ from semh_desktop.reporting import due
 from semh_desktop.reporting.due import DueItem
 from ui.common import operations, theme
 from ui.common.table_model import ID_ROLE, LABELLED, Column, RowsModel, SortProxy
+from ui.common.table_view import Resize, configure_records_view
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,19 +139,9 @@ class DueView(QWidget):
         self.refresh_button.clicked.connect(lambda _checked=False: self.refresh())
         table = DueTable()
         table.setObjectName("dueTable")
-        table.setAccessibleName("Due list")
         table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(COL_DUE, Qt.SortOrder.AscendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setAlternatingRowColors(True)
+        configure_records_view(table, "Due list", sort_column=COL_DUE, resize=Resize.Interactive)
         table.setShowGrid(False)
-        table.verticalHeader().setVisible(False)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         metrics = table.fontMetrics()
         for column, sample in (
             (COL_DUE, "00/00/0000"),
