@@ -233,6 +233,11 @@ def record_export(
         )
 
 
+def record_print(store: Store, pupil_id: str, what: str) -> None:
+    """Audit a pupil's document sent to a printer from the window."""
+    record_export(store, "pupil", pupil_id, what, Path("printer.print"), action="print")
+
+
 # --- documents built as blocks ---------------------------------------------------------------
 
 

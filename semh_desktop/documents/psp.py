@@ -456,11 +456,4 @@ def write_handout(
 def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
     """Audit a document sent to a printer from the window."""
     check_kind(kind)
-    documents.record_export(
-        store,
-        "pupil",
-        pupil_id,
-        f"{KINDS[kind]}, case {case_id}",
-        Path("printer.print"),
-        action="print",
-    )
+    documents.record_print(store, pupil_id, f"{KINDS[kind]}, case {case_id}")
