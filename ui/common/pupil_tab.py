@@ -8,10 +8,11 @@ and re-reads itself when a write concerns the pupil it shows and the kinds of re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Sequence
 from typing import ClassVar, TypeVar
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from semh_desktop.core.changes import Changes
 from semh_desktop.core.errors import SemhError
@@ -65,3 +66,19 @@ class PupilTab(QWidget):
                 self.refresh()
         except SemhError as exc:
             operations.show_error(self, exc, self.title)
+
+    def show_scrolled(self, content: QWidget, *, margin: int = 10) -> None:
+        """Put the tab's content in a frameless scroll area filling the tab (it fits 1366x768)."""
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(margin, margin, margin, margin)
+        outer.addWidget(scroll)
+
+    @staticmethod
+    def chain_tab_order(widgets: Sequence[QWidget]) -> None:
+        """Tab walks these widgets in this order."""
+        for first, second in itertools.pairwise(widgets):
+            QWidget.setTabOrder(first, second)

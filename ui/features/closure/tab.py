@@ -11,7 +11,6 @@ write functions (each audited there); every print and PDF export is audited by
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,13 +19,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -346,13 +343,7 @@ class ClosureTab(CaseTab):
         layout.addWidget(self.history_section)
         layout.addWidget(self.output_label)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(10, 10, 10, 10)
-        outer.addWidget(scroll)
+        self.show_scrolled(content)
 
     def _set_tab_order(self) -> None:
         order: list[QWidget] = [
@@ -377,8 +368,7 @@ class ClosureTab(CaseTab):
             self.items_button,
             self.history_table,
         ]
-        for first, second in itertools.pairwise(order):
-            QWidget.setTabOrder(first, second)
+        self.chain_tab_order(order)
 
     # -- the pupil and the case ---------------------------------------------------------------
 

@@ -8,7 +8,6 @@ write functions; every print and PDF export is audited by `semh_desktop.handouts
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,14 +17,12 @@ from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -237,13 +234,7 @@ class PspTab(CaseTab):
         layout.addWidget(self.reviews_label)
         layout.addWidget(self.output_label)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(10, 10, 10, 10)
-        outer.addWidget(scroll)
+        self.show_scrolled(content)
 
     def _set_tab_order(self) -> None:
         tab_order: list[QWidget] = [
@@ -260,8 +251,7 @@ class PspTab(CaseTab):
             self.review_button,
             self.chart,
         ]
-        for first, second in itertools.pairwise(tab_order):
-            QWidget.setTabOrder(first, second)
+        self.chain_tab_order(tab_order)
 
     # -- the pupil and the case ---------------------------------------------------------------
 
