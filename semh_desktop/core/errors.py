@@ -41,3 +41,19 @@ class NotADatabase(StoreError):
 
 class FileTooNew(StoreError):
     """The database was written by a newer version of the app."""
+
+
+class NotAllowed(SemhError):
+    """The signed-in profile's role does not allow this; nothing was stored."""
+
+
+class SignInRefused(StoreError):
+    """A sign-in that did not succeed: a wrong passphrase, or too many tries too quickly."""
+
+    def __init__(self, message: str, *, retry_after: float = 0.0) -> None:
+        super().__init__(message, field="passphrase")
+        self.retry_after = retry_after  # seconds before another try is accepted (0: now)
+
+
+class Locked(StoreError):
+    """The database is closed because the window is locked."""

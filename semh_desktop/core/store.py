@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,11 +20,13 @@ from typing import Any
 
 import sqlcipher3
 import sqlite_utils
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from semh_desktop.core.changes import Journal
 from semh_desktop.core.clock import Clock, SystemClock
-from semh_desktop.core.errors import FileTooNew, NotADatabase, StoreError, WrongKey
-from semh_desktop.core.keystore import DatabaseKey, Passphrase
+from semh_desktop.core.errors import FileTooNew, Locked, NotADatabase, StoreError, WrongKey
+from semh_desktop.core.keystore import DatabaseKey, Passphrase, RawKey
 from semh_desktop.core.paths import MIGRATIONS_DIR
 
 APPLICATION_ID = 0x53454D48  # 'SEMH' in the SQLite header marks the file as ours
@@ -68,6 +71,16 @@ class Store:
     key_mode: str = "keyring"
     # The changes noted by the writes in progress (semh_desktop.core.changes.run).
     journal: Journal = field(default_factory=Journal, repr=False, compare=False)
+    # The key of the audit trail's MAC chain, derived from the database key (random for an
+    # in-memory store); never written anywhere.
+    audit_key: bytes = field(
+        default_factory=lambda: secrets.token_bytes(32), repr=False, compare=False
+    )
+    # Work to do once the outermost transaction has rolled back (a refusal's audit row must
+    # survive the rollback of the write it refused).
+    after_rollback: list[Callable[[], None]] = field(
+        default_factory=list, repr=False, compare=False
+    )
     # How to make another connection to the same database (the path and key, kept privately so
     # a worker thread can open its own: a connection belongs to the thread that made it).
     _connect_again: Callable[[], Any] | None = field(
@@ -78,14 +91,31 @@ class Store:
     def conn(self) -> Any:
         return self.db.conn
 
+    @property
+    def is_open(self) -> bool:
+        return not isinstance(self.db, _ClosedDatabase)
+
     @contextlib.contextmanager
     def atomic(self) -> Iterator[sqlite_utils.Database]:
         """All or nothing: several writes in one transaction (savepoints when nested)."""
+        outermost = not self.conn.in_transaction
         try:
             with self.db.atomic() as db:
                 yield db
         except sqlcipher3.DatabaseError as exc:
+            self._run_after_rollback(outermost)
             raise translate(exc) from exc
+        except BaseException:
+            self._run_after_rollback(outermost)
+            raise
+
+    def _run_after_rollback(self, outermost: bool) -> None:
+        if not outermost:
+            return
+        pending, self.after_rollback[:] = list(self.after_rollback), []
+        for work in pending:
+            with contextlib.suppress(Exception):
+                work()
 
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -105,13 +135,49 @@ class Store:
             clock=self.clock,
             staff_id=self.staff_id,
             key_mode=self.key_mode,
+            audit_key=self.audit_key,
         )
         again._connect_again = self._connect_again
         return again
 
     def close(self) -> None:
+        if not self.is_open:
+            return
         with contextlib.suppress(sqlcipher3.Error):
             self.conn.close()
+
+    def suspend(self) -> None:
+        """Close the connection and forget the key (locking): nothing can be read until
+        `resume` is given the key again. The Store object itself stays, so every screen that
+        holds it finds it open again after sign-in."""
+        self.close()
+        self.db = _ClosedDatabase()  # type: ignore[assignment]
+        self._connect_again = None
+        self.audit_key = b""
+
+    def resume(self, key: RawKey) -> None:
+        """Reopen a suspended store with its key (after the same or another person signs in)."""
+        if self.path is None:
+            raise StoreError("An in-memory database cannot be reopened.")
+        reopened = open_store(self.path, key, clock=self.clock, key_mode=self.key_mode)
+        self.db = reopened.db
+        self._connect_again = reopened._connect_again
+        self.audit_key = reopened.audit_key
+
+
+class _ClosedDatabase:
+    """Stands in for the connection while the window is locked: every use says so plainly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise Locked("SEMH Desktop is locked: sign in again to see or change records.")
+
+
+def audit_key_for(key: DatabaseKey) -> bytes:
+    """The audit chain's MAC key: derived from the database key, so only its holder can seal."""
+    material = key.key if isinstance(key, RawKey) else key.text.encode("utf-8")
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"semh-desktop audit chain v1"
+    ).derive(material)
 
 
 def new_id() -> str:
@@ -267,6 +333,7 @@ def open_store(
     migrate(conn, clock)
     mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "keyring")
     store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store.audit_key = audit_key_for(key)
     store._connect_again = functools.partial(_connect, path, key, create=False)
     return store
 
@@ -284,6 +351,7 @@ def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) ->
     migrate(conn, clock)
     mode = "passphrase" if isinstance(key, Passphrase) else "keyring"
     store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
+    store.audit_key = audit_key_for(key)
     store._connect_again = functools.partial(_connect, path, key, create=False)
     return store
 

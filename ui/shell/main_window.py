@@ -50,7 +50,7 @@ from semh_desktop.core.changes import Changes
 from semh_desktop.core.dates import age_on, format_date
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
-from semh_desktop.register import audit, pupils, staff
+from semh_desktop.register import access, audit, pupils, staff
 from semh_desktop.register.pupils import Pupil, year_group_label
 from ui.common import operations, settings, theme
 from ui.common.pupil_tab import PupilTab
@@ -89,6 +89,7 @@ class _ActionRule:
     needs_edit: bool = False
     when_locked: bool = False  # Quit, Lock, About stay usable on the lock screen
     enabled_if: Callable[[], bool] | None = None
+    permission: str | None = None  # semh_desktop.register.access permission it needs
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -218,6 +219,12 @@ class MainWindow(QMainWindow):
     def _title(self) -> str:
         name = self.store.path.name if self.store.path else "in memory"
         return f"SEMH Desktop — {name}" + (" — demo school" if self.demo else "")
+
+    def add_banner(self, banner: QWidget) -> None:
+        """Show a strip across the top of the window (above the lock screen and the panes)."""
+        layout = self.centralWidget().layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, banner)
 
     def _build_demo_banner(self) -> QFrame:
         banner = QFrame()
@@ -581,11 +588,15 @@ class MainWindow(QMainWindow):
         needs_edit: bool = False,
         when_locked: bool = False,
         tip: str = "",
+        permission: str | None = None,
     ) -> QAction:
         """Add an action to a menu (and optionally the toolbar) with its enabling rules.
 
         Every action is disabled while the window is locked unless `when_locked`;
-        `needs_pupil` needs a pupil open; `needs_edit` needs a profile that may change records.
+        `needs_pupil` needs a pupil open; `needs_edit` needs a profile that may change records
+        (the "casework" permission); `permission` names any other permission it needs
+        ("export", "print", "staff", ...; see semh_desktop.register.access). The domain checks
+        again whatever the window shows.
         """
         action = QAction(text, self)
         if icon is not None:
@@ -607,7 +618,9 @@ class MainWindow(QMainWindow):
             button = self.toolbar.widgetForAction(action)
             if button is not None:
                 button.setAccessibleName(text.replace("&", "").rstrip("…"))
-        self._rules[action] = _ActionRule(needs_pupil, needs_edit, when_locked)
+        self._rules[action] = _ActionRule(
+            needs_pupil, needs_edit, when_locked, permission=permission
+        )
         self._update_actions()
         return action
 
@@ -973,12 +986,15 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         acting = self.acting_staff() if not self._locked else None
         can_edit = acting.can_edit if acting is not None else False
+        role = acting.role if acting is not None else None
         for action, rule in self._rules.items():
             enabled = rule.when_locked or not self._locked
             if rule.needs_pupil:
                 enabled = enabled and self._current is not None
             if rule.needs_edit:
                 enabled = enabled and can_edit
+            if rule.permission is not None:
+                enabled = enabled and access.allows(role, rule.permission)
             if rule.enabled_if is not None:
                 enabled = enabled and rule.enabled_if()
             action.setEnabled(enabled)
