@@ -12,6 +12,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from semh_desktop.core import keyslots
 from semh_desktop.core.clock import FixedClock
 from semh_desktop.core.keystore import KeyStore, Passphrase
 from semh_desktop.core.store import Store, open_memory_store
@@ -31,6 +32,14 @@ def _no_real_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> MemoryK
     monkeypatch.setattr(keyring, "get_keyring", lambda: backend)
     monkeypatch.setenv("SEMH_DESKTOP_HOME", str(tmp_path / "home"))
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _quick_key_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key slots made by in-process tests use a small Argon2id cost (1 MiB, 1 pass), so
+    that creating hundreds of databases stays fast; the real cost is tested on its own
+    (tests/test_sign_in.py) and used by every subprocess."""
+    monkeypatch.setattr(keyslots, "NEW_SLOT_COST", keyslots.KdfCost(1024, 1, 1))
 
 
 @pytest.fixture

@@ -1,12 +1,14 @@
 """The command line: `semh-desktop` starts the window; sub-commands serve scripts and tests.
 
-Every command takes --db PATH and, instead of the keyring, --passphrase-env VAR. Errors print
-one plain line and exit non-zero; no personal data is printed beyond what was asked for.
+Every command takes --db PATH, --staff NAME and --passphrase-env VAR (or --recovery-key-env
+VAR): each person signs in with their own passphrase. Errors print one plain line and exit
+non-zero; no personal data is printed beyond what was asked for.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,10 +16,11 @@ from pathlib import Path
 from semh_desktop import __version__
 from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
+from semh_desktop.cli import staff as staff_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
 from semh_desktop.cli.options import add_database_options
 from semh_desktop.core.errors import SemhError
-from semh_desktop.core.keystore import KeyStore, passphrase_from_env
+from semh_desktop.core.keystore import Passphrase, passphrase_from_env
 from semh_desktop.core.locations import default_database
 from semh_desktop.core.store import Store
 from semh_desktop.demo import school as demo
@@ -26,37 +29,46 @@ from semh_desktop.register.database import create_database
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _new_database(args: argparse.Namespace, staff_name: str) -> tuple[Store, str | None]:
-    passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
+def _passphrase(args: argparse.Namespace) -> Passphrase:
+    if not args.passphrase_env:
+        raise SemhError(
+            "Give the first SENCO's passphrase in an environment variable: "
+            "--passphrase-env VAR (at least 8 characters)."
+        )
+    return passphrase_from_env(args.passphrase_env)
+
+
+def _new_database(
+    args: argparse.Namespace, staff_name: str, *, demo: bool = False
+) -> tuple[Store, str]:
     created = create_database(
-        args.db, staff_name=staff_name, role="senco", passphrase=passphrase, keystore=KeyStore()
+        args.db, staff_name=staff_name, role="senco", passphrase=_passphrase(args), demo=demo
     )
     return created.store, created.recovery_key
 
 
-def _print_recovery_key(key: str | None) -> None:
-    if key:
-        print(
-            "Recovery key (shown once; print it or store it somewhere safe, away from the laptop):"
-        )
-        print(f"  {key}")
+def _print_recovery_key(key: str) -> None:
+    # Scripts read the line that begins "Recovery key:"; people read the advice after it.
+    print(f"Recovery key: {key}")
+    print("  (shown once: print it or store it somewhere safe, away from the laptop)")
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     store, key = _new_database(args, args.staff or "SENCO")
     store.close()
-    print(f"Created an encrypted database at {args.db}.")
+    print(f"Created an encrypted database at {args.db}, with {args.staff or 'SENCO'} as its SENCO.")
     _print_recovery_key(key)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    store, key = _new_database(args, demo.STAFF[0][0])
-    summary = demo.build_demo(store)
+    store, key = _new_database(args, demo.STAFF[0][0], demo=True)
+    summary = demo.build_demo(store, passphrase=_passphrase(args).text)
     store.close()
     print(
         f"Built the demo school at {args.db}: {summary.pupils} fictional pupils, "
-        f"{summary.on_register} on the SEMH register, {summary.staff} staff profiles."
+        f"{summary.on_register} on the SEMH register, {summary.staff} staff profiles "
+        "(each signs in with the passphrase given)."
     )
     _print_recovery_key(key)
     return 0
@@ -153,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_database_options(command)
         options(command)
         command.set_defaults(handler=handler)
+    staff_cli.add_commands(sub)
+    with contextlib.suppress(ImportError):
+        # The audit commands arrive with the audit chain (semh_desktop/cli/audit.py).
+        from semh_desktop.cli import audit as audit_cli  # type: ignore[attr-defined,unused-ignore]
+
+        audit_cli.add_commands(sub)
     return parser
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from semh_desktop.core import keyslots
+from semh_desktop.core.errors import SemhError
 from semh_desktop.core.keystore import parse_recovery_key, passphrase_from_env
 from semh_desktop.core.store import Store
-from semh_desktop.register import pupils, staff
+from semh_desktop.register import audit, pupils
 from semh_desktop.register.database import open_database
 
 
@@ -24,7 +27,7 @@ def add_database_options(parser: argparse.ArgumentParser, *, required: bool = Tr
     parser.add_argument(
         "--passphrase-env",
         metavar="VAR",
-        help="read the passphrase from this environment variable (passphrase mode)",
+        help="read your passphrase from this environment variable",
     )
     parser.add_argument(
         "--recovery-key-env",
@@ -32,24 +35,48 @@ def add_database_options(parser: argparse.ArgumentParser, *, required: bool = Tr
         help="open with the recovery key held in this environment variable",
     )
     parser.add_argument(
-        "--staff", metavar="NAME", help="the staff profile to act as (default: the first SENCO)"
+        "--staff",
+        metavar="NAME",
+        help="your staff profile (default: the first profile, SENCOs first, that the "
+        "passphrase opens)",
     )
 
 
 def open_from_args(args: argparse.Namespace) -> Store:
-    """Open the database named on the command line and choose the acting staff profile."""
+    """Sign in to the database named on the command line as the profile it names.
+
+    The passphrase opens that profile's key slot (or, without --staff, the first profile
+    whose slot it opens); the recovery key opens the file as --staff or the first SENCO.
+    """
     passphrase = passphrase_from_env(args.passphrase_env) if args.passphrase_env else None
     recovery = None
     if getattr(args, "recovery_key_env", None):
         recovery = parse_recovery_key(os.environ.get(args.recovery_key_env, ""))
-    store = open_database(args.db, passphrase=passphrase, recovery=recovery)
-    profiles = staff.list_staff(store)
-    if args.staff:
-        chosen = staff.find_staff(store, args.staff)
-    else:
-        chosen = next((p for p in profiles if p.role == "senco"), profiles[0])
-    staff.act_as(store, chosen)
+    store = open_database(
+        args.db, passphrase=passphrase, recovery=recovery, staff_name=args.staff or None
+    )
+    if not getattr(args, "one_time_allowed", False) and _must_change(store):
+        store.close()
+        raise SemhError(
+            "You are signing in with a one-time passphrase: choose your own first, with "
+            "`semh-desktop staff passphrase --new-passphrase-env VAR` (or in the window)."
+        )
+    if store.converted_recovery_key:
+        print(
+            "This database now has a passphrase for each member of staff, and a new key.\n"
+            f"Recovery key: {store.converted_recovery_key}\n"
+            "(shown once: print it or store it somewhere safe, away from the laptop)",
+            file=sys.stderr,
+        )
     return store
+
+
+def _must_change(store: Store) -> bool:
+    if store.path is None or store.staff_id is None or store.opened_by == "recovery":
+        return False
+    slots = keyslots.load(store.path)
+    slot = slots.slot_for(store.staff_id) if slots else None
+    return slot is not None and slot.must_change
 
 
 def add_pupil_document_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +98,11 @@ def opened(args: argparse.Namespace) -> Iterator[Store]:
     try:
         yield store
     finally:
+        # The audit checkpoint beside the file, so the last rows cannot be cut off unseen.
+        checkpoint = getattr(audit, "checkpoint", None)
+        if checkpoint is not None and store.is_open:
+            with contextlib.suppress(SemhError):
+                checkpoint(store)
         store.close()
 
 

@@ -28,6 +28,7 @@ from semh_desktop.core.clock import Clock, SystemClock
 from semh_desktop.core.errors import FileTooNew, Locked, NotADatabase, StoreError, WrongKey
 from semh_desktop.core.keystore import DatabaseKey, Passphrase, RawKey
 from semh_desktop.core.paths import MIGRATIONS_DIR
+from semh_desktop.core.sealed import DraftRecipient
 
 APPLICATION_ID = 0x53454D48  # 'SEMH' in the SQLite header marks the file as ours
 PAGE_SIZE = 4096  # SQLCipher 4 default
@@ -76,6 +77,8 @@ class Store:
     audit_key: bytes = field(
         default_factory=lambda: secrets.token_bytes(32), repr=False, compare=False
     )
+    # Whoever signed in last: drafts of open dialogs are sealed to them when the window locks.
+    draft_recipient: DraftRecipient | None = field(default=None, repr=False, compare=False)
     # Work to do once the outermost transaction has rolled back (a refusal's audit row must
     # survive the rollback of the write it refused).
     after_rollback: list[Callable[[], None]] = field(
@@ -86,6 +89,19 @@ class Store:
     _connect_again: Callable[[], Any] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # The key the file was opened with: staff management wraps it into new key slots.
+    _key: DatabaseKey | None = field(default=None, init=False, repr=False, compare=False)
+    # How this session was opened: "passphrase" (a key slot) or "recovery".
+    opened_by: str = field(default="passphrase", repr=False, compare=False)
+    # Set when opening converted an older database to key slots: its new recovery key, for
+    # the command line to show once.
+    converted_recovery_key: str | None = field(default=None, repr=False, compare=False)
+
+    def database_key(self) -> RawKey:
+        """The raw key (for wrapping into a new key slot); only while the store is open."""
+        if not isinstance(self._key, RawKey):
+            raise StoreError("This database is not open with its own key.")
+        return self._key
 
     @property
     def conn(self) -> Any:
@@ -138,6 +154,8 @@ class Store:
             audit_key=self.audit_key,
         )
         again._connect_again = self._connect_again
+        again._key = self._key
+        again.opened_by = self.opened_by
         return again
 
     def close(self) -> None:
@@ -147,13 +165,17 @@ class Store:
             self.conn.close()
 
     def suspend(self) -> None:
-        """Close the connection and forget the key (locking): nothing can be read until
-        `resume` is given the key again. The Store object itself stays, so every screen that
-        holds it finds it open again after sign-in."""
+        """Close the connection and forget the key (locking).
+
+        Nothing can be read until `resume` is given the key again. The Store object itself stays, so every screen that
+        holds it finds it open again after sign-in.
+        """
         self.close()
         self.db = _ClosedDatabase()  # type: ignore[assignment]
         self._connect_again = None
+        self._key = None
         self.audit_key = b""
+        self.draft_recipient = None
 
     def resume(self, key: RawKey) -> None:
         """Reopen a suspended store with its key (after the same or another person signs in)."""
@@ -162,6 +184,7 @@ class Store:
         reopened = open_store(self.path, key, clock=self.clock, key_mode=self.key_mode)
         self.db = reopened.db
         self._connect_again = reopened._connect_again
+        self._key = reopened._key
         self.audit_key = reopened.audit_key
 
 
@@ -331,9 +354,10 @@ def open_store(
         backup_before_migration(conn, path, version, clock)
     conn.execute("PRAGMA journal_mode = WAL")
     migrate(conn, clock)
-    mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "keyring")
+    mode = key_mode or ("passphrase" if isinstance(key, Passphrase) else "slots")
     store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
     store.audit_key = audit_key_for(key)
+    store._key = key
     store._connect_again = functools.partial(_connect, path, key, create=False)
     return store
 
@@ -349,9 +373,10 @@ def create_store(path: Path, key: DatabaseKey, *, clock: Clock | None = None) ->
     conn.execute("PRAGMA journal_mode = WAL")
     clock = clock or SystemClock()
     migrate(conn, clock)
-    mode = "passphrase" if isinstance(key, Passphrase) else "keyring"
+    mode = "passphrase" if isinstance(key, Passphrase) else "slots"
     store = Store(sqlite_utils.Database(conn), path, clock, key_mode=mode)
     store.audit_key = audit_key_for(key)
+    store._key = key
     store._connect_again = functools.partial(_connect, path, key, create=False)
     return store
 

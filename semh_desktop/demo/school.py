@@ -244,15 +244,20 @@ def build_demo(
     register_count: int = 40,
     seed: int = 2025,
     progress: Callable[[int, int], None] | None = None,
+    passphrase: str | None = None,
 ) -> DemoSummary:
-    """Fill an empty store with the fictional school."""
+    """Fill an empty store with the fictional school.
+
+    Every profile signs in with
+    `passphrase` (the demo's published one), so each role can be tried.
+    """
     rng = random.Random(seed)
     today = store.clock.today()
     with store.atomic():
         existing = {profile.name for profile in staff.list_staff(store)}
         for name, role in STAFF:
             if name not in existing:
-                staff.add_staff(store, name, role)
+                staff.add_staff(store, name, role, passphrase, must_change=False)
         profiles = staff.list_staff(store)
         store.staff_id = store.staff_id or profiles[0].id
         register = set(rng.sample(range(pupil_count), register_count))
