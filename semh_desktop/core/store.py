@@ -167,8 +167,8 @@ class Store:
     def suspend(self) -> None:
         """Close the connection and forget the key (locking).
 
-        Nothing can be read until `resume` is given the key again. The Store object itself stays, so every screen that
-        holds it finds it open again after sign-in.
+        Nothing can be read until `resume` (or a sign-in) gives the key again. The Store
+        object itself stays, so every screen that holds it finds it open again after sign-in.
         """
         self.close()
         self.db = _ClosedDatabase()  # type: ignore[assignment]

@@ -91,7 +91,7 @@ def needs_conversion(path: Path) -> bool:
 
 
 def delay_after(failures: int) -> float:
-    """Seconds to wait after this many consecutive wrong passphrases: 0, 0, 0, 5, 10, 20…"""
+    """Seconds to wait after this many wrong passphrases in a row (0, 0, 0, 5, 10, 20...)."""
     if failures < FREE_TRIES:
         return 0.0
     return float(min(MAX_DELAY, 5.0 * 2.0 ** (failures - FREE_TRIES)))
