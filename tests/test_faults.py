@@ -80,7 +80,7 @@ def small_disk(tmp_path):
     mount_point = tmp_path / "small"
     mount_point.mkdir()
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
         check=False,
@@ -110,6 +110,13 @@ def test_full_disk_gives_a_clear_message_and_keeps_what_was_saved(small_disk, cl
             )
     store.close()
 
+    # Signing in is audited, so on a still-full disk it is refused in plain words...
+    try:
+        open_database(path, passphrase=PASS, clock=clock).close()
+    except StoreError as exc:
+        assert "disk is full" in str(exc)
+    # ...and once space is freed, everything saved before is there.
+    subprocess.run(["mount", "-o", "remount,size=8m", str(small_disk)], check=True)
     reopened = open_database(path, passphrase=PASS, clock=clock)
     assert reopened.db["pupils"].count == 1
     assert pupils.get_pupil(reopened, committed).details.legal_forename == "Siân"

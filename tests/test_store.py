@@ -11,14 +11,13 @@ import sqlcipher3
 
 from semh_desktop.core.errors import (
     FileTooNew,
-    KeyMissing,
     NotADatabase,
+    SignInRefused,
     StoreError,
     ValidationError,
     WrongKey,
 )
 from semh_desktop.core.keystore import (
-    KeyStore,
     Passphrase,
     RawKey,
     parse_recovery_key,
@@ -33,12 +32,20 @@ from .conftest import file_hash, sample_details
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def make_db(tmp_path: Path, clock, **kwargs) -> Path:
+PASS = "correct horse"
+
+
+def make_db(tmp_path: Path, clock, passphrase: Passphrase = Passphrase(PASS)) -> Path:
     path = tmp_path / "school.db"
-    created = create_database(path, staff_name="Test SENCO", clock=clock, **kwargs)
+    created = create_database(path, staff_name="Test SENCO", clock=clock, passphrase=passphrase)
     pupils.add_pupil(created.store, sample_details())
     created.store.close()
+    (path.parent / "recovery.txt").write_text(created.recovery_key)
     return path
+
+
+def raw_key_of(path: Path) -> RawKey:
+    return parse_recovery_key((path.parent / "recovery.txt").read_text())
 
 
 def test_passphrase_database_round_trips_accented_names(tmp_path, clock):
@@ -54,35 +61,18 @@ def test_passphrase_database_round_trips_accented_names(tmp_path, clock):
 
 
 def test_standard_sqlite_cannot_read_the_file(tmp_path, clock):
-    path = make_db(tmp_path, clock, passphrase=Passphrase("pw"))
+    path = make_db(tmp_path, clock)
     with pytest.raises(sqlite3.DatabaseError, match="not a database"):
         sqlite3.connect(path).execute("SELECT * FROM sqlite_master").fetchall()
 
 
-def test_keyring_mode_stores_a_raw_key_and_recovery_key_opens(
-    tmp_path, clock, keystore, memory_keyring
-):
-    path = tmp_path / "school.db"
-    created = create_database(path, staff_name="Test SENCO", keystore=keystore, clock=clock)
-    assert created.recovery_key and len(created.recovery_key.split("-")) == 14
-    created.store.close()
-    (entry,) = memory_keyring.entries.items()
-    assert entry[0] == ("semh-desktop", str(path.resolve()))
-    assert len(bytes.fromhex(entry[1])) == 32
-
-    open_database(path, keystore=keystore, clock=clock).close()
-
-    # A new laptop image: the keyring entry is gone.
-    memory_keyring.entries.clear()
-    before = file_hash(path)
-    with pytest.raises(KeyMissing, match="recovery key"):
-        open_database(path, keystore=keystore, clock=clock)
-    assert file_hash(path) == before
-
-    typed = created.recovery_key.lower().replace("-", " ")
-    store = open_database(path, recovery=parse_recovery_key(typed), keystore=keystore, clock=clock)
+def test_recovery_key_opens_the_file_itself(tmp_path, clock):
+    path = make_db(tmp_path, clock)
+    typed = (path.parent / "recovery.txt").read_text().lower().replace("-", " ")
+    assert len((path.parent / "recovery.txt").read_text().split("-")) == 14
+    store = open_database(path, recovery=parse_recovery_key(typed), clock=clock)
+    assert pupils.find_by_upn(store, "B801200005001").details.legal_surname == "O'Neill"
     store.close()
-    assert memory_keyring.entries, "the recovered key is put back into the keyring"
 
 
 def test_recovery_key_rejects_typing_mistakes():
@@ -96,38 +86,32 @@ def test_recovery_key_rejects_typing_mistakes():
         parse_recovery_key(text[:-5])
 
 
-def test_no_usable_keyring_asks_for_passphrase_mode(tmp_path, clock):
-    import keyring.backends.fail
-
+def test_a_database_needs_a_passphrase_for_its_first_senco(tmp_path, clock):
     with pytest.raises(StoreError, match="passphrase"):
-        create_database(
-            tmp_path / "x.db",
-            staff_name="A",
-            clock=clock,
-            keystore=KeyStore(keyring.backends.fail.Keyring()),
-        )
+        create_database(tmp_path / "x.db", staff_name="A", clock=clock)
+    with pytest.raises(ValidationError, match="at least 8 characters"):
+        create_database(tmp_path / "x.db", staff_name="A", clock=clock, passphrase=Passphrase("x"))
     assert not (tmp_path / "x.db").exists()
+    assert not (tmp_path / "x.db.keys").exists()
 
 
 # Refusals: each leaves the file byte-for-byte as it was.
 
 
 def test_wrong_passphrase_is_refused_and_file_unchanged(tmp_path, clock):
-    path = make_db(tmp_path, clock, passphrase=Passphrase("right"))
+    path = make_db(tmp_path, clock, passphrase=Passphrase("the right one"))
     before = file_hash(path)
-    with pytest.raises(WrongKey, match=r"passphrase does not open school\.db"):
-        open_database(path, passphrase=Passphrase("wrong"), clock=clock)
+    with pytest.raises(SignInRefused, match="does not open any staff profile"):
+        open_database(path, passphrase=Passphrase("the wrong one"), clock=clock)
     assert file_hash(path) == before
     assert not Path(f"{path}-wal").exists()
 
 
-def test_wrong_raw_key_is_refused_and_file_unchanged(tmp_path, clock, keystore, memory_keyring):
-    path = tmp_path / "school.db"
-    create_database(path, staff_name="A", keystore=keystore, clock=clock).store.close()
+def test_wrong_recovery_key_is_refused_and_file_unchanged(tmp_path, clock):
+    path = make_db(tmp_path, clock)
     before = file_hash(path)
-    memory_keyring.entries[("semh-desktop", str(path.resolve()))] = "ab" * 32
     with pytest.raises(WrongKey, match="key does not open"):
-        open_database(path, keystore=keystore, clock=clock)
+        open_database(path, recovery=RawKey(b"\xab" * 32), clock=clock)
     assert file_hash(path) == before
 
 
@@ -147,7 +131,7 @@ def test_files_that_are_not_databases(tmp_path, clock, content, message):
     path.write_bytes(content)
     before = file_hash(path)
     with pytest.raises(StoreError, match=message):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert file_hash(path) == before
 
 
@@ -156,52 +140,52 @@ def test_plain_sqlite_file_is_named_as_such(tmp_path, clock):
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
     before = file_hash(path)
     with pytest.raises(NotADatabase, match="ordinary unencrypted SQLite file"):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert file_hash(path) == before
 
 
 def test_missing_file_is_not_created(tmp_path, clock):
     path = tmp_path / "nothing.db"
     with pytest.raises(NotADatabase, match="There is no database"):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert not path.exists()
 
 
 @pytest.mark.parametrize("keep", [0.5, "pages"])
 def test_truncated_file_is_refused_and_unchanged(tmp_path, clock, keep):
-    path = make_db(tmp_path, clock, passphrase=Passphrase("pw"))
+    path = make_db(tmp_path, clock)
     data = path.read_bytes()
     # Cut mid-page, and cut on a page boundary (which only an integrity check can notice).
     cut = len(data) // 2 + 100 if keep == 0.5 else len(data) - 4096 * 3
     path.write_bytes(data[:cut])
     before = file_hash(path)
     with pytest.raises(NotADatabase, match="damaged"):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert file_hash(path) == before
 
 
 def test_encrypted_database_of_another_app_is_refused(tmp_path, clock):
     path = tmp_path / "other.db"
     conn = sqlcipher3.connect(str(path))
-    conn.execute("PRAGMA key = 'pw'")
+    conn.execute(f"PRAGMA key = '{PASS}'")
     conn.execute("CREATE TABLE t (x)")
     conn.commit()
     conn.close()
     before = file_hash(path)
     with pytest.raises(NotADatabase, match="not a SEMH Desktop one"):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert file_hash(path) == before
 
 
 def test_database_from_a_newer_app_is_refused_unchanged(tmp_path, clock):
-    path = make_db(tmp_path, clock, passphrase=Passphrase("pw"))
+    path = make_db(tmp_path, clock)
     conn = sqlcipher3.connect(str(path), isolation_level=None)
-    conn.execute("PRAGMA key = 'pw'")
+    conn.execute(f"PRAGMA key = {raw_key_of(path).pragma_value()}")
     conn.execute(f"PRAGMA user_version = {latest_schema() + 5}")
     conn.close()
     before = file_hash(path)
     with pytest.raises(FileTooNew, match="newer version of SEMH Desktop"):
-        open_database(path, passphrase=Passphrase("pw"), clock=clock)
+        open_database(path, passphrase=Passphrase(PASS), clock=clock)
     assert file_hash(path) == before
 
 

@@ -255,7 +255,9 @@ def _connect(path: Path, key: DatabaseKey, *, create: bool) -> Any:
         conn = sqlcipher3.connect(uri, uri=True, isolation_level=None)
     except sqlcipher3.Error as exc:
         raise StoreError(f"The database file could not be opened: {exc}") from exc
-    # The key must be the first statement on the connection.
+    # SQLCipher's own log goes to stderr by default; a refused key is reported in our words.
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    # The key must be the first statement that touches the file.
     conn.execute(f"PRAGMA key = {key.pragma_value()}")
     conn.execute("PRAGMA cipher_memory_security = ON")
     conn.execute("PRAGMA temp_store = MEMORY")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from semh_desktop.core import keyslots
 from semh_desktop.core.clock import Clock
-from semh_desktop.core.errors import StoreError
+from semh_desktop.core.errors import StoreError, WrongKey
 from semh_desktop.core.keystore import KeyStore, Passphrase, RawKey, new_raw_key, recovery_key
 from semh_desktop.core.store import Store, check_file_shape, create_store
 from semh_desktop.register import sign_in
@@ -128,8 +128,16 @@ def _convert_on_open(
     legacy: Passphrase | RawKey = passphrase
     try:
         profiles = sign_in.legacy_staff(path, legacy)
-    except StoreError:
-        legacy = keystore.load(path)
+    except WrongKey as refused:
+        # A keyring-mode file: its key is in this computer's keyring (if anywhere).
+        try:
+            legacy = keystore.load(path)
+        except StoreError:
+            raise WrongKey(
+                f"The passphrase does not open {path.name}, and there is no key-slot file "
+                f"({keyslots.slot_path(path).name}) beside it. If the database was copied or "
+                "moved, copy its .keys file with it; otherwise open it with the recovery key."
+            ) from refused
         profiles = sign_in.legacy_staff(path, legacy)
     if staff_name is not None:
         wanted = " ".join(staff_name.split()).casefold()

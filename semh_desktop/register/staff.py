@@ -182,4 +182,5 @@ def find_staff(store: Store, name: str) -> Staff:
 def act_as(store: Store, staff: Staff) -> None:
     """The profile every following change is audited under (after its sign-in succeeded)."""
     store.staff_id = staff.id
-    audit.record(store, "unlock", "staff", staff.id)
+    with store.atomic():  # so a full or read-only disk is named in plain words
+        audit.record(store, "unlock", "staff", staff.id)
