@@ -35,8 +35,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PASS = "correct horse"
 
 
-def make_db(tmp_path: Path, clock, passphrase: Passphrase = Passphrase(PASS)) -> Path:
+def make_db(tmp_path: Path, clock, passphrase: Passphrase | None = None) -> Path:
     path = tmp_path / "school.db"
+    passphrase = passphrase or Passphrase(PASS)
     created = create_database(path, staff_name="Test SENCO", clock=clock, passphrase=passphrase)
     pupils.add_pupil(created.store, sample_details())
     created.store.close()
