@@ -1,7 +1,9 @@
-"""Database keys: random raw keys kept in the OS keyring, printable recovery keys, passphrases.
+"""Database keys: random raw keys, their printable recovery form, and the OS keyring.
 
-One small wrapper around `keyring` so that tests can hand in an in-memory backend and the rest
-of the code never touches keyring directly.
+The keyring no longer opens a database (each person's key slot does, see keyslots.py); it
+holds older databases' keys until they convert, and remembers which profile last signed in on
+this laptop. One small wrapper around `keyring` so that tests can hand in an in-memory
+backend and the rest of the code never touches keyring directly.
 """
 
 from __future__ import annotations
@@ -150,5 +152,24 @@ class KeyStore:
             ) from None
 
     def forget(self, db_path: Path) -> None:
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):
+        """Remove an older database's key (key slots open it now; the keyring must not)."""
+        with contextlib.suppress(keyring.errors.KeyringError):
             self.backend.delete_password(SERVICE, keyring_account(db_path))
+
+    # Which profile last signed in on this laptop: not a secret, only a convenience for the
+    # sign-in screen, so failures to read or write it are ignored.
+
+    def remember_profile(self, db_path: Path, staff_id: str) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.set_password(SERVICE, _profile_account(db_path), staff_id)
+
+    def last_profile(self, db_path: Path) -> str | None:
+        try:
+            found = self.backend.get_password(SERVICE, _profile_account(db_path))
+        except Exception:
+            return None
+        return str(found) if found else None
+
+
+def _profile_account(db_path: Path) -> str:
+    return keyring_account(db_path) + "#last-profile"

@@ -6,14 +6,14 @@ import os
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-from semh_desktop.core.errors import KeyMissing
-from semh_desktop.core.keystore import SERVICE, KeyStore, keyring_account
-from semh_desktop.register import pupils
-from semh_desktop.register.database import create_database, open_database
+from semh_desktop.core.errors import KeyMissing, StoreError
+from semh_desktop.core.keystore import SERVICE, KeyStore, keyring_account, new_raw_key
+from semh_desktop.core.store import create_store
+from semh_desktop.register import pupils, sign_in, staff
+from semh_desktop.register.database import open_database
 
 from ..conftest import sample_details
 
@@ -82,22 +82,34 @@ def secret_service(tmp_path, monkeypatch):
     subprocess.run(["kill", bus["DBUS_SESSION_BUS_PID"]], check=False)
 
 
-def test_database_key_lives_in_the_real_secret_service(secret_service, tmp_path, clock):
+def test_an_older_keyring_database_converts_and_the_real_keyring_no_longer_opens_it(
+    secret_service, tmp_path, clock
+):
     keystore = KeyStore(secret_service)
     assert keystore.available()
     path = tmp_path / "school.db"
-    created = create_database(path, staff_name="Test SENCO", keystore=keystore, clock=clock)
-    pupils.add_pupil(created.store, sample_details())
-    created.store.close()
-
-    stored = secret_service.get_password(SERVICE, keyring_account(path))
-    assert stored is not None and len(bytes.fromhex(stored)) == 32
-
-    store = open_database(path, keystore=keystore, clock=clock)
-    assert pupils.find_by_upn(store, "B801200005001").details.legal_surname == "O'Neill"
+    old_key = new_raw_key()
+    store = create_store(path, old_key, clock=clock)
+    senco = staff.add_staff(store, "Test SENCO", "senco")
+    store.staff_id = senco.id
+    pupils.add_pupil(store, sample_details())
     store.close()
+    keystore.save(path, old_key)  # as version 0.1 kept it
+    stored = secret_service.get_password(SERVICE, keyring_account(path))
+    assert stored is not None and bytes.fromhex(stored) == old_key.key
 
-    keystore.forget(path)
+    assert sign_in.needs_conversion(path)
+    legacy = keystore.load(path)
+    converted = sign_in.convert(path, legacy, senco.id, "my own passphrase", keystore=keystore)
+    keystore.remember_profile(path, senco.id)
+    converted.signed_in.store.close()
+
+    assert secret_service.get_password(SERVICE, keyring_account(path)) is None
     with pytest.raises(KeyMissing):
+        keystore.load(path)
+    assert keystore.last_profile(path) == senco.id  # a convenience, not a key
+    with pytest.raises(StoreError):
         open_database(path, keystore=keystore, clock=clock)
-    assert Path(path).exists()
+    signed = sign_in.sign_in(path, senco.id, "my own passphrase", clock=clock)
+    assert pupils.find_by_upn(signed.store, "B801200005001").details.legal_surname == "O'Neill"
+    signed.store.close()
