@@ -18,6 +18,7 @@ from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 PERSISTENT_ABSENCE_BELOW = 90.0  # % of sessions attended
 AGREEMENT_TOLERANCE = 0.5  # a typed % may differ from the sessions' % by rounding only
@@ -186,6 +187,7 @@ def attendance_row(
     }
 
 
+@requires("casework")
 def record_attendance(
     store: Store, pupil_id: str, details: AttendanceDetails
 ) -> AttendanceSnapshot:
@@ -205,5 +207,6 @@ def record_attendance(
     return get_attendance(store, row["id"])
 
 
+@requires("casework")
 def withdraw_attendance(store: Store, snapshot_id: str, reason: str) -> None:
     withdraw_row(store, "attendance_snapshots", "attendance", snapshot_id, reason)

@@ -28,6 +28,7 @@ from semh_desktop.core.dates import academic_year, format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 # DfE suspension and exclusion reason categories, in our own words.
 REASONS = {
@@ -367,6 +368,7 @@ def suspension_row(
     }
 
 
+@requires("casework")
 def record_suspension(store: Store, pupil_id: str, details: SuspensionDetails) -> Suspension:
     """Add a suspension after the overlap and 45-day checks; audited."""
     require_pupil(store, pupil_id)
@@ -385,6 +387,7 @@ def record_suspension(store: Store, pupil_id: str, details: SuspensionDetails) -
     return get_suspension(store, row["id"])
 
 
+@requires("casework")
 def withdraw_row(store: Store, table: str, record_type: str, record_id: str, reason: str) -> None:
     rows = list(
         store.db.query(f"SELECT withdrawn_at, pupil_id FROM {table} WHERE id = ?", [record_id])
@@ -417,6 +420,7 @@ def withdraw_row(store: Store, table: str, record_type: str, record_id: str, rea
         )
 
 
+@requires("casework")
 def withdraw_suspension(store: Store, suspension_id: str, reason: str) -> None:
     """Take a suspension entered in error out of every count; the row and its audit stay."""
     withdraw_row(store, "suspensions", "suspension", suspension_id, reason)
@@ -549,6 +553,7 @@ def _decision_row(
     }
 
 
+@requires("casework")
 def record_exclusion(store: Store, pupil_id: str, details: ExclusionDetails) -> PermanentExclusion:
     """Add a permanent exclusion with its current outcome (pending, upheld or rescinded)."""
     require_pupil(store, pupil_id)
@@ -581,6 +586,7 @@ def record_exclusion(store: Store, pupil_id: str, details: ExclusionDetails) -> 
     return get_exclusion(store, exclusion_id)
 
 
+@requires("casework")
 def decide_exclusion(
     store: Store, exclusion_id: str, outcome: str, decided_on: dt.date | None, note: str = ""
 ) -> PermanentExclusion:
@@ -604,5 +610,6 @@ def decide_exclusion(
     return get_exclusion(store, exclusion_id)
 
 
+@requires("casework")
 def withdraw_exclusion(store: Store, exclusion_id: str, reason: str) -> None:
     withdraw_row(store, "permanent_exclusions", "permanent_exclusion", exclusion_id, reason)

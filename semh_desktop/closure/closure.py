@@ -31,6 +31,7 @@ from semh_desktop.plans.cases import (
 )
 from semh_desktop.plans.progress import case_progress
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 CLOSURE_REASONS = {
     "stepped_down": "Outcomes achieved: stepped down to school",
@@ -140,6 +141,7 @@ class Closure:
         return CLOSURE_REASONS.get(self.reason, self.reason)
 
 
+@requires("casework")
 def close_case(store: Store, case_id: str, details: ClosureDetails) -> Closure:
     """Record the closing meeting, close the case and book its follow-ups, all or nothing."""
     case = get_case(store, case_id)

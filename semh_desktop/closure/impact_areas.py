@@ -15,6 +15,7 @@ from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.plans.cases import get_case
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 IMPACT_AREAS = {
     "parenting": "Parenting improved",
@@ -72,6 +73,7 @@ def validate_impact(area: str, percent: object) -> dict[str, str]:
     return errors
 
 
+@requires("casework")
 def record_impact_area(
     store: Store, case_id: str, area: str, percent: int, note: str = ""
 ) -> ImpactArea:

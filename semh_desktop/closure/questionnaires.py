@@ -19,6 +19,7 @@ from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.plans.cases import clean_line, get_case, timestamp
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 RESPONDENTS = {"school": "School", "parent": "Parent or carer"}
 PARTNERSHIP = {"improved": "Improved", "same": "Stayed the same", "worse": "Got worse"}
@@ -72,6 +73,7 @@ def item_list(store: Store, respondent: str) -> list[str]:
     return list(DEFAULT_ITEMS[respondent])
 
 
+@requires("settings")
 def set_item_list(store: Store, respondent: str, items: list[str]) -> list[str]:
     """Replace the list of items asked from now on (answers already given keep their words)."""
     _check_respondent(respondent)
@@ -100,6 +102,7 @@ def set_item_list(store: Store, respondent: str, items: list[str]) -> list[str]:
     return cleaned
 
 
+@requires("settings")
 def reset_item_list(store: Store, respondent: str) -> list[str]:
     return set_item_list(store, respondent, DEFAULT_ITEMS[respondent])
 
@@ -180,6 +183,7 @@ class Questionnaire:
         return sum(scores) / len(scores) if scores else None
 
 
+@requires("casework")
 def record_questionnaire(store: Store, case_id: str, entry: QuestionnaireEntry) -> Questionnaire:
     """Store a questionnaire for the case; one per respondent (school, parent) per case."""
     case = get_case(store, case_id)

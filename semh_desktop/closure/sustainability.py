@@ -30,6 +30,7 @@ from semh_desktop.plans.cases import (
     timestamp,
 )
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 FOLLOW_UP_WEEKS = (3, 6)  # after the closing meeting
 OBSERVATION_DAYS_BEFORE = 7  # the observation falls in the week before the meeting
@@ -138,6 +139,7 @@ def _check_until(case: Case, until: dt.date | None) -> None:
         raise ValidationError("The end date cannot be before the plan started.", field="until_date")
 
 
+@requires("casework")
 def add_action(store: Store, case_id: str, details: ActionDetails) -> SustainabilityAction:
     """Add an action to the case's sustainability plan (drafted before or at closure)."""
     case = get_case(store, case_id)
@@ -171,6 +173,7 @@ def add_action(store: Store, case_id: str, details: ActionDetails) -> Sustainabi
     return get_action(store, action_id)
 
 
+@requires("casework")
 def update_action(store: Store, action_id: str, details: ActionDetails) -> SustainabilityAction:
     """Change an action; a new end date also clears 'end reviewed' so it is watched again."""
     before = get_action(store, action_id)
@@ -200,6 +203,7 @@ def update_action(store: Store, action_id: str, details: ActionDetails) -> Susta
     return get_action(store, action_id)
 
 
+@requires("casework")
 def mark_end_reviewed(store: Store, action_id: str) -> SustainabilityAction:
     """The passed end date has been looked at (the action stays ended): off the Due list."""
     action = get_action(store, action_id)
@@ -219,6 +223,7 @@ def mark_end_reviewed(store: Store, action_id: str) -> SustainabilityAction:
     return get_action(store, action_id)
 
 
+@requires("casework")
 def remove_action(store: Store, action_id: str) -> None:
     """Take an action off the plan; the row is kept (follow-ups may have checked it)."""
     action = get_action(store, action_id)
@@ -300,6 +305,7 @@ class Signpost:
     details: SignpostDetails
 
 
+@requires("casework")
 def add_signpost(store: Store, case_id: str, details: SignpostDetails) -> Signpost:
     get_case(store, case_id)
     _raise_first(details.validate())
@@ -329,6 +335,7 @@ def add_signpost(store: Store, case_id: str, details: SignpostDetails) -> Signpo
     return get_signpost(store, signpost_id)
 
 
+@requires("casework")
 def update_signpost(store: Store, signpost_id: str, details: SignpostDetails) -> Signpost:
     before = get_signpost(store, signpost_id)
     _raise_first(details.validate())
@@ -351,6 +358,7 @@ def update_signpost(store: Store, signpost_id: str, details: SignpostDetails) ->
     return get_signpost(store, signpost_id)
 
 
+@requires("casework")
 def remove_signpost(store: Store, signpost_id: str) -> None:
     signpost = get_signpost(store, signpost_id)
     with store.atomic():
@@ -467,6 +475,7 @@ class FollowUp:
         return next((c for c in self.checks if c.action_id == action_id), None)
 
 
+@requires("casework")
 def schedule_follow_ups(
     store: Store,
     case_id: str,
@@ -522,6 +531,7 @@ def _closed_on(case: Case, store: Store) -> dt.date:
     return value
 
 
+@requires("casework")
 def move_follow_up(
     store: Store,
     follow_up_id: str,
@@ -557,6 +567,7 @@ def move_follow_up(
     return get_follow_up(store, follow_up_id)
 
 
+@requires("casework")
 def record_observation(
     store: Store,
     follow_up_id: str,
@@ -665,6 +676,7 @@ def check_result(
     return errors
 
 
+@requires("casework")
 def complete_follow_up(store: Store, follow_up_id: str, result: FollowUpResult) -> FollowUp:
     """Record a follow-up meeting: observation, each action's status, outcome; then history."""
     before = get_follow_up(store, follow_up_id)

@@ -22,6 +22,7 @@ from semh_desktop.graduated import response as graduated_response
 from semh_desktop.graduated.response import GraduatedResponse, PhaseProgress
 from semh_desktop.graduated.templates import ChecklistItem
 from semh_desktop.register import pupils
+from semh_desktop.register.access import requires
 from semh_desktop.register.pupils import Pupil
 
 TITLE = "Graduated response evidence pack"
@@ -202,6 +203,7 @@ def build_evidence_pack(store: Store, pupil: Pupil) -> list[Flowable]:
     return documents.flowables(evidence_pack_document(store, pupil).blocks)
 
 
+@requires("export")
 def write_evidence_pack(store: Store, pupil_id: str, path: Path) -> Path:
     """Write the evidence pack PDF and audit the export."""
     pupil = pupils.get_pupil(store, pupil_id)

@@ -37,7 +37,8 @@ from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.paths import RESOURCES_DIR
 from semh_desktop.core.store import Store
 from semh_desktop.documents import blocks as b
-from semh_desktop.register import audit
+from semh_desktop.register import access, audit
+from semh_desktop.register.access import checks_inline, requires
 
 PAGE_MARGIN = 18 * mm
 INK = colors.black
@@ -217,6 +218,7 @@ def write_pdf(
     return path
 
 
+@checks_inline("export")
 def record_export(
     store: Store,
     record_type: str,
@@ -227,12 +229,15 @@ def record_export(
     action: str = "export",
 ) -> None:
     """Audit an export or print: which document, of which record, in which file format."""
+    # A print needs "print", anything else "export": the action decides, so no decorator.
+    access.require(store, access.output_permission(action), "record_export")
     with store.atomic():
         audit.record(
             store, action, record_type, record_id, f"{what} ({Path(path).suffix.lstrip('.')})"
         )
 
 
+@requires("print")
 def record_print(store: Store, pupil_id: str, what: str) -> None:
     """Audit a pupil's document sent to a printer from the window."""
     record_export(store, "pupil", pupil_id, what, Path("printer.print"), action="print")

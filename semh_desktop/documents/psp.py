@@ -31,7 +31,8 @@ from semh_desktop.plans.plan_types import Scale
 from semh_desktop.plans.progress import ItemProgress, case_progress
 from semh_desktop.plans.scaling import Spread, independent_scores, score_history, spread
 from semh_desktop.plans.targets import Target, TargetWording, targets_for_case
-from semh_desktop.register import pupils, staff
+from semh_desktop.register import access, pupils, staff
+from semh_desktop.register.access import checks_inline, requires
 from semh_desktop.register.pupils import Pupil
 
 KINDS = {"staff": "PSP document for staff", "child": "child-friendly handout"}
@@ -434,6 +435,7 @@ def build_pdf(snap: PlanSnapshot, kind: str, path: Path) -> Path:
     return documents.write_document(Path(path), document(snap, kind))
 
 
+@checks_inline("export")
 def write_handout(
     store: Store,
     pupil_id: str,
@@ -444,6 +446,8 @@ def write_handout(
     action: str = "export",
 ) -> Path:
     """Write the staff PSP document or the child's handout as a PDF and audit it."""
+    # Before the file is written; a print needs "print", anything else "export".
+    access.require(store, access.output_permission(action), "write_handout")
     check_kind(kind)
     snap = plan_snapshot(store, pupil_id, case_id)
     written = build_pdf(snap, kind, path)
@@ -453,6 +457,7 @@ def write_handout(
     return written
 
 
+@requires("print")
 def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
     """Audit a document sent to a printer from the window."""
     check_kind(kind)

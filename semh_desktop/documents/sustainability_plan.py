@@ -34,7 +34,8 @@ from semh_desktop.documents import blocks as b
 from semh_desktop.documents import pdf as documents
 from semh_desktop.plans.cases import Case, current_open_case, get_case
 from semh_desktop.plans.progress import ItemProgress, case_progress
-from semh_desktop.register import pupils, staff
+from semh_desktop.register import access, pupils, staff
+from semh_desktop.register.access import checks_inline, requires
 from semh_desktop.register.pupils import Pupil
 
 KINDS = {"staff": "sustainability plan for staff", "parent": "sustainability plan for family"}
@@ -368,6 +369,7 @@ def build_pdf(plan: PlanAfterClosure, kind: str, path: Path) -> Path:
     return documents.write_document(Path(path), document(plan, kind))
 
 
+@checks_inline("export")
 def write_sustainability_plan(
     store: Store,
     pupil_id: str,
@@ -378,6 +380,8 @@ def write_sustainability_plan(
     action: str = "export",
 ) -> Path:
     """Write the staff or the family version as a PDF and audit the export."""
+    # Before the file is written; a print needs "print", anything else "export".
+    access.require(store, access.output_permission(action), "write_sustainability_plan")
     check_kind(kind)
     plan = read_plan(store, pupil_id, case_id)
     written = build_pdf(plan, kind, path)
@@ -387,6 +391,7 @@ def write_sustainability_plan(
     return written
 
 
+@requires("print")
 def record_print(store: Store, pupil_id: str, kind: str, case_id: str) -> None:
     """Audit a plan sent to a printer from the window."""
     check_kind(kind)

@@ -46,6 +46,7 @@ from semh_desktop.graduated import apdr
 from semh_desktop.graduated import response as graduated_response
 from semh_desktop.plans import case_aims, cases, progress, scaling, targets
 from semh_desktop.register import audit, pupils, staff
+from semh_desktop.register.access import requires
 from semh_desktop.register.pupils import Pupil
 
 TITLE = "Outreach summary"
@@ -176,6 +177,7 @@ def contact_details(store: Store) -> str:
     return str(row[0]) if row else ""
 
 
+@requires("export")
 def set_contact_details(store: Store, text: str) -> str:
     """Remember the school's contact line (phone, email) printed with the named contact."""
     cleaned = " ".join(text.split())
@@ -1003,6 +1005,7 @@ def check_out(path: Path) -> Path:
     return path
 
 
+@requires("export")
 def write_summary(store: Store, pupil_id: str, path: Path, options: SummaryOptions) -> Path:
     """Write the summary (format from the extension) and audit the export."""
     path = check_out(path)
@@ -1038,6 +1041,7 @@ class CohortResult:
     failed: list[str] = field(default_factory=list)  # plain messages
 
 
+@requires("export")
 def write_summaries(
     store: Store,
     pupil_ids: Sequence[str],

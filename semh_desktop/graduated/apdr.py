@@ -16,6 +16,7 @@ from typing import Any
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit, pupils
+from semh_desktop.register.access import requires
 
 STAGES = (("assess", "Assess"), ("plan", "Plan"), ("do", "Do"), ("review", "Review"))
 REVIEWED_CYCLES_FOR_EHC_REQUEST = 2
@@ -139,6 +140,7 @@ def _insert_revision(store: Store, cycle_id: str, details: ApdrDetails) -> None:
     )
 
 
+@requires("casework")
 def add_cycle(store: Store, pupil_id: str, details: ApdrDetails) -> ApdrCycle:
     pupils.get_pupil(store, pupil_id)
     _validate(store, details)
@@ -165,6 +167,7 @@ def add_cycle(store: Store, pupil_id: str, details: ApdrDetails) -> ApdrCycle:
     return get_cycle(store, cycle_id)
 
 
+@requires("casework")
 def update_cycle(store: Store, cycle_id: str, details: ApdrDetails) -> ApdrCycle:
     """Save a new revision of a cycle (nothing is stored if nothing changed)."""
     before = get_cycle(store, cycle_id)

@@ -21,6 +21,7 @@ from semh_desktop.graduated import apdr
 from semh_desktop.graduated import templates as gr_templates
 from semh_desktop.graduated.templates import ChecklistItem, Phase, Template, TemplateVersion
 from semh_desktop.register import audit, pupils
+from semh_desktop.register.access import requires
 
 DECIDERS = {
     "senco": "SENCO",
@@ -132,6 +133,7 @@ def check_phase_change(store: Store, pupil_id: str, request: PhaseChangeRequest)
     return errors
 
 
+@requires("casework")
 def change_phase(store: Store, pupil_id: str, request: PhaseChangeRequest) -> PhaseChange:
     """Move the pupil to another phase; the old phase, reason and decider stay in the history."""
     pupils.get_pupil(store, pupil_id)
@@ -249,6 +251,7 @@ def check_answer(store: Store, request: AnswerRequest) -> dict[str, str]:
     return errors
 
 
+@requires("casework")
 def record_answer(store: Store, pupil_id: str, item_id: str, request: AnswerRequest) -> ItemAnswer:
     """Record a checklist item's status and evidence against the school's current template.
 

@@ -23,6 +23,7 @@ from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.paths import RESOURCES_DIR
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 FORMAT_VERSION = 1
 DEFAULT_TEMPLATE_PATH = RESOURCES_DIR / "templates" / "graduated_response_default.json"
@@ -466,6 +467,7 @@ def versions(store: Store) -> list[TemplateVersion]:
     return [_version_from_row(row) for row in rows]
 
 
+@requires("templates")
 def save_edited_template(store: Store, template: Template) -> TemplateVersion:
     """Store the school's edited template as a new version (nothing stored if unchanged)."""
     checked = check_template(template)
@@ -486,6 +488,7 @@ def save_edited_template(store: Store, template: Template) -> TemplateVersion:
     return saved
 
 
+@requires("templates")
 def import_template(store: Store, path: Path) -> TemplateVersion:
     """Adopt another authority's template from a file; a bad file changes nothing."""
     template = read_template_file(path)
@@ -504,6 +507,7 @@ def import_template(store: Store, path: Path) -> TemplateVersion:
     return installed
 
 
+@requires("export")
 def export_template(store: Store, path: Path) -> Path:
     """Write the school's template to a file to share with another school."""
     path = Path(path)

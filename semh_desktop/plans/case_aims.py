@@ -12,6 +12,7 @@ from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.plans.cases import clean_block, get_case, require_open, timestamp
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 SUGGESTED_AIMS = {
     "emotional_regulation": "Support the pupil's emotional regulation",
@@ -46,6 +47,7 @@ def suggestion_key(aim: str) -> str | None:
     return next((key for key, text in SUGGESTED_AIMS.items() if text.casefold() == wanted), None)
 
 
+@requires("casework")
 def add_aim(store: Store, case_id: str, aim: str) -> CaseAim:
     """Add an aim: a suggested one (its text, or its key) or free text."""
     case = get_case(store, case_id)
@@ -88,6 +90,7 @@ def add_aim(store: Store, case_id: str, aim: str) -> CaseAim:
     return get_aim(store, aim_id)
 
 
+@requires("casework")
 def edit_aim(store: Store, aim_id: str, aim: str) -> CaseAim:
     """Reword an aim before it is scored; once scored, its words are what was measured."""
     before = get_aim(store, aim_id)

@@ -18,6 +18,7 @@ from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.plans.plan_types import MAX_WEEKS, MIN_WEEKS, PlanType, Scale, plan_type
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 REFERRAL_ROUTES = {
     "school": "School",
@@ -251,6 +252,7 @@ def _from_row(row: dict[str, Any]) -> Case:
     )
 
 
+@requires("casework")
 def open_case(store: Store, pupil_id: str, details: CaseDetails) -> Case:
     """Open an episode of support (referral and plan) for a pupil who has no open case."""
     pupil_rows = list(store.db.query("SELECT archived_at FROM pupils WHERE id = ?", [pupil_id]))
@@ -287,6 +289,7 @@ def open_case(store: Store, pupil_id: str, details: CaseDetails) -> Case:
     return get_case(store, row["id"])
 
 
+@requires("casework")
 def update_case(store: Store, case_id: str, details: CaseDetails) -> Case:
     """Correct the referral or plan details. The plan type is fixed once anything is scored."""
     before = get_case(store, case_id)
@@ -319,6 +322,7 @@ def update_case(store: Store, case_id: str, details: CaseDetails) -> Case:
     return get_case(store, case_id)
 
 
+@requires("casework")
 def move_review_dates(
     store: Store, case_id: str, *, mid: dt.date | None, final: dt.date | None
 ) -> Case:
@@ -418,6 +422,7 @@ class NetworkMember:
         return f"{self.name} ({self.role})" if self.name else self.role
 
 
+@requires("casework")
 def add_network_member(
     store: Store, case_id: str, role: str, name: str = "", note: str = ""
 ) -> NetworkMember:
@@ -467,6 +472,7 @@ def add_network_member(
     return member
 
 
+@requires("casework")
 def remove_network_member(store: Store, member_id: str) -> None:
     """Hide a person from the network; the row is kept (the plan's history names them)."""
     rows = list(store.db.query("SELECT case_id FROM case_network WHERE id = ?", [member_id]))

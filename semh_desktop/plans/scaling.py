@@ -31,6 +31,7 @@ from semh_desktop.plans.cases import (
 from semh_desktop.plans.plan_types import AIM_SCALE, Scale
 from semh_desktop.plans.targets import TargetWording, edit_target
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 POINTS = {
     "baseline": "Baseline",
@@ -295,6 +296,7 @@ def _review_row(store: Store, case_id: str, point: ScoringPoint) -> dict[str, An
     return rows[0] if rows else None
 
 
+@requires("casework")
 def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
     """Store one scoring point's meeting: who was there, their own scores, the agreed scores.
 
@@ -425,6 +427,7 @@ def record_review(store: Store, case_id: str, entry: ReviewEntry) -> Review:
     return get_review(store, review_id)
 
 
+@requires("casework")
 def record_score(
     store: Store,
     case_id: str,

@@ -15,6 +15,7 @@ from semh_desktop.core.store import Store, new_id
 from semh_desktop.plans.cases import clean_block, get_case, require_open, timestamp
 from semh_desktop.plans.plan_types import TARGET_KINDS
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 WORDING_LABELS = {
     "target_text": "Target",
@@ -99,6 +100,7 @@ def _wording(row: dict[str, Any]) -> TargetWording:
     return TargetWording(**{name: row[name] for name in WORDING_LABELS})
 
 
+@requires("casework")
 def add_target(store: Store, case_id: str, kind: str, wording: TargetWording) -> Target:
     """Add a target (or family-plan goal); a plan holds at most its plan type's number."""
     case = get_case(store, case_id)
@@ -153,6 +155,7 @@ def add_target(store: Store, case_id: str, kind: str, wording: TargetWording) ->
     return get_target(store, target_id)
 
 
+@requires("casework")
 def edit_target(
     store: Store,
     target_id: str,

@@ -114,3 +114,25 @@ def requires(permission: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
         return guarded
 
     return decorate
+
+
+def checks_inline(permission: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """List a function that calls `require` itself, first thing, like a decorated one.
+
+    For a function whose permission depends on an argument (an export that may be a print);
+    the role tests walk it like every decorated function.
+    """
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def register(function: Callable[P, T]) -> Callable[P, T]:
+        function.required_permission = permission  # type: ignore[attr-defined]
+        GUARDED[f"{function.__module__}.{function.__qualname__}"] = (function, permission)
+        return function
+
+    return register
+
+
+def output_permission(action: object) -> str:
+    """The permission a document written with audit action `action` needs."""
+    return "print" if action == "print" else "export"

@@ -14,6 +14,7 @@ from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import NotFound, ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit, upn
+from semh_desktop.register.access import requires
 
 SEN_PROVISION = {"N": "No SEN", "K": "SEN support", "E": "EHC plan"}
 PRIMARY_NEEDS = {
@@ -249,6 +250,7 @@ def _from_row(row: dict[str, Any]) -> Pupil:
     return Pupil(row["id"], details, row["archived_at"], row["created_at"], row["updated_at"])
 
 
+@requires("casework")
 def add_pupil(store: Store, details: PupilDetails) -> Pupil:
     checked = validate(store, details)
     checked.raise_first()
@@ -260,6 +262,7 @@ def add_pupil(store: Store, details: PupilDetails) -> Pupil:
     return get_pupil(store, row["id"])
 
 
+@requires("casework")
 def update_pupil(store: Store, pupil_id: str, details: PupilDetails) -> Pupil:
     before = get_pupil(store, pupil_id)
     checked = validate(store, details, pupil_id=pupil_id)
@@ -283,6 +286,7 @@ def update_pupil(store: Store, pupil_id: str, details: PupilDetails) -> Pupil:
     return get_pupil(store, pupil_id)
 
 
+@requires("casework")
 def archive_pupil(store: Store, pupil_id: str) -> Pupil:
     pupil = get_pupil(store, pupil_id)
     if pupil.archived_at:
@@ -294,6 +298,7 @@ def archive_pupil(store: Store, pupil_id: str) -> Pupil:
     return get_pupil(store, pupil_id)
 
 
+@requires("casework")
 def restore_pupil(store: Store, pupil_id: str) -> Pupil:
     now = store.clock.now().isoformat(timespec="seconds")
     with store.atomic():

@@ -66,6 +66,7 @@ from semh_desktop.core.errors import SemhError, ValidationError
 from semh_desktop.core.store import Store
 from semh_desktop.documents import pdf as documents
 from semh_desktop.plans.plan_types import PLAN_TYPES, TARGET_KINDS
+from semh_desktop.register.access import requires
 from semh_desktop.register.pupils import year_group_label
 
 SMALL_GROUP = 5
@@ -1020,6 +1021,7 @@ def build_pdf(report: CohortReport, path: Path) -> Path:
     )
 
 
+@requires("export")
 def export_report(store: Store, report: CohortReport, path: Path) -> Path:
     """Write the report as .pdf or .csv (by the file's extension) and audit the export."""
     path = Path(path)

@@ -40,6 +40,7 @@ from semh_desktop.exchange.handover.schema import (
     table_label,
 )
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 Progress = Callable[[int, int], None]
 
@@ -343,6 +344,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
         ) from None
 
 
+@requires("export")
 def export_bundle(
     store: Store,
     pupil_ids: Sequence[str],

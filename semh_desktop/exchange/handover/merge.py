@@ -43,6 +43,7 @@ from semh_desktop.exchange.handover.schema import (
 )
 from semh_desktop.graduated import templates as gr_templates
 from semh_desktop.register import audit
+from semh_desktop.register.access import requires
 
 Progress = Callable[[int, int], None]
 
@@ -747,6 +748,7 @@ def _merge(
     return report
 
 
+@requires("import")
 def preview_import(
     store: Store,
     bundle: Bundle,
@@ -758,6 +760,7 @@ def preview_import(
     return _merge(store, bundle, choices, apply=False, progress=progress)
 
 
+@requires("import")
 def apply_import(
     store: Store,
     bundle: Bundle,
@@ -769,6 +772,7 @@ def apply_import(
     return _merge(store, bundle, choices, apply=True, progress=progress)
 
 
+@requires("import")
 def import_bundle(
     store: Store, path: Path, passphrase: str, choices: dict[str, str] | None = None
 ) -> ImportReport:

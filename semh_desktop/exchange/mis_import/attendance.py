@@ -42,6 +42,7 @@ from semh_desktop.core.dates import parse_date
 from semh_desktop.core.errors import ValidationError
 from semh_desktop.core.store import Store, new_id
 from semh_desktop.register import audit, upn
+from semh_desktop.register.access import requires
 
 KINDS = {"suspensions": "Suspensions", "attendance": "Attendance"}
 MAX_BYTES = 10 * 1024 * 1024
@@ -356,6 +357,7 @@ def read_import(store: Store, data: bytes, *, file_name: str = "") -> ImportPrev
     return preview
 
 
+@requires("import")
 def apply_import(store: Store, preview: ImportPreview) -> ImportResult:
     """Store the preview's valid rows in one transaction (all of them or none) and audit it."""
     if not preview.rows:

@@ -26,6 +26,7 @@ from semh_desktop.exchange.mis_import.fields import (
     label,
     squash,
 )
+from semh_desktop.register.access import requires
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 SETTING_PREFIX = "import.csv_mapping."
@@ -217,6 +218,7 @@ def suggested_mapping(store: Store, headers: Sequence[str]) -> MappingSuggestion
     return MappingSuggestion(guess_mapping(headers), False)
 
 
+@requires("import")
 def remember_mapping(store: Store, headers: Sequence[str], fields: Sequence[str]) -> bool:
     """Store the confirmed mapping (call inside the import's transaction); False if already so."""
     if remembered_mapping(store, headers) == tuple(fields):

@@ -43,6 +43,7 @@ from semh_desktop.exchange.mis_import.fields import (
     read_value,
 )
 from semh_desktop.register import audit, pupils, upn
+from semh_desktop.register.access import requires
 from semh_desktop.register.pupils import PupilDetails
 
 __all__ = [
@@ -497,6 +498,7 @@ def preview_import(
 # -- applying it -------------------------------------------------------------------------------
 
 
+@requires("import")
 def apply_import(
     store: Store,
     preview: ImportPreview,
