@@ -1,7 +1,10 @@
-"""Starting the application: which database, how it is unlocked, then the main window.
+"""Starting the application: which database, then the window on its sign-in screen.
 
-`run()` is called by `semh-desktop gui` (semh_desktop/cli.py). Storage errors are shown in
-plain words and end the start-up cleanly; they never crash the app.
+`run()` is called by `semh-desktop gui` (semh_desktop/cli.py). An existing database opens on
+the window's sign-in screen (each person chooses their profile and types their passphrase);
+a new one is created with its first SENCO signed in; an older one (no key slots) is converted
+by the person opening it. Storage errors are shown in plain words and end the start-up
+cleanly; they never crash the app.
 """
 
 from __future__ import annotations
@@ -13,17 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import sqlite_utils
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from semh_desktop.core import locations
-from semh_desktop.core.errors import KeyMissing, SemhError, StoreError, ValidationError, WrongKey
-from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key, passphrase_from_env
-from semh_desktop.core.store import Store
+from semh_desktop.core import keyslots, locations
+from semh_desktop.core.clock import SystemClock
+from semh_desktop.core.errors import KeyMissing, SemhError, StoreError, ValidationError
+from semh_desktop.core.keystore import (
+    DatabaseKey,
+    KeyStore,
+    Passphrase,
+    parse_recovery_key,
+    passphrase_from_env,
+)
+from semh_desktop.core.store import Store, check_file_shape
 from semh_desktop.demo import school as demo_school
-from semh_desktop.register import staff
+from semh_desktop.register import sign_in
 from semh_desktop.register.database import create_database, open_database
-from ui.app.startup_dialogs import OpenDatabaseDialog, RecoveryKeyDialog, WelcomeDialog
-from ui.common import settings, theme
+from semh_desktop.register.staff import Staff
+from ui.app.startup_dialogs import ConvertDialog, RecoveryKeyDialog, WelcomeDialog
+from ui.common import theme
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
 from ui.shell.main_window import MainWindow
 
@@ -32,13 +44,11 @@ APP_NAME = "SEMH Desktop"
 
 @dataclass
 class Session:
-    """An open database and how the unlock screen should check the person at the keyboard."""
+    """The database the window opens on: closed (the window signs people in) or signed in."""
 
     store: Store
-    passphrase: str | None = None  # passphrase mode: kept in memory only, to check unlocks
     demo: bool = False
-    passphrase_at_first_unlock: bool = False
-    start_locked: bool = True  # False straight after creating: the creator is acting already
+    start_locked: bool = True  # False when someone signed in already (created, converted)
 
 
 def _close_quietly(store: Store) -> None:
@@ -46,8 +56,27 @@ def _close_quietly(store: Store) -> None:
         store.close()
 
 
+def closed_store(path: Path) -> Store:
+    """A Store for `path` that is not open yet: the window's sign-in screen opens it in place."""
+    store = Store(sqlite_utils.Database(memory=True), path, SystemClock(), key_mode="slots")
+    store.suspend()
+    return store
+
+
+def _remove_database(path: Path) -> None:
+    for leftover in (
+        path,
+        Path(f"{path}-wal"),
+        Path(f"{path}-shm"),
+        keyslots.slot_path(path),
+        keyslots.pending_path(path),
+    ):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 class Startup:
-    """The decisions before the window: open, create, or build the demo; ask for keys."""
+    """The decisions before the window: open, create, convert, or build the demo."""
 
     def __init__(self, keystore: KeyStore | None = None, parent: QWidget | None = None) -> None:
         self.keystore = keystore or KeyStore()
@@ -84,9 +113,12 @@ class Startup:
                 staff_name=demo_school.STAFF[0][0],
                 role="senco",
                 passphrase=Passphrase(locations.DEMO_PASSPHRASE),
+                demo=True,
             )
             try:
-                demo_school.build_demo(created.store, progress=progress)
+                demo_school.build_demo(
+                    created.store, progress=progress, passphrase=locations.DEMO_PASSPHRASE
+                )
             finally:
                 created.store.close()
 
@@ -98,92 +130,97 @@ class Startup:
             cancellable=False,
         )
         if not outcome.ok:
-            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+            _remove_database(path)
             self.show_error(path, outcome.message)
             return False
         return True
 
     def open_demo(self) -> Session | None:
         path = locations.demo_database()
+        if path.exists() and sign_in.needs_conversion(path):
+            _remove_database(path)  # an older demo (fictional data): built again with slots
         if not path.exists() and not self.build_demo(path):
             return None
         try:
-            store = open_database(path, passphrase=Passphrase(locations.DEMO_PASSPHRASE))
+            check_file_shape(path)
         except StoreError as exc:
             self.show_error(path, exc.message)
             return None
-        return Session(store, locations.DEMO_PASSPHRASE, demo=True, passphrase_at_first_unlock=True)
+        return Session(closed_store(path), demo=True)
 
     # -- existing databases --------------------------------------------------------------------
 
     def open_with_env(self, path: Path, variable: str) -> Session | None:
+        """A passphrase from the environment (scripts): signed in before the window opens."""
         try:
             passphrase = passphrase_from_env(variable)
-            store = open_database(path, passphrase=passphrase)
+            store = open_database(path, passphrase=passphrase, keystore=self.keystore)
         except StoreError as exc:
             self.show_error(path, exc.message)
             return None
-        settings.remember_key_mode(path, "passphrase")
-        return Session(store, passphrase.text, demo=self._is_demo(path))
+        if store.converted_recovery_key:
+            RecoveryKeyDialog.ask(self.parent, store.converted_recovery_key, path)
+        return Session(store, demo=self._is_demo(path), start_locked=False)
 
     def open_existing(self, path: Path) -> Session | None:
-        if settings.remembered_key_mode(path) == "passphrase":
-            return self.ask_for_key(
-                path, f"Type the passphrase for {path.name}.", allow_recovery=False
-            )
         try:
-            store = open_database(path, keystore=self.keystore)
-        except KeyMissing as exc:
-            return self.ask_for_key(
-                path,
-                f"{exc.message}\n\nIf this database uses a passphrase, choose Passphrase instead.",
-                allow_recovery=True,
-            )
-        except WrongKey:
-            return self.ask_for_key(
-                path,
-                "The key kept in this computer's keyring does not open this file. "
-                "Type its recovery key or passphrase.",
-                allow_recovery=True,
-            )
+            check_file_shape(path)
         except StoreError as exc:
             self.show_error(path, exc.message)
             return None
-        settings.remember_key_mode(path, "keyring")
-        return Session(store, None, demo=self._is_demo(path))
+        if sign_in.needs_conversion(path):
+            return self.convert(path)
+        return Session(closed_store(path), demo=self._is_demo(path))
 
-    def ask_for_key(self, path: Path, message: str, *, allow_recovery: bool) -> Session | None:
-        opened: list[Session] = []
-
-        def attempt(kind: str, text: str) -> str | None:
+    def convert(self, path: Path) -> Session | None:
+        """An older database: the person opening it proves the old key and sets their own."""
+        legacy: list[DatabaseKey] = []
+        profiles: list[Staff] | None = None
+        try:
+            key = self.keystore.load(path)
+        except (KeyMissing, StoreError):
+            pass  # passphrase mode (or no keyring): the old passphrase is asked for
+        else:
             try:
-                if kind == "passphrase":
-                    if not text:
-                        return "Type the passphrase."
-                    store = open_database(path, passphrase=Passphrase(text))
-                    opened.append(Session(store, text, demo=self._is_demo(path)))
-                else:
-                    key = parse_recovery_key(text)
-                    store = open_database(path, recovery=key, keystore=self.keystore)
-                    opened.append(Session(store, None, demo=self._is_demo(path)))
-            except (ValidationError, StoreError) as exc:
-                return exc.message
-            return None
+                profiles = sign_in.legacy_staff(path, key)
+                legacy.append(key)
+            except StoreError:
+                profiles = None  # the keyring's key does not open it: ask instead
 
-        if (
-            not OpenDatabaseDialog.ask(
-                self.parent, path, message=message, attempt=attempt, allow_recovery=allow_recovery
+        def prove(text: str) -> list[Staff]:
+            if not text:
+                raise ValidationError("Type the passphrase this file was opened with until now.")
+            candidates: list[DatabaseKey] = [Passphrase(text)]
+            with contextlib.suppress(ValidationError):
+                candidates.insert(0, parse_recovery_key(text))
+            for candidate in candidates:
+                with contextlib.suppress(StoreError):
+                    found = sign_in.legacy_staff(path, candidate)
+                    legacy[:] = [candidate]
+                    return found
+            raise StoreError(
+                "That does not open this file. Type the passphrase it was opened with until "
+                "now, or its recovery key as printed."
             )
-            or not opened
+
+        converted: list[sign_in.Converted] = []
+
+        def convert(staff_id: str, new: str) -> None:
+            if not legacy:
+                raise StoreError("Type the old passphrase first.")
+            converted.append(
+                sign_in.convert(path, legacy[0], staff_id, new, keystore=self.keystore)
+            )
+
+        if not ConvertDialog.ask(
+            self.parent, path, profiles=profiles, prove=prove, convert=convert
         ):
-            for session in opened:
-                _close_quietly(session.store)
             return None
-        session = opened[-1]
-        settings.remember_key_mode(path, "passphrase" if session.passphrase else "keyring")
-        return session
+        if not converted:
+            return None
+        done = converted[-1]
+        RecoveryKeyDialog.ask(self.parent, done.recovery_key, path)
+        return Session(done.signed_in.store, demo=self._is_demo(path), start_locked=False)
 
     @staticmethod
     def _is_demo(path: Path) -> bool:
@@ -195,42 +232,41 @@ class Startup:
 
     def welcome(self, path: Path) -> Session | None:
         while True:
-            choice = WelcomeDialog.ask(
-                self.parent, path, keyring_available=self.keystore.available()
-            )
+            choice = WelcomeDialog.ask(self.parent, path)
             if choice is None:
                 return None
             if choice.choice == "demo":
                 return self.open_demo()
             if choice.choice == "open" and choice.open_path is not None:
+                if not choice.open_path.exists():
+                    continue
                 session = self.open_existing(choice.open_path)
                 if session is not None:
                     return session
                 continue
-            passphrase = Passphrase(choice.passphrase) if choice.key_mode == "passphrase" else None
             try:
                 created = create_database(
                     path,
                     staff_name=choice.staff_name,
-                    role=choice.role,
-                    passphrase=passphrase,
-                    keystore=self.keystore,
+                    role="senco",
+                    passphrase=Passphrase(choice.passphrase),
                 )
             except SemhError as exc:
                 QMessageBox.warning(
                     self.parent, APP_NAME, f"The database was not created.\n\n{exc.message}"
                 )
                 continue
-            settings.remember_key_mode(path, choice.key_mode)
-            if created.recovery_key:
-                RecoveryKeyDialog.ask(self.parent, created.recovery_key, path)
+            RecoveryKeyDialog.ask(self.parent, created.recovery_key, path)
+            first = created.first_staff
+            _close_quietly(created.store)
+            # Signed in properly (not only created): the window then holds the creator's draft
+            # key, so a dialog open when it first locks is kept for them.
             try:
-                staff.act_as(created.store, created.first_staff)
+                signed = sign_in.sign_in(path, first.id, choice.passphrase)
             except SemhError as exc:
                 self.show_error(path, exc.message)
-                _close_quietly(created.store)
                 return None
-            return Session(created.store, choice.passphrase or None, start_locked=False)
+            return Session(signed.store, start_locked=False)
 
 
 def _application() -> QApplication:
@@ -276,13 +312,7 @@ def start(
 
 
 def open_window(session: Session) -> MainWindow:
-    window = MainWindow(
-        session.store,
-        passphrase=session.passphrase,
-        demo=session.demo,
-        start_locked=session.start_locked,
-        passphrase_at_first_unlock=session.passphrase_at_first_unlock,
-    )
+    window = MainWindow(session.store, demo=session.demo, start_locked=session.start_locked)
     window.show()
     return window
 

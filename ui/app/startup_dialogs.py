@@ -1,7 +1,10 @@
-"""Dialogs before the window opens: Welcome (create or demo), the recovery key, key entry.
+"""Dialogs before the window opens: Welcome, the recovery key, converting an older database.
 
-None of them touches the database: they return what was chosen or typed, and the key entry
-dialog hands what was typed to an `attempt` callable from ui.app that tries to open the file.
+Welcome creates a database or opens the demo; an older database (no key slots) is converted to
+personal passphrases by the person opening it.
+
+None of them touches the database: they return what was chosen or typed, and the conversion
+dialog hands what was typed to callables from ui.app that open and convert the file.
 """
 
 from __future__ import annotations
@@ -16,37 +19,35 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from semh_desktop.register.staff import ROLES
+from semh_desktop.core.errors import SemhError, ValidationError
+from semh_desktop.register import sign_in
+from semh_desktop.register.staff import Staff
 from ui.common import theme
 from ui.common.form_dialog import FormDialog, FormFields, exec_dialog
 
-MIN_PASSPHRASE = 8
+MIN_PASSPHRASE = sign_in.MIN_PASSPHRASE
 
 
 @dataclass(frozen=True)
 class WelcomeChoice:
     choice: str  # "create", "demo" or "open"
     staff_name: str = ""
-    role: str = "senco"
-    key_mode: str = "keyring"  # or "passphrase"
+    role: str = "senco"  # the first profile is always the SENCO's
     passphrase: str = ""
     open_path: Path | None = None
 
@@ -57,20 +58,6 @@ def _note(text: str) -> QLabel:
     label.setWordWrap(True)
     theme.set_role(label, "muted")
     return label
-
-
-def _radio_pair(
-    owner: QWidget, first: tuple[str, str], second: tuple[str, str]
-) -> tuple[QRadioButton, QRadioButton]:
-    """Two exclusive choices, each (text, accessible name)."""
-    group = QButtonGroup(owner)
-    buttons = []
-    for text, name in (first, second):
-        button = QRadioButton(text)
-        button.setAccessibleName(name)
-        group.addButton(button)
-        buttons.append(button)
-    return buttons[0], buttons[1]
 
 
 def _choice_button(title: str, detail: str, name: str) -> QPushButton:
@@ -84,11 +71,9 @@ def _choice_button(title: str, detail: str, name: str) -> QPushButton:
 
 
 class WelcomeDialog(QDialog):
-    """First start: create a database (keyring or passphrase mode) or open the demo school."""
+    """First start: create a database (its first SENCO and their passphrase) or the demo."""
 
-    def __init__(
-        self, target: Path, *, keyring_available: bool, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, target: Path, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to SEMH Desktop")
         self.setWindowIcon(theme.icon("app"))
@@ -96,7 +81,7 @@ class WelcomeDialog(QDialog):
         self._choice: WelcomeChoice | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._build_start_page())
-        self.pages.addWidget(self._build_create_page(keyring_available))
+        self.pages.addWidget(self._build_create_page())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
@@ -159,83 +144,46 @@ class WelcomeDialog(QDialog):
 
     # -- page 2 --------------------------------------------------------------------------------
 
-    def _build_create_page(self, keyring_available: bool) -> QWidget:
+    def _build_create_page(self) -> QWidget:
         page = QWidget()
         title = QLabel("Create a new database")
         title.setObjectName("welcomeTitle")
         where = _note(f"It will be saved as {self._target}.")
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        intro = _note(
+            "You become its first SENCO. Everyone signs in with their own profile and "
+            "passphrase; you add the other staff from Settings > Staff profiles. A recovery key "
+            "is shown once for you to print and keep safe."
+        )
 
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("welcomeStaffName")
         self.name_edit.setAccessibleName("Your name")
         self.name_edit.setPlaceholderText("e.g. Farah Okonjo")
-        self.role_combo = QComboBox()
-        self.role_combo.setAccessibleName("Your role")
-        for code, label in ROLES.items():
-            if code != "read_only":
-                self.role_combo.addItem(label, code)
-
-        self.keyring_radio, self.passphrase_radio = _radio_pair(
-            self,
-            ("Keep the key in this computer's keyring (recommended)", "Keyring mode"),
-            ("Use a passphrase", "Passphrase mode"),
-        )
-        keyring_note = _note(
-            "Opens without typing anything on this computer and account. "
-            "A recovery key is shown once for you to print or save."
-        )
-        passphrase_note = _note(
-            "You type the passphrase every time. If it is forgotten, nobody can open the file."
-        )
-        if keyring_available:
-            self.keyring_radio.setChecked(True)
-        else:
-            self.keyring_radio.setEnabled(False)
-            keyring_note.setText("This computer has no usable keyring, so use a passphrase.")
-            self.passphrase_radio.setChecked(True)
-
         self.passphrase_edit = QLineEdit()
         self.passphrase_edit.setObjectName("welcomePassphrase")
         self.passphrase_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase_edit.setAccessibleName("Passphrase")
+        self.passphrase_edit.setAccessibleName("Your passphrase")
         self.passphrase_edit.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
         self.confirm_edit = QLineEdit()
         self.confirm_edit.setObjectName("welcomeConfirm")
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_edit.setAccessibleName("Confirm passphrase")
+        self.confirm_edit.setAccessibleName("Type your passphrase again")
 
         person = QFormLayout()
         person.setVerticalSpacing(8)
         self.create_fields = FormFields(person)
-        self.create_fields.add("staff_name", "Your &name", self.name_edit)
-        self.create_fields.add_plain("Your &role", self.role_combo)
-        self.passphrase_box = QWidget()
-        secret = QFormLayout(self.passphrase_box)
-        secret.setContentsMargins(24, 0, 0, 0)
-        secret.setVerticalSpacing(8)
-        self.create_fields.add("passphrase", "&Passphrase", self.passphrase_edit, form=secret)
-        self.create_fields.add("confirm", "&Confirm", self.confirm_edit, form=secret)
+        self.create_fields.add("staff_name", "Your &name (SENCO)", self.name_edit)
+        self.create_fields.add(
+            "passphrase",
+            "Your &passphrase",
+            self.passphrase_edit,
+            hint="A few words that mean something to you. Nobody else needs to know it.",
+        )
+        self.create_fields.add("confirm", "Type it &again", self.confirm_edit)
         self.name_message = self.create_fields.message("staff_name")
         self.passphrase_message = self.create_fields.message("passphrase")
         self.confirm_message = self.create_fields.message("confirm")
-
-        key_frame = QFrame()
-        key_layout = QVBoxLayout(key_frame)
-        key_layout.setContentsMargins(0, 0, 0, 0)
-        key_layout.setSpacing(4)
-        key_heading = QLabel("How the file is locked")
-        key_heading.setProperty("role", "fieldLabel")
-        key_layout.addWidget(key_heading)
-        key_layout.addWidget(self.keyring_radio)
-        keyring_note.setContentsMargins(24, 0, 0, 6)
-        key_layout.addWidget(keyring_note)
-        key_layout.addWidget(self.passphrase_radio)
-        passphrase_note.setContentsMargins(24, 0, 0, 4)
-        key_layout.addWidget(passphrase_note)
-        key_layout.addWidget(self.passphrase_box)
-        self.keyring_radio.toggled.connect(self._update_mode)
-        self._update_mode()
 
         buttons = QDialogButtonBox()
         self.back_button = buttons.addButton("Back", QDialogButtonBox.ButtonRole.ResetRole)
@@ -254,15 +202,11 @@ class WelcomeDialog(QDialog):
         layout.setSpacing(12)
         layout.addWidget(title)
         layout.addWidget(where)
+        layout.addWidget(intro)
         layout.addLayout(person)
-        layout.addWidget(key_frame)
         layout.addStretch(1)
         layout.addWidget(buttons)
         return page
-
-    def _update_mode(self) -> None:
-        self.passphrase_box.setEnabled(self.passphrase_radio.isChecked())
-        self.passphrase_box.setVisible(self.passphrase_radio.isChecked())
 
     # -- choosing ------------------------------------------------------------------------------
 
@@ -287,24 +231,15 @@ class WelcomeDialog(QDialog):
         if not name:
             errors["staff_name"] = "Enter your name: it becomes the first staff profile."
         passphrase = self.passphrase_edit.text()
-        mode = "passphrase" if self.passphrase_radio.isChecked() else "keyring"
-        if mode == "passphrase":
-            if len(passphrase) < MIN_PASSPHRASE:
-                errors["passphrase"] = (
-                    f"Use at least {MIN_PASSPHRASE} characters; a short sentence is easiest "
-                    "to remember."
-                )
-            elif passphrase != self.confirm_edit.text():
-                errors["confirm"] = "The two passphrases are not the same."
+        try:
+            sign_in.check_new_passphrase(passphrase)
+        except ValidationError as exc:
+            errors["passphrase"] = exc.message
+        if "passphrase" not in errors and passphrase != self.confirm_edit.text():
+            errors["confirm"] = "The two passphrases are not the same. Type it twice."
         if not self.create_fields.show(errors):
             return
-        self._choice = WelcomeChoice(
-            "create",
-            staff_name=name,
-            role=str(self.role_combo.currentData()),
-            key_mode=mode,
-            passphrase=passphrase if mode == "passphrase" else "",
-        )
+        self._choice = WelcomeChoice("create", staff_name=name, passphrase=passphrase)
         self.accept()
 
     @property
@@ -312,10 +247,8 @@ class WelcomeDialog(QDialog):
         return self._choice
 
     @classmethod
-    def ask(
-        cls, parent: QWidget | None, target: Path, *, keyring_available: bool
-    ) -> WelcomeChoice | None:
-        dialog = cls(target, keyring_available=keyring_available, parent=parent)
+    def ask(cls, parent: QWidget | None, target: Path) -> WelcomeChoice | None:
+        dialog = cls(target, parent=parent)
         return dialog.choice if exec_dialog(dialog) else None
 
 
@@ -333,8 +266,8 @@ def recovery_key_document(key: str, database: Path, today: dt.date) -> QTextDocu
         f"<p>Database file: <b>{html.escape(database.name)}</b><br>"
         f"Printed {today.strftime('%d/%m/%Y')}</p>"
         f"<p style='font-family: monospace; font-size: 18pt; letter-spacing: 2px'>{lines}</p>"
-        "<p>This key opens the database if this computer's keyring is lost (a new laptop, "
-        "a rebuilt user account). Keep it somewhere safe and away from the laptop, such as "
+        "<p>This key opens the database if every passphrase is forgotten or the key-slot "
+        "file beside it is lost. Keep it somewhere safe and away from the laptop, such as "
         "the school safe. Anyone with this key and the file can read it.</p>"
     )
     return document
@@ -351,9 +284,9 @@ class RecoveryKeyDialog(QDialog):
         title = QLabel("Keep this recovery key safe")
         title.setObjectName("welcomeTitle")
         intro = _note(
-            f"It is the only way to open {database.name} if this computer's keyring is lost, "
-            "for example on a new laptop. It is shown only now. Print it or save it somewhere "
-            "safe away from this laptop, such as the school safe."
+            f"It opens {database.name} if every passphrase is forgotten or the key-slot file "
+            "beside it is lost. It is shown only now. Print it or save it somewhere safe away "
+            "from this laptop, such as the school safe."
         )
         self.key_label = QLabel("\n".join(grouped_key_lines(key)))
         self.key_label.setObjectName("recoveryKey")
@@ -409,7 +342,7 @@ class RecoveryKeyDialog(QDialog):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle("Print the recovery key")
-        if dialog.exec() == QDialog.DialogCode.Accepted:
+        if exec_dialog(dialog):
             self.print_to(printer)
             self.status.setText("Sent to the printer. Check that the page came out.")
 
@@ -448,83 +381,135 @@ class RecoveryKeyDialog(QDialog):
         exec_dialog(cls(key, database, parent))
 
 
-Attempt = Callable[[str, str], "str | None"]  # (kind, text) -> error message or None
+Prove = Callable[[str], list[Staff]]  # the old passphrase or recovery key -> the profiles
+Convert = Callable[[str, str], None]  # staff id, new passphrase; raises SemhError
 
 
-class OpenDatabaseDialog(FormDialog[bool]):
-    """Ask for the passphrase, or the recovery key when the keyring has no key for the file."""
+class ConvertDialog(FormDialog[bool]):
+    """An older database: prove the old key, choose your profile, set your own passphrase.
+
+    With the key in this computer's keyring there is nothing to prove (`profiles` is handed
+    in); otherwise the first step asks for the old passphrase (or the recovery key) and
+    `prove` lists the profiles. `convert` rekeys the file; the dialog closes when it has.
+    """
 
     def __init__(
         self,
         database: Path,
         *,
-        message: str,
-        attempt: Attempt,
-        allow_recovery: bool,
+        profiles: list[Staff] | None,
+        prove: Prove,
+        convert: Convert,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(f"Open {database.name}", "Open", parent)
+        super().__init__(f"Set up {database.name}", "Continue", parent)
+        self.setObjectName("convertDialog")
         self.setWindowIcon(theme.icon("app"))
-        self.outer.setContentsMargins(26, 20, 26, 16)
-        self.outer.setSpacing(10)
-        self._attempt = attempt
-        title = QLabel(f"Open {database.name}")
+        self._prove = prove
+        self._convert = convert
+        self._profiles: list[Staff] = []
+        title = QLabel(f"Personal passphrases for {database.name}")
         title.setTextFormat(Qt.TextFormat.PlainText)
         title.setObjectName("welcomeTitle")
-        self.note = _note(message)
-        self.note.setObjectName("openMessage")
-
-        self.recovery_radio, self.passphrase_radio = _radio_pair(
-            self,
-            ("Recovery key", "Open with the recovery key"),
-            ("Passphrase", "Open with the passphrase"),
+        self.note = _note(
+            "From now on each person signs in with their own profile and passphrase. Choose "
+            "your profile and set your passphrase: the file is then locked with a new key, and "
+            "a new recovery key is shown once (the old one stops working)."
         )
-        self.recovery_radio.setChecked(allow_recovery)
-        self.passphrase_radio.setChecked(not allow_recovery)
-        radios = QHBoxLayout()
-        radios.addWidget(self.recovery_radio)
-        radios.addWidget(self.passphrase_radio)
-        radios.addStretch(1)
-        self.radios = QWidget()
-        self.radios.setLayout(radios)
-        self.radios.setVisible(allow_recovery)
+        self.old_edit = QLineEdit()
+        self.old_edit.setObjectName("convertOld")
+        self.old_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.staff_combo = QComboBox()
+        self.staff_combo.setObjectName("convertStaff")
+        self.new_edit = QLineEdit()
+        self.new_edit.setObjectName("convertNew")
+        self.new_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.new_edit.setPlaceholderText(f"At least {MIN_PASSPHRASE} characters")
+        self.confirm_edit = QLineEdit()
+        self.confirm_edit.setObjectName("convertConfirm")
+        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
 
-        self.secret_edit = QLineEdit()
-        self.secret_edit.setObjectName("openSecret")
         body = QVBoxLayout()
-        for widget in (title, self.note, self.radios, self.register("secret", self.secret_edit)):
-            body.addWidget(widget)
+        body.addWidget(title)
+        body.addWidget(self.note)
+        self.prove_box = QWidget()
+        prove_form = QFormLayout(self.prove_box)
+        prove_form.setContentsMargins(0, 0, 0, 0)
+        self.add_field(
+            "old",
+            "&Old passphrase",
+            self.old_edit,
+            hint="The passphrase this file was opened with until now, or its recovery key.",
+            form=prove_form,
+        )
+        self.choose_box = QWidget()
+        choose_form = QFormLayout(self.choose_box)
+        choose_form.setContentsMargins(0, 0, 0, 0)
+        self.add_field("staff", "Your &profile", self.staff_combo, form=choose_form)
+        self.add_field("passphrase", "Your new &passphrase", self.new_edit, form=choose_form)
+        self.add_field("confirm", "Type it &again", self.confirm_edit, form=choose_form)
+        body.addWidget(self.prove_box)
+        body.addWidget(self.choose_box)
         body.addStretch(1)
-        self.secret_message = self.message("secret")
-        self.open_button = self.ok_button
-        self.recovery_radio.toggled.connect(self._update_kind)
-        self._update_kind()
         self.finish_layout(body=body)
-        self.resize(560, 280)
+        if profiles is not None:
+            self._show_profiles(profiles)
+        else:
+            self.choose_box.setVisible(False)
+            self.old_edit.setFocus()
+        self.resize(600, 420)
 
     @property
-    def kind(self) -> str:
-        return "recovery" if self.recovery_radio.isChecked() else "passphrase"
+    def proving(self) -> bool:
+        return not self.choose_box.isVisibleTo(self)
 
-    def _update_kind(self) -> None:
-        if self.kind == "recovery":
-            self.secret_edit.setEchoMode(QLineEdit.EchoMode.Normal)
-            self.secret_edit.setFont(theme.monospace_font(11))
-            self.secret_edit.setPlaceholderText("ABCD-EFGH-… as printed")
-            self.secret_edit.setAccessibleName("Recovery key")
-        else:
-            self.secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-            self.secret_edit.setFont(self.font())
-            self.secret_edit.setPlaceholderText("Passphrase")
-            self.secret_edit.setAccessibleName("Passphrase")
-        self.form_fields.show({})
+    def _show_profiles(self, profiles: list[Staff]) -> None:
+        self._profiles = list(profiles)
+        self.staff_combo.clear()
+        for person in self._profiles:
+            self.staff_combo.addItem(f"{person.name} ({person.role_label})", person.id)
+        self.prove_box.setVisible(False)
+        self.choose_box.setVisible(True)
+        self.ok_button.setText("Set my passphrase")
+        self.ok_button.setAccessibleName("Set my passphrase")
+        self.staff_combo.setFocus()
+        self.fit_height()
+
+    def read(self, errors: dict[str, str]) -> bool:
+        return True
+
+    def accept(self) -> None:
+        if not self.proving:
+            super().accept()
+            return
+        # The first step: the old key lists the profiles, then the second step is shown.
+        try:
+            found = self._prove(self.old_edit.text())
+        except SemhError as exc:
+            self.old_edit.selectAll()
+            self.show_errors({"old": exc.message})
+            return
+        if not found:
+            self.show_errors({"old": "This database has no staff profiles."})
+            return
+        self.show_errors({})
+        self._show_profiles(found)
 
     def collect(self) -> dict[str, str]:
-        # The attempt opens the file: the dialog closes only on the key that opens it.
-        error = self._attempt(self.kind, self.secret_edit.text())
-        if error:
-            self.secret_edit.selectAll()
-        return self.keep(True, {"secret": error} if error else {})
+        errors: dict[str, str] = {}
+        new = self.new_edit.text()
+        try:
+            sign_in.check_new_passphrase(new)
+        except ValidationError as exc:
+            errors["passphrase"] = exc.message
+        if not errors and new != self.confirm_edit.text():
+            errors["confirm"] = "The two passphrases are not the same. Type it twice."
+        if not errors:
+            try:
+                self._convert(str(self.staff_combo.currentData()), new)
+            except SemhError as exc:
+                errors["passphrase"] = exc.message
+        return self.keep(True, errors)
 
     @classmethod
     def ask(
@@ -532,11 +517,9 @@ class OpenDatabaseDialog(FormDialog[bool]):
         parent: QWidget | None,
         database: Path,
         *,
-        message: str,
-        attempt: Attempt,
-        allow_recovery: bool,
+        profiles: list[Staff] | None,
+        prove: Prove,
+        convert: Convert,
     ) -> bool:
-        dialog = cls(
-            database, message=message, attempt=attempt, allow_recovery=allow_recovery, parent=parent
-        )
+        dialog = cls(database, profiles=profiles, prove=prove, convert=convert, parent=parent)
         return dialog.run() is not None

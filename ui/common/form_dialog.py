@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from semh_desktop.core.dates import parse_date
 from semh_desktop.core.errors import ValidationError
-from ui.common import theme
+from ui.common import drafts, theme
 from ui.common.widgets import FieldMessage, field_with_message, mark_invalid
 
 R = TypeVar("R")
@@ -217,9 +217,13 @@ def text_box(lines: int = 3) -> QPlainTextEdit:
 
 
 def exec_dialog(dialog: QDialog) -> bool:
-    """Show a modal dialog; True if it was accepted. The dialog is deleted afterwards."""
+    """Show a modal dialog; True if it was accepted. The dialog is deleted afterwards.
+
+    Every dialog of the app is shown through here, so that locking the window hides it and
+    keeps what was typed as a sealed draft for the same person (ui/common/drafts.py).
+    """
     try:
-        return dialog.exec() == QDialog.DialogCode.Accepted
+        return drafts.run_modal(dialog) == QDialog.DialogCode.Accepted
     finally:
         dialog.deleteLater()
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from semh_desktop.core import components
+from ui.common.form_dialog import exec_dialog
 
 DESCRIPTION = (
     "<p>Offline support for pupils with social, emotional and mental health needs: the SEMH "
@@ -79,6 +80,4 @@ class AboutDialog(QDialog):
 
 def show_about(parent: QWidget | None = None, intro_html: str = DESCRIPTION) -> None:
     """Show Help > About modally (the shell's menu action calls this)."""
-    dialog = AboutDialog(intro_html, parent)
-    dialog.exec()
-    dialog.deleteLater()
+    exec_dialog(AboutDialog(intro_html, parent))

@@ -2,19 +2,23 @@
 
 Features (pupil tabs, window actions, caseload columns) are listed in `ui/shell/features.py`.
 
-Locking (Ctrl+L or the idle timer) swaps the whole central area for the unlock screen, clears
-every tab and empties the caseload model, so no pupil detail stays on screen or in a view.
+Locking (Ctrl+L or the idle timer) hides every other window and dialog of the app (an open
+dialog's typed content is kept as a draft sealed to the person signed in: ui/common/drafts.py),
+swaps the whole central area for the sign-in screen, clears every tab, empties the caseload
+model and closes the database. Signing in again reopens it; the same person is put back on the
+same pupil and tab, and gets their dialogs back.
 """
 
 from __future__ import annotations
 
-import hmac
+import contextlib
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, Qt, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -26,7 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
+    QDockWidget,
     QFrame,
     QHBoxLayout,
     QInputDialog,
@@ -48,17 +52,17 @@ from PySide6.QtWidgets import (
 
 from semh_desktop.core.changes import Changes
 from semh_desktop.core.dates import age_on, format_date
-from semh_desktop.core.errors import SemhError
+from semh_desktop.core.errors import SemhError, SignInRefused
 from semh_desktop.core.store import Store
-from semh_desktop.register import access, audit, pupils, staff
+from semh_desktop.register import access, audit, pupils, sign_in, staff
 from semh_desktop.register.pupils import Pupil, year_group_label
-from ui.common import operations, settings, theme
+from ui.common import drafts, operations, settings, theme
 from ui.common.pupil_tab import PupilTab
 from ui.common.table_view import Resize, configure_records_view
 from ui.common.widgets import ChipRow
 from ui.features.register.profile_tab import ProfileTab
 from ui.features.register.pupil_dialog import PupilDialog
-from ui.features.register.staff_dialog import StaffProfilesDialog
+from ui.features.register.staff_dialog import StaffActions, StaffProfilesDialog, StaffRow
 from ui.shell import features, meeting_mode
 from ui.shell.caseload import (
     COL_FLAGS,
@@ -71,7 +75,7 @@ from ui.shell.caseload import (
     CaseloadModel,
     load_extra_values,
 )
-from ui.shell.lock import IdleWatcher, UnlockPage
+from ui.shell.lock import IdleWatcher, NewPassphraseDialog, SignInGate, SignInPage, SlotGate
 
 T = TypeVar("T")
 
@@ -79,8 +83,24 @@ MENU_NAMES = ("&File", "&Pupil", "&View", "&Settings", "&Help")
 KEY_MODE_WORDS = {
     "keyring": "Key: system keyring",
     "passphrase": "Key: passphrase",
+    "slots": "Signed in with your own passphrase",
     "memory": "In memory (not saved)",
 }
+SEARCH_SETTLES_MS = 1000  # a search is audited once typing has stopped this long
+_UPN = re.compile(r"^[A-Za-z]\d{11}[A-Za-z0-9]$")
+_YEAR = re.compile(r"^(y|year)\s*\d{1,2}$", re.IGNORECASE)
+
+
+def search_kind(text: str) -> str:
+    """What kind of search this is, for the audit trail (never the text, which may be a name)."""
+    terms = text.split()
+    if not terms:
+        return "none"
+    if len(terms) == 1 and _UPN.match(terms[0]):
+        return "upn"
+    if _YEAR.match(" ".join(terms)):
+        return "year"
+    return "name or text"
 
 
 @dataclass
@@ -112,27 +132,26 @@ class MainWindow(QMainWindow):
         self,
         store: Store,
         *,
-        passphrase: str | None = None,
+        gate: SignInGate | None = None,
         demo: bool = False,
         idle_minutes: int | None = None,
         idle_ms: int | None = None,
         start_locked: bool | None = None,
-        passphrase_at_first_unlock: bool = False,
         parent: QWidget | None = None,
     ) -> None:
-        """Open the window on `store`.
+        """Open the window on `store` (open and signed in, or closed: then it starts locked).
 
-        `passphrase` (passphrase mode only) is kept in memory to check the unlock screen;
-        `start_locked` defaults to True when no staff profile is acting yet; `idle_ms`
-        overrides the idle lock interval (tests), otherwise `idle_minutes` or the setting.
+        `gate` signs people in and locks (default: the key slots beside the database file);
+        `start_locked` defaults to True when nobody is signed in yet; `idle_ms` overrides the
+        idle lock interval (tests), otherwise `idle_minutes` or the setting.
         """
         super().__init__(parent)
         self.store = store
+        self.gate: SignInGate = gate if gate is not None else SlotGate(store)
         self.demo = demo
-        self._passphrase = passphrase
-        self._passphrase_at_first_unlock = passphrase_at_first_unlock
         self._locked = False
-        self._unlocked_once = False
+        self._locked_by: str | None = None  # who was signed in when the window locked
+        self._resume_at: tuple[str | None, int] = (None, 0)  # their pupil and tab
         self._current: Pupil | None = None
         self._restoring_selection = False
         self._rules: dict[QAction, _ActionRule] = {}
@@ -162,8 +181,9 @@ class MainWindow(QMainWindow):
         main_layout.setContentsMargins(10, 10, 10, 10)
         main_layout.addWidget(self.splitter)
 
-        self.unlock_page = UnlockPage()
-        self.unlock_page.unlock_requested.connect(self._on_unlock_requested)
+        self.unlock_page = SignInPage()
+        self.unlock_page.sign_in_requested.connect(self._on_sign_in_requested)
+        self.unlock_page.recovery_requested.connect(self._on_recovery_requested)
         self.stack = QStackedWidget()
         self.stack.setObjectName("centralStack")
         self.stack.addWidget(main_page)
@@ -207,11 +227,12 @@ class MainWindow(QMainWindow):
                 self._features[type(handle)] = handle
 
         if start_locked is None:
-            start_locked = store.staff_id is None
+            start_locked = store.staff_id is None or not store.is_open
         if start_locked:
+            if store.is_open:
+                self._lock_store()
             self._show_unlock_page(first=True)
         else:
-            self._unlocked_once = True
             self._enter_unlocked()
 
     # ---------------------------------------------------------------- building
@@ -222,7 +243,8 @@ class MainWindow(QMainWindow):
 
     def add_banner(self, banner: QWidget) -> None:
         """Show a strip across the top of the window (above the lock screen and the panes)."""
-        layout = self.centralWidget().layout()
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(0, banner)
 
@@ -268,6 +290,10 @@ class MainWindow(QMainWindow):
         self.proxy = CaseloadFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.search_edit.textChanged.connect(self._on_search)
+        self._search_settled = QTimer(self)
+        self._search_settled.setSingleShot(True)
+        self._search_settled.setInterval(SEARCH_SETTLES_MS)
+        self._search_settled.timeout.connect(self._audit_search)
 
         table = QTableView()
         table.setObjectName("caseloadTable")
@@ -390,9 +416,11 @@ class MainWindow(QMainWindow):
         detail.setObjectName("pupilPage")
         self.pupil_name = QLabel()
         self.pupil_name.setObjectName("pupilName")
+        self.pupil_name.setTextFormat(Qt.TextFormat.PlainText)  # a name as typed, not markup
         self.pupil_name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pupil_subtitle = QLabel()
         self.pupil_subtitle.setObjectName("pupilSubtitle")
+        self.pupil_subtitle.setTextFormat(Qt.TextFormat.PlainText)
         self.pupil_subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chips = ChipRow()
         self.chips.setObjectName("pupilFlags")
@@ -457,7 +485,7 @@ class MainWindow(QMainWindow):
             self.lock,
             shortcut="Ctrl+L",
             icon=theme.icon("lock"),
-            tip="Hide every pupil detail until a staff profile unlocks (Ctrl+L)",
+            tip="Hide every pupil detail until you sign in again (Ctrl+L)",
         )
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self._rules[self.lock_action].enabled_if = lambda: not self._locked
@@ -510,10 +538,13 @@ class MainWindow(QMainWindow):
 
         self.scope_group = QActionGroup(self)
         self.register_action = self.add_action(
-            "View", "SEMH &register", self.refresh_caseload, shortcut="Ctrl+1"
+            "View", "SEMH &register", lambda: self._scope_changed("register"), shortcut="Ctrl+1"
         )
         self.whole_school_action = self.add_action(
-            "View", "&Whole school", self.refresh_caseload, shortcut="Ctrl+2"
+            "View",
+            "&Whole school",
+            lambda: self._scope_changed("whole school"),
+            shortcut="Ctrl+2",
         )
         for action in (self.register_action, self.whole_school_action):
             action.setCheckable(True)
@@ -527,7 +558,7 @@ class MainWindow(QMainWindow):
         self.whole_school_button.setAccessibleName("Show the whole school")
         self.menu("View").addSeparator()
         self.show_archived_action = self.add_action(
-            "View", "Show &archived pupils", self.refresh_caseload
+            "View", "Show &archived pupils", lambda: self._scope_changed("archived shown")
         )
         self.show_archived_action.setCheckable(True)
         self.menu("View").addSeparator()
@@ -539,8 +570,11 @@ class MainWindow(QMainWindow):
         self.idle_action = self.add_action(
             "Settings", "&Idle lock minutes…", self.choose_idle_minutes
         )
+        self.change_passphrase_action = self.add_action(
+            "Settings", "&Change my passphrase…", self.change_my_passphrase
+        )
         self.staff_action = self.add_action(
-            "Settings", "&Staff profiles…", self.show_staff_profiles
+            "Settings", "&Staff profiles…", self.show_staff_profiles, permission="staff"
         )
 
         self.about_action = self.add_action(
@@ -651,7 +685,7 @@ class MainWindow(QMainWindow):
         return self._locked
 
     def acting_staff(self) -> staff.Staff | None:
-        if not self.store.staff_id:
+        if not self.store.staff_id or not self.store.is_open:
             return None
         try:
             return staff.get_staff(self.store, self.store.staff_id)
@@ -875,6 +909,30 @@ class MainWindow(QMainWindow):
     def _on_search(self, text: str) -> None:
         self.proxy.set_search(text)
         self._update_count()
+        if text.strip():
+            self._search_settled.start()
+        else:
+            self._search_settled.stop()
+
+    def _audit_search(self) -> None:
+        text = self.search_edit.text()
+        if text.strip() and not self._locked:
+            self._audit_view(f"search by {search_kind(text)}")
+
+    def _scope_changed(self, what: str) -> None:
+        self.refresh_caseload()
+        self._audit_view(what)
+
+    def _audit_view(self, how: str) -> None:
+        """One audit row per caseload view: counts and the kind of filter, never names."""
+        if self._locked or not self.store.is_open:
+            return
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        scope = "whole school" if self.whole_school_action.isChecked() else "SEMH register"
+        archived = ", archived shown" if self.show_archived_action.isChecked() else ""
+        detail = f"{how}: {shown} of {total} pupils shown ({scope}{archived})"
+        with contextlib.suppress(SemhError):
+            audit.viewed(self.store, "caseload", shown, detail)
 
     def _focus_search(self) -> None:
         self.search_edit.setFocus()
@@ -892,32 +950,45 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- locking
 
     def lock(self) -> None:
-        """Hide the caseload and every pupil detail behind the unlock screen; audit 'lock'."""
+        """Hide everything, keep open dialogs as sealed drafts, close the database; audit 'lock'."""
         if self._locked:
             return
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and self._owns(widget):
-                widget.reject()
-        if self.store.staff_id:
-            try:
-                with self.store.atomic():
-                    audit.record(self.store, "lock", "staff", self.store.staff_id)
-            except SemhError:
-                pass  # locking must never fail because the audit row could not be written
+        self._locked_by = self.store.staff_id
+        current = self._current
+        self._resume_at = (current.id if current else None, self.tabs.currentIndex())
+        recipient = self.store.draft_recipient if self.store.is_open else None
+        drafts.lock_all(recipient)
+        self._hide_other_windows()
         self._show_unlock_page(first=False)
+        self._lock_store()
 
-    def _owns(self, widget: QWidget) -> bool:
-        # isAncestorOf() stops at window boundaries, and a dialog is a window of its own.
-        parent = widget.parentWidget()
-        while parent is not None:
-            if parent is self:
-                return True
-            parent = parent.parentWidget()
-        return False
+    def _lock_store(self) -> None:
+        try:
+            self.gate.lock()
+        except SemhError:
+            # Locking must never fail because the audit row could not be written.
+            with contextlib.suppress(SemhError):
+                self.store.suspend()
+
+    def _hide_other_windows(self) -> None:
+        """Hide every other window of the app, and the docks (the sign-in page is the centre).
+
+        Dialogs run through exec_dialog were kept as drafts already; any other (a message box,
+        a print preview) ends as if cancelled; floating docks and menus simply hide.
+        """
+        for widget in QApplication.topLevelWidgets():
+            if widget is self or isinstance(widget, MainWindow) or not widget.isVisible():
+                continue
+            with contextlib.suppress(RuntimeError):
+                widget.hide()
+        for dock in self.findChildren(QDockWidget):
+            if dock.isVisible():
+                dock.hide()
 
     def _show_unlock_page(self, *, first: bool) -> None:
         self._locked = True
         self.idle.stop()
+        self._search_settled.stop()
         self._clear_detail()
         self.search_edit.clear()
         self._restoring_selection = True
@@ -926,55 +997,103 @@ class MainWindow(QMainWindow):
         finally:
             self._restoring_selection = False
         self.count_label.clear()
-        profiles = self.run_guarded(lambda: staff.list_staff(self.store)) or []
-        self.unlock_page.set_profiles(profiles, self.store.staff_id)
-        need_passphrase = self._passphrase is not None and (
-            self._unlocked_once or self._passphrase_at_first_unlock
-        )
-        self.unlock_page.set_passphrase_required(need_passphrase)
         db_name = self.store.path.name if self.store.path else "this database"
         if first:
             self.unlock_page.set_texts(
-                "Welcome to SEMH Desktop", f"Choose your staff profile to open {db_name}."
+                "Welcome to SEMH Desktop",
+                f"Choose your staff profile and type your passphrase to open {db_name}.",
             )
         else:
             self.unlock_page.set_texts(
                 "SEMH Desktop is locked",
-                "Pupil information is hidden. Choose your staff profile to carry on.",
+                "Pupil information is hidden. Sign in with your own profile to carry on.",
             )
         self.unlock_page.set_hint(
-            "This is the demo school: its passphrase is “demo”."
-            if self.demo and need_passphrase
-            else ""
+            "This is the demo school: every profile's passphrase is “demo”." if self.demo else ""
         )
         self.stack.setCurrentWidget(self.unlock_page)
-        self.unlock_page.focus_first()
         self.staff_label.setText("Locked")
         self._update_actions()
         self.locked_changed.emit(True)
+        self._show_profiles()
 
-    def _on_unlock_requested(self, profile: staff.Staff, typed: str) -> None:
-        if self.unlock_page.passphrase_required:
-            expected = (self._passphrase or "").encode("utf-8")
-            if not hmac.compare_digest(typed.encode("utf-8"), expected):
-                self.unlock_page.show_passphrase_error(
-                    "That passphrase is not right. Check Caps Lock and try again."
-                )
-                return
+    def _show_profiles(self) -> None:
         try:
-            staff.act_as(self.store, profile)
+            profiles = self.gate.profiles()
         except SemhError as exc:
-            QMessageBox.warning(self, "Could not unlock", exc.message)
-            return
-        self.unlock_page.set_passphrase_required(False)
-        self._unlocked_once = True
-        self._enter_unlocked()
+            profiles = []
+            self.unlock_page.show_passphrase_error(exc.message)
+        self.unlock_page.set_profiles(profiles, self._locked_by)
+        if self.unlock_page.recovery_mode:
+            self.unlock_page.set_recovery_mode(False)
+        self.unlock_page.focus_first()
 
-    def _enter_unlocked(self) -> None:
+    def _on_sign_in_requested(self, staff_id: str, passphrase: str) -> None:
+        try:
+            signed = self.gate.sign_in(staff_id, passphrase)
+        except SignInRefused as exc:
+            self.unlock_page.refuse(staff_id, exc.message, exc.retry_after)
+            return
+        except SemhError as exc:
+            self.unlock_page.show_passphrase_error(exc.message)
+            return
+        self._signed_in(signed)
+
+    def _on_recovery_requested(self, staff_id: str | None, text: str) -> None:
+        try:
+            signed = self.gate.sign_in_with_recovery_key(text, staff_id)
+        except SemhError as exc:
+            self.unlock_page.show_passphrase_error(exc.message)
+            return
+        self._signed_in(signed)
+
+    def _signed_in(self, signed: sign_in.SignedIn) -> None:
+        """Back in: the same person gets their pupil, tab and dialogs back; anyone else not."""
+        same = self._locked_by is not None and signed.staff.id == self._locked_by
+        self.unlock_page.passphrase_edit.clear()
+        self._enter_unlocked(resume=same)
+        if signed.must_change and not self._choose_own_passphrase():
+            self.lock()  # signed out again: the drafts stay sealed for their owner
+            return
+        drafts.unlock_all(signed.draft_key if same else None)
+
+    def _choose_own_passphrase(self) -> bool:
+        """A one-time passphrase (or a sign-in with the recovery key): choose one's own now."""
+        chosen = NewPassphraseDialog.ask(
+            self,
+            title="Choose your own passphrase",
+            intro="You signed in with a passphrase someone else gave you (or with the recovery "
+            "key). Choose your own now: only you will know it. You type it each time you sign "
+            "in.",
+            apply=lambda _current, new: self.gate.change_own_passphrase("", new),
+            ask_current=False,
+            cancel_text="Sign out",
+        )
+        if chosen is None:
+            return False
+        self.statusBar().showMessage("Your new passphrase is saved.", 5000)
+        return True
+
+    def change_my_passphrase(self) -> None:
+        recovered = getattr(self.store, "opened_by", "") == "recovery"
+        chosen = NewPassphraseDialog.ask(
+            self,
+            title="Change my passphrase",
+            intro="Type your current passphrase, then the new one twice.",
+            apply=self.gate.change_own_passphrase,
+            ask_current=not recovered,
+        )
+        if chosen is not None:
+            self.statusBar().showMessage("Your new passphrase is saved.", 5000)
+
+    def _enter_unlocked(self, *, resume: bool = False) -> None:
         self._locked = False
         self.stack.setCurrentWidget(self.main_page)
         acting = self.acting_staff()
         self.staff_label.setText(f"{acting.name} ({acting.role_label})" if acting else "")
+        if not resume:
+            self.register_action.setChecked(True)
+            self.show_archived_action.setChecked(False)
         self.refresh_caseload()
         if self._current is None:
             self.detail_stack.setCurrentWidget(self.empty_page)
@@ -982,6 +1101,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.search_edit.setFocus()
         self.locked_changed.emit(False)
+        pupil_id, tab = self._resume_at
+        self._resume_at = (None, 0)
+        if resume and pupil_id is not None and self.select_pupil(pupil_id):
+            self.tabs.setCurrentIndex(tab)
+            self.table.setFocus()
+        self._audit_view("signed in")
 
     def _update_actions(self) -> None:
         acting = self.acting_staff() if not self._locked else None
@@ -1023,22 +1148,48 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"The window now locks after {minutes} idle minutes.", 5000)
 
     def show_staff_profiles(self) -> None:
-        profiles = self.run_guarded(lambda: staff.list_staff(self.store))
-        if profiles is None:
+        rows = self.run_guarded(self._staff_rows)
+        if rows is None:
             return
         acting = self.acting_staff()
-        add = (
-            (
-                lambda name, role: operations.run_announced(
-                    self.store, lambda: staff.add_staff(self.store, name, role)
-                )
+        manage = acting is not None and access.allows(acting.role, "staff")
+        actions = (
+            StaffActions(
+                add=lambda name, role, one_time: self._staff_write(
+                    lambda: staff.add_staff(self.store, name, role, one_time)
+                ),
+                reset=lambda staff_id, one_time: self._staff_write(
+                    lambda: staff.reset_passphrase(self.store, staff_id, one_time)
+                ),
+                disable=lambda staff_id: self._staff_write(
+                    lambda: staff.disable_staff(self.store, staff_id)
+                ),
+                rows=self._staff_rows,
+                me=acting.id if acting is not None else None,
             )
-            if acting is not None and acting.role == "senco"
+            if manage
             else None
         )
-        dialog = StaffProfilesDialog(profiles, add, self)
-        dialog.exec()
-        dialog.deleteLater()
+        StaffProfilesDialog.ask(self, rows, actions)
+
+    def _staff_write(self, work: Callable[[], T]) -> T:
+        """A staff change through the one write path (changes announced); errors propagate."""
+        return operations.run_announced(self.store, work)
+
+    def _staff_rows(self) -> list[StaffRow]:
+        """Each current profile and how it signs in (from the key slots beside the file)."""
+        slots = {p.staff_id: p for p in self.gate.profiles()}
+        rows = []
+        for person in staff.list_staff(self.store):
+            slot = slots.get(person.id)
+            if slot is None:
+                how = "No passphrase: cannot sign in"
+            elif slot.must_change:
+                how = "One-time passphrase (not changed yet)"
+            else:
+                how = "Own passphrase"
+            rows.append(StaffRow(person, how))
+        return rows
 
     def show_about(self) -> None:
         from ui.shell.about import show_about
@@ -1097,6 +1248,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.idle.detach()
+        self._search_settled.stop()
+        drafts.unlock_all(None)  # a dialog waiting for a sign-in ends, its draft dropped
         for tab in self.pupil_tabs:
             tab.clear()
         super().closeEvent(event)

@@ -6,6 +6,10 @@ own score first, the spread is shown and a gap of 3 points or more is flagged in
 colour, then the agreed score is recorded, with notes and, after the baseline, any adjusted
 actions. The dialog never touches the database: `entry` is the `scaling.ReviewEntry` the tab
 stores with `scaling.record_review`.
+
+If the window locks during the meeting, the dialog's people, pages and every score and note are
+kept as a draft (ui/common/drafts.py): `draft_layout` and `rebuild_for_draft` rebuild the rows
+and pages that were added as it went, so the same person gets the same step back.
 """
 
 from __future__ import annotations
@@ -420,6 +424,7 @@ class ReviewDialog(QDialog):
     def remove_person(self, row: PersonRow) -> None:
         self.person_rows.remove(row)
         self.people_box.removeWidget(row)
+        row.setParent(None)  # out of the widget tree at once (a draft walks it)
         row.deleteLater()
         for number, remaining in enumerate(self.person_rows, start=1):
             remaining.set_number(number)
@@ -472,6 +477,7 @@ class ReviewDialog(QDialog):
         old = {page.item.key: page for page in self.item_pages}
         for page in self.item_pages:
             self.pages.removeWidget(page)
+            page.setParent(None)  # out of the widget tree at once (a draft walks it)
             page.deleteLater()
         people = self.people
         self.item_pages = []
@@ -539,6 +545,32 @@ class ReviewDialog(QDialog):
             notes=self.notes_edit.toPlainText(),
         )
         self.accept()
+
+    # -- drafts (the window locked during the meeting) ------------------------------------------
+
+    def draft_layout(self) -> dict[str, object]:
+        """What was built as the meeting went: the people listed and whether pages exist."""
+        return {
+            "people": [[p.role, p.name] for p in self.people],
+            "point": self.point.point,
+            "pages": bool(self.item_pages),
+        }
+
+    def rebuild_for_draft(self, layout: dict[str, object]) -> None:
+        for row in list(self.person_rows):
+            self.remove_person(row)
+        people = layout.get("people")
+        for entry in people if isinstance(people, list) else []:
+            self.add_person(str(entry[0]), str(entry[1]))
+        select(self.point_combo, layout.get("point"))
+        if layout.get("pages"):
+            self._build_item_pages()
+
+    def after_draft_restore(self) -> None:
+        self._update_step()
+        page = self.current_page
+        if page is not None:
+            page._update_spread()
 
     @classmethod
     def ask(
