@@ -1,12 +1,83 @@
-"""Small shared widgets: a message shown next to a form field, flag chips, a field container."""
+"""Small shared widgets: a message shown next to a form field, flag chips, a field container.
+
+Also the plain-text rule: names and free text are shown as typed, never read as markup
+(`plain_label`, `plain_tip`, and `install_plain_text_guard` for every label of the app).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import html
+
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.common import theme
+
+RICH_TEXT = "richText"  # a label that really lays out with markup sets this property to True
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that shows `text` exactly as typed (a name, a note), never as markup."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+def make_plain(*labels: QLabel) -> None:
+    for label in labels:
+        label.setTextFormat(Qt.TextFormat.PlainText)
+
+
+def plain_tip(text: str) -> str:
+    """A tooltip showing `text` literally (tooltips read anything tag-like as markup)."""
+    if not text:
+        return ""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+
+
+class _PlainTextGuard(QObject):
+    """Turns every label and message box still on AutoText to PlainText as it is first shown.
+
+    Qt reads a text as rich text when its first line holds anything tag-like, so a pupil
+    called `<img src=...>` would otherwise be rendered wherever a label shows their name.
+    A label that lays out with markup on purpose sets the `richText` property (or its text
+    format explicitly).
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Polish
+            and isinstance(watched, (QLabel, QMessageBox))
+            and watched.textFormat() == Qt.TextFormat.AutoText
+            and not watched.property(RICH_TEXT)
+            and watched.objectName() != "qtooltip_label"  # tooltips: see plain_tip
+        ):
+            watched.setTextFormat(Qt.TextFormat.PlainText)
+        return False
+
+
+_guard: list[_PlainTextGuard] = []
+
+
+def install_plain_text_guard() -> None:
+    """Install the guard on the application once (the main window does, as it is built)."""
+    app = QApplication.instance()
+    if app is None or _guard:
+        return
+    guard = _PlainTextGuard(app)
+    app.installEventFilter(guard)
+    _guard.append(guard)
+
 
 # Flags that are a safeguarding status or a risk are amber; the rest are neutral.
 ALERT_FLAGS = frozenset({"CIN", "CP", "CLA", "At risk of permanent exclusion"})
@@ -19,6 +90,7 @@ class FieldMessage(QLabel):
         super().__init__(parent)
         self.field = field
         self.setObjectName(f"message_{field}")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a message may quote what was typed
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -81,7 +153,9 @@ def mark_invalid(widget: QWidget, kind: str) -> None:
 
 class Chip(QLabel):
     def __init__(self, text: str, *, status: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
         self.setAccessibleName(f"Flag: {text}")
         theme.set_role(self, "chip", status=status)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)

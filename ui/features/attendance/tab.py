@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -47,6 +46,7 @@ from ui.common.form_dialog import FormSection, read_date_text
 from ui.common.pupil_tab import PupilTab
 from ui.common.table_model import RecordsModel
 from ui.common.table_view import records_view
+from ui.common.widgets import plain_label
 from ui.features.attendance.chart import AttendanceChart
 from ui.features.attendance.models import (
     AttendanceModel,
@@ -87,7 +87,7 @@ class AttendanceTab(PupilTab):
         super().__init__(store, parent)
         self.setObjectName("attendanceTab")
         self.chart = AttendanceChart()
-        self.windows_heading = QLabel()
+        self.windows_heading = plain_label()
         theme.set_role(self.windows_heading, "heading")
         self.windows_model = WindowsModel(self)
         self.windows_view = _table(self.windows_model, "Windows around support")

@@ -41,6 +41,7 @@ from semh_desktop.register import staff
 from ui.common import theme
 from ui.common.case_tab import CaseTab
 from ui.common.table_view import Resize, configure_records_view
+from ui.common.widgets import plain_label
 from ui.features.closure.dialogs import (
     ActionDialog,
     ClosingDialog,
@@ -73,7 +74,7 @@ def _button(text: str, slot: Callable[[], object], *, name: str = "") -> QPushBu
 
 
 def _heading(text: str) -> QLabel:
-    label = QLabel(text)
+    label = plain_label(text)
     theme.set_role(label, "heading")
     return label
 
@@ -162,11 +163,11 @@ class ClosureTab(CaseTab):
         self.case_combo.setObjectName("closureCaseCombo")
         self.case_combo.setAccessibleName("Episode of support")
         self.case_combo.currentIndexChanged.connect(self._case_chosen)
-        self.summary_label = QLabel()
+        self.summary_label = plain_label()
         self.summary_label.setObjectName("closureSummary")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.missing_label = QLabel()
+        self.missing_label = plain_label()
         self.missing_label.setObjectName("closureMissing")
         self.missing_label.setWordWrap(True)
         theme.set_role(self.missing_label, "warning")
@@ -177,7 +178,7 @@ class ClosureTab(CaseTab):
         self.empty_label.setObjectName("closureEmpty")
         self.empty_label.setWordWrap(True)
         theme.set_role(self.empty_label, "muted")
-        self.output_label = QLabel()
+        self.output_label = plain_label()
         self.output_label.setObjectName("closureOutput")
         self.output_label.setWordWrap(True)
         theme.set_role(self.output_label, "muted")

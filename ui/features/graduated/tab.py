@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -58,6 +59,7 @@ from ui.common import theme
 from ui.common.caseload_column import CaseloadColumn
 from ui.common.pupil_tab import PupilTab
 from ui.common.table_view import records_view
+from ui.common.widgets import plain_label, plain_tip
 from ui.features.graduated.dialogs import (
     ApdrCycleDialog,
     ChangePhaseDialog,
@@ -99,12 +101,12 @@ class ChecklistItemRow(QFrame):
         text_box = QVBoxLayout()
         text_box.setSpacing(1)
         wording = item.text + ("  (evidence required)" if item.evidence_required else "")
-        self.text_label = QLabel(wording)
+        self.text_label = plain_label(wording)  # the school's own wording
         self.text_label.setWordWrap(True)
         self.text_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         if item.guidance:
-            self.text_label.setToolTip(item.guidance)
-        self.detail_label = QLabel()
+            self.text_label.setToolTip(plain_tip(item.guidance))
+        self.detail_label = plain_label()  # evidence as typed, a staff name
         self.detail_label.setWordWrap(True)
         self.detail_label.setProperty("role", "hint")
         self._detail_kind = "hint"
@@ -215,7 +217,7 @@ class PhaseSection(QWidget):
         self.body_layout.setContentsMargins(18, 0, 0, 6)
         self.body_layout.setSpacing(0)
         if phase.description:
-            description = QLabel(phase.description)
+            description = plain_label(phase.description)
             description.setWordWrap(True)
             theme.set_role(description, "muted")
             self.body_layout.addWidget(description)
@@ -251,7 +253,9 @@ class PhaseSection(QWidget):
         mark = "  ◀ current phase" if current else ""
         self._summary = f"{self.phase.name} — {progress.summary}{mark}"
         self.header.setText(self._summary)
-        font = self.header.font()
+        # Only the weight is set: the size stays inherited (a copy of font() would freeze
+        # whatever size was showing, meeting mode's larger one included).
+        font = QFont()
         font.setBold(current)
         self.header.setFont(font)
         self._update_accessible_name()
@@ -288,16 +292,16 @@ class GraduatedResponseTab(PupilTab):
         # Current phase and readiness.
         header = QHBoxLayout()
         phase_box = QVBoxLayout()
-        self.phase_label = QLabel()
+        self.phase_label = plain_label()
         self.phase_label.setObjectName("currentPhase")
         theme.set_role(self.phase_label, "heading")
-        self.since_label = QLabel()
+        self.since_label = plain_label()
         theme.set_role(self.since_label, "muted")
         self.since_label.setWordWrap(True)
-        self.readiness_label = QLabel()
+        self.readiness_label = plain_label()
         self.readiness_label.setObjectName("readiness")
         self.readiness_label.setWordWrap(True)
-        self.outstanding_label = QLabel()
+        self.outstanding_label = plain_label()
         self.outstanding_label.setWordWrap(True)
         theme.set_role(self.outstanding_label, "hint")
         for widget in (
@@ -344,9 +348,9 @@ class GraduatedResponseTab(PupilTab):
         self.checklist_group = QGroupBox("Checklists")
         self.checklist_layout = QVBoxLayout(self.checklist_group)
         self.checklist_layout.setSpacing(2)
-        self.template_label = QLabel()
+        self.template_label = plain_label()
         theme.set_role(self.template_label, "hint")
-        self.retired_label = QLabel()
+        self.retired_label = plain_label()
         self.retired_label.setWordWrap(True)
         theme.set_role(self.retired_label, "hint")
         self.checklist_layout.addWidget(self.template_label)
@@ -356,7 +360,7 @@ class GraduatedResponseTab(PupilTab):
         # APDR cycles.
         self.apdr_group = QGroupBox("Assess, plan, do, review cycles")
         apdr_layout = QVBoxLayout(self.apdr_group)
-        self.reviewed_label = QLabel()
+        self.reviewed_label = plain_label()
         self.reviewed_label.setObjectName("reviewedCycles")
         self.reviewed_label.setWordWrap(True)
         theme.set_role(self.reviewed_label, "heading")

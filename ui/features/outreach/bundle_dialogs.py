@@ -56,7 +56,6 @@ from semh_desktop.exchange.handover import (
     PupilOutcome,
     WrongBundlePassphrase,
 )
-from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow
 from ui.common import operations
 from ui.common.background import (
@@ -70,8 +69,8 @@ from ui.common.background import (
 )
 from ui.common.table_model import Column, RowsModel
 from ui.common.table_view import Resize, records_view
-from ui.common.widgets import FieldMessage, field_with_message
-from ui.features.outreach.export_dialog import PupilChooser, selected_pupil_ids
+from ui.common.widgets import FieldMessage, field_with_message, plain_label
+from ui.features.outreach.export_dialog import PupilChooser, preselected_ids, pupils_to_offer
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
@@ -294,12 +293,12 @@ class SendBundleDialog(QDialog):
 
 def send_bundle_action(window: MainWindow) -> None:
     store = window.store
-    rows = window.run_guarded(lambda: pupils.caseload(store, whole_register=True))
+    rows = pupils_to_offer(window, "Send to outreach")
     if rows is None:
         return
     request = SendBundleDialog.ask(
         rows,
-        selected_pupil_ids(window),
+        preselected_ids(window),
         lambda ids: handover.export_preview(store, ids),
         parent=window,
     )
@@ -491,7 +490,7 @@ class ImportBundleDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Progress")
         self.progress.setVisible(False)
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         self.open_button = QPushButton("&Open bundle")
         self.open_button.setDefault(True)
@@ -542,7 +541,7 @@ class ImportBundleDialog(QDialog):
 
     def _preview_page(self) -> QWidget:
         page = QWidget()
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setWordWrap(True)
         self.summary.setAccessibleName("Summary of the import")
         self.pupil_model = PupilOutcomeModel(self)
@@ -570,7 +569,7 @@ class ImportBundleDialog(QDialog):
         self.theirs_button = QPushButton("&Take theirs")
         self.theirs_button.setAccessibleName("Take theirs for the selected conflicts")
         self.theirs_button.clicked.connect(lambda: self._choose(THEIRS))
-        self.conflict_message = QLabel()
+        self.conflict_message = plain_label()
         self.conflict_message.setWordWrap(True)
         choose = QHBoxLayout()
         choose.addWidget(self.conflict_message, 1)

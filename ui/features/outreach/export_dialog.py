@@ -50,8 +50,9 @@ from semh_desktop.exchange.outreach_summary import NOTE_FIELDS, SummaryOptions, 
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow, year_group_label
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
+from ui.common.sensitive import meeting_mode_on
 from ui.common.table_model import ID_ROLE, Column, RowsModel, SortProxy
-from ui.common.widgets import FieldMessage, field_with_message
+from ui.common.widgets import FieldMessage, field_with_message, plain_label
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
@@ -196,7 +197,7 @@ class PupilChooser(QWidget):
         self.none_button.clicked.connect(
             lambda: self.model.set_checked(self.model.checked_ids(), False)
         )
-        self.count_label = QLabel()
+        self.count_label = plain_label()
         self.count_label.setAccessibleName("Number of pupils chosen")
         buttons = QHBoxLayout()
         buttons.addWidget(self.count_label, 1)
@@ -234,6 +235,37 @@ def selected_pupil_ids(window: MainWindow) -> set[str]:
     if not chosen and window.current_pupil is not None:
         chosen.add(window.current_pupil.id)
     return chosen
+
+
+MEETING_REFUSAL = (
+    "Meeting mode is on, so only the pupil being discussed can be chosen. Open that pupil "
+    "first, or leave meeting mode (Ctrl+M) to choose from the whole school."
+)
+
+
+def pupils_to_offer(window: MainWindow, title: str) -> list[CaseloadRow] | None:
+    """The pupils a picker may list: the whole school, or in meeting mode only the open pupil.
+
+    None (after saying why) when there is nobody to offer.
+    """
+    current = window.current_pupil
+    if meeting_mode_on(window):
+        if current is None:
+            QMessageBox.information(window, title, MEETING_REFUSAL)
+            return None
+        rows = window.run_guarded(
+            lambda: pupils.caseload(window.store, whole_register=True, include_archived=True)
+        )
+        return None if rows is None else [r for r in rows if r.pupil_id == current.id]
+    return window.run_guarded(lambda: pupils.caseload(window.store, whole_register=True))
+
+
+def preselected_ids(window: MainWindow) -> set[str]:
+    """Who starts ticked: in meeting mode the open pupil only, never the caseload selection."""
+    if meeting_mode_on(window):
+        current = window.current_pupil
+        return {current.id} if current is not None else set()
+    return selected_pupil_ids(window)
 
 
 # -- the summary export dialog ----------------------------------------------------------------
@@ -465,12 +497,12 @@ def _escape(text: str) -> str:
 def export_summaries(window: MainWindow) -> None:
     """File > Export summary…: choose, then write off the GUI thread, then say what happened."""
     store = window.store
-    rows = window.run_guarded(lambda: pupils.caseload(store, whole_register=True))
+    rows = pupils_to_offer(window, "Export outreach summary")
     if rows is None:
         return
     request = SummaryExportDialog.ask(
         rows,
-        selected_pupil_ids(window),
+        preselected_ids(window),
         contact_details=outreach_summary.contact_details(store),
         folder=Path.home(),
         parent=window,
@@ -522,12 +554,14 @@ def install_outreach_actions(window: MainWindow) -> None:
         "File",
         "Export &summary…",
         lambda: export_summaries(window),
+        permission="export",
         tip="Write outreach summaries (PDF or JSON), named or pseudonymised",
     )
     window.add_action(
         "File",
         "Send to &outreach (bundle)…",
         lambda: send_bundle_action(window),
+        permission="export",
         tip="Write an encrypted handover bundle of pupils' records and history",
     )
     window.add_action(

@@ -39,6 +39,7 @@ from semh_desktop.plans.scaling import Person
 from semh_desktop.register import staff
 from ui.common import theme
 from ui.common.case_tab import CaseTab
+from ui.common.widgets import plain_label
 from ui.features.plans.dialogs import (
     AimDialog,
     NetworkPersonDialog,
@@ -100,15 +101,15 @@ class PspTab(CaseTab):
         self.case_combo.setObjectName("caseCombo")
         self.case_combo.setAccessibleName("Episode of support")
         self.case_combo.currentIndexChanged.connect(self._case_chosen)
-        self.summary_label = QLabel()
+        self.summary_label = plain_label()
         self.summary_label.setObjectName("planSummary")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         theme.set_role(self.summary_label, "heading")
-        self.dates_label = QLabel()
+        self.dates_label = plain_label()
         self.dates_label.setObjectName("planDates")
         self.dates_label.setWordWrap(True)
-        self.consent_label = QLabel()
+        self.consent_label = plain_label()
         self.consent_label.setObjectName("consentWarning")
         self.consent_label.setWordWrap(True)
         theme.set_role(self.consent_label, "warning")
@@ -187,13 +188,13 @@ class PspTab(CaseTab):
         self.chart_heading = QLabel("Progress (agreed scores)")
         theme.set_role(self.chart_heading, "heading")
         self.chart = ProgressChart()
-        self.network_label = QLabel()
+        self.network_label = plain_label()
         self.network_label.setObjectName("networkLabel")
         self.network_label.setWordWrap(True)
-        self.reviews_label = QLabel()
+        self.reviews_label = plain_label()
         self.reviews_label.setObjectName("reviewsLabel")
         self.reviews_label.setWordWrap(True)
-        self.output_label = QLabel()
+        self.output_label = plain_label()
         self.output_label.setObjectName("outputLabel")
         self.output_label.setWordWrap(True)
         theme.set_role(self.output_label, "muted")

@@ -23,6 +23,11 @@ from semh_desktop.core.store import Store
 from semh_desktop.register.pupils import Pupil, profile_lines
 from ui.common import theme
 from ui.common.pupil_tab import PupilTab
+from ui.common.sensitive import mark_sensitive
+from ui.common.widgets import plain_label
+
+# Profile lines kept off a shared screen (meeting mode): safeguarding, risk, flags, ethnicity.
+SENSITIVE_LINES = frozenset({"Social care", "Vulnerability", "Ethnicity"})
 
 
 def _button_for(action: QAction, text: str) -> QPushButton:
@@ -85,13 +90,15 @@ class ProfileTab(PupilTab):
         for label_text, value in profile_lines(pupil):
             label = QLabel(label_text)
             theme.set_role(label, "fieldLabel")
-            shown = QLabel(value)
+            shown = plain_label(value)  # names and typed values, never markup
             theme.set_role(shown, "fieldValue")
             shown.setWordWrap(True)
             shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             shown.setAccessibleName(f"{label_text}: {value}")
             self._values[label_text] = shown
             self.form.addRow(label, shown)
+            if label_text in SENSITIVE_LINES:
+                mark_sensitive(label, shown)
         archived = bool(pupil.archived_at)
         if hasattr(self, "restore_button"):
             self.archive_button.setVisible(not archived)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -36,6 +37,7 @@ from semh_desktop.register.pupils import (
     year_group_label,
 )
 from ui.common.form_dialog import FormDialog, field_label, form_layout, line_edit, read_date, select
+from ui.common.sensitive import mark_sensitive
 
 Validator = Callable[[PupilDetails], Validation]
 
@@ -148,6 +150,10 @@ class PupilDialog(FormDialog[PupilDetails]):
             body=columns,
         )
         self.set_details(details or PupilDetails())
+        # Kept off a shared screen: hidden (values kept, saved unchanged) in meeting mode.
+        _mark_row_sensitive(identity_form, self.ethnicity_edit)
+        _mark_row_sensitive(school_form, self.social_care_combo)
+        mark_sensitive(*checks)
         self.resize(max(self.sizeHint().width(), 820), self.sizeHint().height())
 
     # -- building ----------------------------------------------------------------------------
@@ -268,6 +274,26 @@ class PupilDialog(FormDialog[PupilDetails]):
         return cls(
             validate, details, title="Edit pupil details", save_text="Save changes", parent=parent
         ).run()
+
+
+def _mark_row_sensitive(form: QFormLayout, field: QWidget) -> None:
+    """Mark the form row holding `field` (its label and its field with message) sensitive."""
+    widget: QWidget | None = field
+    while widget is not None and _form_row(form, widget) < 0:
+        widget = widget.parentWidget()
+    if widget is None:
+        mark_sensitive(field)
+        return
+    row = _form_row(form, widget)
+    label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+    label = label_item.widget() if label_item is not None else None
+    mark_sensitive(widget, *([label] if label is not None else []))
+
+
+def _form_row(form: QFormLayout, widget: QWidget) -> int:
+    """The row of `widget` in `form`, or -1 if it is not one of the form's own widgets."""
+    position = cast("tuple[int, QFormLayout.ItemRole]", form.getWidgetPosition(widget))
+    return position[0]
 
 
 def _group_form(group: QGroupBox) -> QFormLayout:

@@ -48,6 +48,7 @@ from semh_desktop.reporting.impact_report import (
 from ui.common import theme
 from ui.common.background import BackgroundTask, CancelCheck, Outcome, Progress, StoreJob
 from ui.common.table_model import sorting_proxy
+from ui.common.widgets import plain_label
 from ui.features.reporting.models import FiguresModel
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ class ReportsView(QWidget):
         self.cancel_button.clicked.connect(self.cancel_work)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Progress")
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setWordWrap(True)
         self.status.setObjectName("reportStatus")
         self.summary = QLabel("Choose a year and press Show figures.")
@@ -207,7 +208,7 @@ class ReportsView(QWidget):
             ("&Worker", self.worker_combo),
             ("Plan &type", self.plan_combo),
         ):
-            text = QLabel(label)
+            text = plain_label(label)
             text.setBuddy(widget)
             form.addRow(text, widget)
         buttons = QHBoxLayout()
