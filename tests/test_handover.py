@@ -12,8 +12,8 @@ import pytest
 
 from semh_desktop.core.clock import FixedClock
 from semh_desktop.core.errors import ValidationError
-from semh_desktop.core.keystore import Passphrase
-from semh_desktop.core.store import Store, open_memory_store
+from semh_desktop.core.keystore import Passphrase, parse_recovery_key
+from semh_desktop.core.store import Store, open_memory_store, open_store
 from semh_desktop.demo import school as demo
 from semh_desktop.exchange import handover
 from semh_desktop.exchange.handover import (
@@ -26,7 +26,7 @@ from semh_desktop.exchange.handover import export as handover_export
 from semh_desktop.exchange.handover import merge as handover_merge
 from semh_desktop.plans import targets
 from semh_desktop.register import audit, pupils, staff
-from semh_desktop.register.database import create_database, open_database
+from semh_desktop.register.database import create_database
 
 from .conftest import TODAY, file_hash, sample_details
 from .psp_fixtures import add_targets, make_case
@@ -463,8 +463,12 @@ def test_export_and_import_are_audited_on_both_sides_with_counts_never_names(
 
 
 def _attempts(db: Path, tries: list[tuple[Path, str]]) -> list[HandoverError]:
-    """Open B as the app does, try each bundle, close B; every try must fail."""
-    store = open_database(db, passphrase=Passphrase("outreach team passphrase"))
+    """Open B with its key, try each bundle, close B; every try must fail.
+
+    Opened with the raw key rather than signed in, since a sign-in is itself audited and
+    these tests check that a refused bundle leaves the file byte for byte as it was.
+    """
+    store = open_store(db, parse_recovery_key((db.parent / "recovery.txt").read_text()))
     store.staff_id = staff.list_staff(store)[0].id
     audits = len(audit.entries(store))
     errors = []
@@ -490,6 +494,7 @@ def closed_receiver(tmp_path_factory) -> Path:
         clock=FixedClock(TODAY),
     )
     created.store.close()
+    (path.parent / "recovery.txt").write_text(created.recovery_key)
     return path
 
 

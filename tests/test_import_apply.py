@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from semh_desktop.core.clock import FixedClock
-from semh_desktop.core.keystore import Passphrase
 from semh_desktop.core.store import Store, open_store
 from semh_desktop.exchange.mis_import import pupils as pupil_import
 from semh_desktop.exchange.mis_import.fields import ImportCancelled, SourceRecord
@@ -140,10 +139,13 @@ def test_import_nothing_leaves_the_file_byte_for_byte_unchanged(
     import_file(encrypted_store, SIMS)
     path = encrypted_store.path
     assert path is not None
+    # The raw key rather than a sign-in: signing in is itself audited (a write).
+    key = encrypted_store.database_key()
     encrypted_store.close()  # WAL: closing checkpoints, so the main file holds everything
     assert not Path(f"{path}-wal").exists()
     before = file_hash(path)
-    reopened = open_store(path, Passphrase("correct horse"), clock=clock)
+    reopened = open_store(path, key, clock=clock)
+    reopened.staff_id = encrypted_store.staff_id
     preview = preview_file(reopened, BAD_ROWS)  # the person reads the preview...
     # Line 7's empty surname is no error now: the pupil is known by UPN, and empty means "keep".
     assert preview.error_rows == 5 and len(preview.unchanged) == 2
