@@ -19,6 +19,7 @@ from semh_desktop.cli import graduated as gr_cli
 from semh_desktop.cli import staff as staff_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
 from semh_desktop.cli.options import add_database_options
+from semh_desktop.core import hardening
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.keystore import Passphrase, passphrase_from_env
 from semh_desktop.core.locations import default_database
@@ -176,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, start_window: WindowStarter | None = None) -> int:
     global _start_window
+    # Before anything is read: a crash must never write pupils' data or a passphrase to a core
+    # file (the window and every command start here).
+    hardening.disable_core_dumps()
     if start_window is not None:
         _start_window = start_window
     argv = list(sys.argv[1:] if argv is None else argv)
