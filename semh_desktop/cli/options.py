@@ -59,7 +59,7 @@ def open_from_args(args: argparse.Namespace) -> Store:
         store.close()
         raise SemhError(
             "You are signing in with a one-time passphrase: choose your own first, with "
-            "`semh-desktop staff passphrase --new-passphrase-env VAR` (or in the window)."
+            "`semh-desktop passphrase --new-passphrase-env VAR` (or in the window)."
         )
     if store.converted_recovery_key:
         print(

@@ -1,4 +1,4 @@
-"""`semh-desktop staff add|list|disable|reset`: managing profiles from the command line (SENCO).
+"""`semh-desktop staff add|list|disable|reset` (SENCO) and `semh-desktop passphrase` (anyone).
 
 New and reset passphrases are one-time: the person chooses their own at first sign-in. They
 are read from environment variables, never from the command line, where `ps` would show them.
@@ -47,7 +47,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     reset.add_argument("--new-passphrase-env", required=True, metavar="VAR")
     reset.set_defaults(handler=cmd_reset)
 
-    own = actions.add_parser("passphrase", help="change your own passphrase")
+    # Changing one's own passphrase is everyone's, not a SENCO's: a command of its own.
+    own = sub.add_parser("passphrase", help="change your own passphrase")
     add_database_options(own)
     own.add_argument(
         "--new-passphrase-env",
