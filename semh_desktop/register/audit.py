@@ -319,7 +319,13 @@ def verify(store: Store, *, from_start: bool = True) -> ChainReport:
         ).fetchone()
         if found is None:
             return _missing_checkpoint(store, 0, cp_seq)
-        if found[9] != cp_mac:
+        before = conn.execute(
+            "SELECT mac FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT 1", [cp_seq]
+        ).fetchone()
+        # The checkpoint entry's own content too, not only its seal.
+        if found[9] != cp_mac or not hmac.compare_digest(
+            seal(key, before[0] if before else None, found[:9]), cp_mac
+        ):
             return _broken(
                 0, found, f"{describe(cp_seq, found[4], found[2])} was changed or replaced"
             )
