@@ -100,6 +100,9 @@ def _enter(window: MainWindow) -> None:
         dock.hide()
     _saved[id(window)] = before
     window.search_edit.setEnabled(False)
+    # Nothing that sets the search text meanwhile (adding a pupil clears it) reaches the
+    # caseload: a wider search would also drop the open pupil's row, and with it the pupil.
+    window.search_edit.blockSignals(True)
     window.table.setEnabled(False)
     limit_caseload(window)
     window.caseload_pane.setVisible(False)
@@ -112,7 +115,9 @@ def _leave(window: MainWindow) -> None:
     window.detail_pane.setStyleSheet("")
     _repolish_all(window.detail_pane)
     sensitive.set_hidden_for_meeting(window, False)
+    window.search_edit.blockSignals(False)
     window.proxy.set_search(window.search_edit.text())
+    window.refresh_caseload()  # the count and rows as they are now
     window.search_edit.setEnabled(before.search_enabled)
     window.table.setEnabled(before.table_enabled)
     for action, shortcuts in before.shortcuts.items():
@@ -154,8 +159,4 @@ def install(window: MainWindow) -> QAction:
         )
     )
     window.pupil_opened.connect(lambda _pupil: _on_pupil_opened(window))
-    # Anything that changes the search text (a new pupil clears it) must not widen the caseload.
-    window.search_edit.textChanged.connect(
-        lambda _text: limit_caseload(window) if is_meeting_mode(window) else None
-    )
     return action

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QResizeEvent
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -172,10 +172,7 @@ class PspTab(CaseTab):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_SPREAD, QHeaderView.ResizeMode.Interactive)
-        metrics = self.table.fontMetrics()
-        for column in (COL_BASELINE, COL_MID, COL_FINAL, COL_CHANGE):
-            self.table.setColumnWidth(column, metrics.horizontalAdvance("Final") + 24)
-        self.table.setColumnWidth(COL_SPREAD, metrics.horizontalAdvance("6, 4, 2: disagree") + 16)
+        self._size_columns()
         # The text column names the item and its kind, so that it gets the width.
         self.table.setColumnHidden(COL_ITEM, True)
         self.table.setColumnHidden(COL_KIND, True)
@@ -337,6 +334,30 @@ class PspTab(CaseTab):
         )
         header = self.table.horizontalHeader().sizeHint().height()
         self.table.setFixedHeight(header + height + 2 * self.table.frameWidth() + 2)
+
+    def _size_columns(self) -> None:
+        """Widths from the fonts in use now (meeting mode's larger text too), nothing cut off."""
+        metrics = self.table.fontMetrics()
+        bold = QFont(self.table.horizontalHeader().font())
+        bold.setBold(True)
+        titles = QFontMetrics(bold)
+        for column in (COL_BASELINE, COL_MID, COL_FINAL, COL_CHANGE):
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            wanted = max(metrics.horizontalAdvance("Final"), titles.horizontalAdvance(title))
+            self.table.setColumnWidth(column, wanted + 24)
+        title = str(self.model.headerData(COL_SPREAD, Qt.Orientation.Horizontal))
+        wanted = max(
+            metrics.horizontalAdvance("6, 4, 2: disagree"), titles.horizontalAdvance(title)
+        )
+        self.table.setColumnWidth(COL_SPREAD, wanted + 24)
+        if self.case is not None:
+            self._fit_table()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            # After the table itself has its new font (it is told after this tab).
+            QTimer.singleShot(0, self, self._size_columns)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
