@@ -24,6 +24,8 @@ from ui.common.caseload_column import CaseloadColumn
 from ui.common.pupil_tab import PupilTab
 from ui.features.attendance.import_dialog import install_attendance_import
 from ui.features.attendance.tab import AttendanceTab
+from ui.features.audit.banner import install_chain_check
+from ui.features.audit.viewer import install_audit_viewer
 from ui.features.closure.tab import ClosureTab
 from ui.features.due.due_view import install_due_view
 from ui.features.graduated import tab as graduated_tab
@@ -52,6 +54,8 @@ WINDOW_ACTIONS: tuple[Callable[[MainWindow], object], ...] = (
     install_attendance_import,
     install_reports,
     install_outreach_actions,
+    install_audit_viewer,
+    install_chain_check,
 )
 
 CASELOAD_COLUMNS: tuple[CaseloadColumn, ...] = (*graduated_tab.CASELOAD_COLUMNS,)

@@ -9,6 +9,7 @@ or in meeting mode (it names other pupils).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from shiboken6 import isValid
 from semh_desktop.core.dates import format_date
 from semh_desktop.core.errors import SemhError
 from semh_desktop.core.store import Store
+from semh_desktop.register import audit
 from semh_desktop.reporting import due
 from semh_desktop.reporting.due import DueItem
 from ui.common import operations, theme
@@ -318,7 +320,13 @@ def install_due_view(window: MainWindow) -> DuePanel:
             view.clear()
             show_count(0)
             return
-        show_count(view.refresh())
+        count = view.refresh()
+        show_count(count)
+        if dock.isVisible():
+            # One audit row per look at the list (it names pupils); the toolbar's count
+            # alone is no view of anyone's record.
+            with contextlib.suppress(SemhError):
+                audit.viewed(window.store, "due list", count, f"{count} due or overdue")
 
     def toggled(shown: bool) -> None:
         if shown and (window.is_locked or meeting_mode()):
