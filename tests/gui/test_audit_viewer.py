@@ -6,12 +6,14 @@ import csv
 from collections.abc import Callable
 from pathlib import Path
 
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from semh_desktop.core.store import Store
 from semh_desktop.register import audit, pupils, staff
+from tests.conftest import sample_details
 from ui.features.audit.banner import ChainBanner
-from ui.features.audit.viewer import AuditActions, AuditViewer
+from ui.features.audit.viewer import AuditActions, AuditViewer, EntriesModel, SeenModel
 from ui.features.due.due_view import DuePanel
 from ui.shell.main_window import MainWindow
 
@@ -167,8 +169,6 @@ def test_a_tampered_database_shows_the_red_banner(
 ) -> None:
     store = encrypted_store
     for number, upn in enumerate(("B801200005001", "A123456789012")):
-        from tests.conftest import sample_details
-
         pupil = pupils.add_pupil(store, sample_details(upn=upn, legal_surname=f"Pupil{number}"))
         pupils.open_pupil(store, pupil.id)
     victim = next(e for e in audit.entries(store) if e.action == "open")
@@ -202,3 +202,35 @@ def test_an_untouched_database_shows_no_banner(
     qtbot.waitUntil(lambda: banner.report is not None)
     assert banner.report is not None and banner.report.ok and banner.isHidden()
     assert not [e for e in audit.entries(encrypted_store) if e.action == "chain_broken"]
+
+
+# Builders for tests/gui/test_table_models.py's CASES (one model tester over every model).
+
+
+def entries_model(store: Store, _tmp: Path) -> EntriesModel:
+    viewer = AuditViewer(store)
+    model = EntriesModel()
+    model.set_rows(viewer.shown())
+    viewer.deleteLater()
+    return model
+
+
+def seen_model(store: Store, _tmp: Path) -> SeenModel:
+    one = first_pupils(store, 1)[0]
+    pupils.open_pupil(store, one.pupil_id)
+    second = staff.add_staff(store, "Second Reader", "pastoral")
+    acting, store.staff_id = store.staff_id, second.id
+    pupils.open_pupil(store, one.pupil_id)
+    store.staff_id = acting
+    model = SeenModel()
+    model.set_rows(audit.who_has_seen(store, one.pupil_id))
+    return model
+
+
+def test_the_audit_models_pass_the_model_tester(
+    school: Store, tmp_path: Path, qtmodeltester: ModelTester
+) -> None:
+    for build in (entries_model, seen_model):
+        model = build(school, tmp_path)
+        assert model.rowCount() >= 2
+        qtmodeltester.check(model)
