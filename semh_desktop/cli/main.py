@@ -8,7 +8,6 @@ non-zero; no personal data is printed beyond what was asked for.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from semh_desktop import __version__
 from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
+from semh_desktop.cli import audit as audit_cli
 from semh_desktop.cli import staff as staff_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
 from semh_desktop.cli.options import add_database_options
@@ -167,11 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
         options(command)
         command.set_defaults(handler=handler)
     staff_cli.add_commands(sub)
-    with contextlib.suppress(ImportError):
-        # The audit commands arrive with the audit chain (semh_desktop/cli/audit.py).
-        from semh_desktop.cli import audit as audit_cli  # type: ignore[attr-defined,unused-ignore]
-
-        audit_cli.add_commands(sub)
+    audit_cli.add_commands(sub)
     return parser
 
 
