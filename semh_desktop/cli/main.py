@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from semh_desktop import __version__
+from semh_desktop.cli import audit as audit_cli
 from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
-from semh_desktop.cli import audit as audit_cli
 from semh_desktop.cli import staff as staff_cli
 from semh_desktop.cli.importing import add_import_options, cmd_import
 from semh_desktop.cli.options import add_database_options
