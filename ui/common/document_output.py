@@ -48,6 +48,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from semh_desktop.core.paths import RESOURCES_DIR
 from semh_desktop.documents import blocks as b
+from ui.common import drafts
 
 # The page as the PDF has it (semh_desktop/documents/pdf.py): 18 mm margins, reportlab's frame
 # padding of 6 pt inside them, furniture lines 10 mm from the top and bottom edges.
@@ -496,7 +497,7 @@ def print_with_preview(parent: QWidget | None, document: b.Document, title: str)
     preview.setWindowTitle(f"Print preview — {title}")
     preview.paintRequested.connect(lambda target: paint_document(document, target))
     try:
-        return preview.exec() == QDialog.DialogCode.Accepted
+        return drafts.run_modal(preview) == QDialog.DialogCode.Accepted
     finally:
         preview.deleteLater()
 

@@ -55,15 +55,26 @@ def _walk(root: QWidget) -> list[tuple[str, QWidget]]:
     """Every widget under `root` with a stable key: its path of child positions and classes.
 
     Child positions are the order of creation, which is the same each time a dialog is built
-    with the same structure, so a key names the same field after a rebuild.
+    with the same structure, so a key names the same field after a rebuild (the pages of a
+    stacked widget, which reorder themselves as they are shown, by their place in the stack).
     """
     found: list[tuple[str, QWidget]] = []
 
     def visit(widget: QWidget, path: str) -> None:
-        for position, child in enumerate(_children(widget)):
+        children = _children(widget)
+        if isinstance(widget, QStackedWidget):
+            # Showing a page raises it, which moves it to the end of children(): pages are
+            # named by their place in the stack instead.
+            pages = [page for i in range(widget.count()) if (page := widget.widget(i))]
+            named = [(f"page{i}", page) for i, page in enumerate(pages)]
+            rest = [child for child in children if all(child is not p for p in pages)]
+            named += [(str(position), child) for position, child in enumerate(rest)]
+        else:
+            named = [(str(position), child) for position, child in enumerate(children)]
+        for place, child in named:
             if child.isWindow():
                 continue  # a dialog opened from this one runs (and is kept) on its own
-            key = f"{path}/{position}:{type(child).__name__}"
+            key = f"{path}/{place}:{type(child).__name__}"
             found.append((key, child))
             visit(child, key)
 
@@ -117,10 +128,8 @@ def clear(dialog: QWidget) -> None:
             if isinstance(widget, QLineEdit | QPlainTextEdit | QTextEdit):
                 if not widget.isReadOnly():
                     widget.clear()
-            elif isinstance(widget, QSpinBox):
-                widget.setValue(widget.minimum())
-            elif isinstance(widget, QDoubleSpinBox):
-                widget.setValue(widget.minimum())
+            elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+                _set(widget, widget.minimum())
 
 
 def restore(dialog: QWidget, state: State) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -98,6 +98,42 @@ class IdleWatcher(QObject):
 
     def detach(self) -> None:
         self._timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
+class LockKey(QObject):
+    """Emits `pressed` for the lock key (Ctrl+L) wherever the focus is, dialogs included.
+
+    A window's shortcut does not fire while a modal dialog is open (Qt blocks it), and the
+    lock key must hide the dialog too; so an application-wide event filter watches for it.
+    """
+
+    pressed = Signal()
+
+    def __init__(self, sequence: QKeySequence, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.sequence = sequence
+        self.enabled = True
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            self.enabled
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and not event.isAutoRepeat()
+            and QKeySequence(event.keyCombination()) == self.sequence
+            and QApplication.activeModalWidget() is not None
+        ):
+            self.pressed.emit()
+            return True
+        return False
+
+    def detach(self) -> None:
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -75,7 +75,14 @@ from ui.shell.caseload import (
     CaseloadModel,
     load_extra_values,
 )
-from ui.shell.lock import IdleWatcher, NewPassphraseDialog, SignInGate, SignInPage, SlotGate
+from ui.shell.lock import (
+    IdleWatcher,
+    LockKey,
+    NewPassphraseDialog,
+    SignInGate,
+    SignInPage,
+    SlotGate,
+)
 
 T = TypeVar("T")
 
@@ -488,6 +495,9 @@ class MainWindow(QMainWindow):
             tip="Hide every pupil detail until you sign in again (Ctrl+L)",
         )
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        # ... and while a modal dialog blocks that shortcut, the same key still locks.
+        self.lock_key = LockKey(QKeySequence("Ctrl+L"), self)
+        self.lock_key.pressed.connect(self.lock)
         self._rules[self.lock_action].enabled_if = lambda: not self._locked
         self._rules[self.lock_action].when_locked = True
         self.menu("File").addSeparator()
@@ -1248,6 +1258,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.idle.detach()
+        self.lock_key.detach()
         self._search_settled.stop()
         drafts.unlock_all(None)  # a dialog waiting for a sign-in ends, its draft dropped
         for tab in self.pupil_tabs:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from semh_desktop.exchange.mis_import.attendance import ImportPreview, apply_import, read_import
-from ui.common import operations, theme
+from ui.common import drafts, operations, theme
 from ui.common.table_model import RecordsModel
 from ui.common.table_view import records_view
 from ui.features.attendance.models import (
@@ -110,7 +110,7 @@ class AttendanceImportDialog(QDialog):
     def ask(cls, preview: ImportPreview, parent: QWidget | None = None) -> bool:
         """Show the preview; True if the person chose to import the valid rows."""
         dialog = cls(preview, parent)
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        accepted = drafts.run_modal(dialog) == QDialog.DialogCode.Accepted
         dialog.deleteLater()
         return accepted
 

@@ -55,7 +55,7 @@ from semh_desktop.graduated.templates import (
     TemplateError,
     TemplateVersion,
 )
-from ui.common import operations, theme
+from ui.common import drafts, operations, theme
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
@@ -598,7 +598,7 @@ def open_template_editor(window: MainWindow) -> None:
         parent=window,
     )
     try:
-        dialog.exec()
+        drafts.run_modal(dialog)
     finally:
         dialog.deleteLater()
 

@@ -59,7 +59,7 @@ from semh_desktop.exchange.mis_import.pupils import (
     RowProblem,
 )
 from semh_desktop.register.pupils import year_group_label
-from ui.common import operations
+from ui.common import drafts, operations
 from ui.common.background import BackgroundTask, Outcome
 from ui.common.table_model import (
     SAME_AS_TEXT,
@@ -593,7 +593,7 @@ class ImportDialog(QDialog):
     @classmethod
     def ask(cls, store: Store, parent: QWidget | None = None) -> ImportResult | None:
         dialog = cls(store, parent)
-        dialog.exec()
+        drafts.run_modal(dialog)
         return dialog.result_of_import
 
 
