@@ -379,8 +379,11 @@ def verify_since_checkpoint(store: Store) -> ChainReport:
     An upgraded database's older entries are sealed first (once). A broken trail keeps its
     old checkpoint, so the break is found again at every check until it is dealt with.
     """
-    with contextlib.suppress(StoreError):
-        seal_legacy(store)
+    first = store.conn.execute("SELECT mac FROM audit ORDER BY seq LIMIT 1").fetchone()
+    if first is not None and first[0] is None:
+        # Only then (an upgraded database): sealing takes the write lock.
+        with contextlib.suppress(StoreError):
+            seal_legacy(store)
     report = verify(store, from_start=False)
     if report.ok:
         _save_end(store)
