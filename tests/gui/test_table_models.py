@@ -34,8 +34,10 @@ from semh_desktop.plans import progress, scaling, targets
 from semh_desktop.register import pupils, staff, upn
 from semh_desktop.reporting import due, impact_report
 from tests.conftest import TODAY
+from tests.gui.test_audit_viewer import entries_model, seen_model
 from ui.common.table_model import RowsModel, SortProxy
 from ui.features.attendance import models as attendance_models
+from ui.features.audit.viewer import EntriesModel, SeenModel
 from ui.features.closure import models as closure_models
 from ui.features.due.due_view import DueModel, DueProxy
 from ui.features.graduated import models as graduated_models
@@ -354,6 +356,8 @@ CASES: dict[type[QAbstractItemModel], Build] = {
     CaseloadModel: _caseload,
     PupilChoiceModel: _pupil_choice,
     StaffModel: _staff,
+    EntriesModel: entries_model,
+    SeenModel: seen_model,
     MappingModel: _mapping,
     PlannedModel: _planned,
     ProblemModel: _problems,
@@ -390,8 +394,9 @@ def _source_rows(proxy: SortProxy, model: RowsModel[Any]) -> list[Any]:
 
 @pytest.mark.parametrize("name", list(ALL_CASES))
 def test_every_table_model_passes_the_model_tester_and_sorts_by_its_keys(
-    name: str, school: Store, tmp: Path, qtmodeltester: ModelTester
+    name: str, school: Store, tmp: Path, qtmodeltester: ModelTester, qapp: object
 ) -> None:
+    # `qapp` first: some builders make the widget that fills their model.
     model = ALL_CASES[name](school, tmp)
     assert model.rowCount() >= 2, "fill it with at least two real rows"
     qtmodeltester.check(model)

@@ -19,6 +19,7 @@ from semh_desktop.core.store import Store
 from semh_desktop.documents.blocks import Document
 from semh_desktop.plans import cases
 from semh_desktop.plans.cases import Case
+from semh_desktop.register import access
 from semh_desktop.register.pupils import Pupil
 from ui.common import document_output, operations
 from ui.common.pupil_tab import PupilTab
@@ -112,9 +113,16 @@ class CaseTab(PupilTab):
             operations.show_error(self, exc, title or self.title)
             return None
 
+    def _may(self, permission: str) -> bool:
+        access.require(self.store, permission, f"{self.title} document")
+        return True
+
     def print_document(self, kind: str) -> bool:
         pupil, case = self.pupil, self.case
         if pupil is None or case is None:
+            return False
+        # Refused (and the refusal audited) before anything reaches a printer.
+        if not self.guard(lambda: self._may("print")):
             return False
         document = self.guard(lambda: self._document(pupil.id, kind, case.id))
         if document is None:
