@@ -167,7 +167,7 @@ def window(school: Store, make_window: Callable[..., MainWindow]) -> MainWindow:
 
 
 @pytest.fixture(scope="session")
-def _slot_school_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _slot_school_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A small demo school in a real encrypted file with a key slot per profile ("demo"),
     built once per session with the quick test cost of Argon2id."""
     folder = tmp_path_factory.mktemp("slot-school")
@@ -185,13 +185,19 @@ def _slot_school_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             demo.build_demo(created.store, pupil_count=30, register_count=10, passphrase=DEMO)
         finally:
             created.store.close()
-    return path
+    return path, created.recovery_key
 
 
 @pytest.fixture
-def slot_school(_slot_school_template: Path, tmp_path: Path) -> Path:
+def slot_school(_slot_school_template: tuple[Path, str], tmp_path: Path) -> Path:
     """A copy of the encrypted demo school and its key-slot file, for one test."""
+    source, _key = _slot_school_template
     target = tmp_path / "school.db"
-    shutil.copy(_slot_school_template, target)
-    shutil.copy(keyslots.slot_path(_slot_school_template), keyslots.slot_path(target))
+    shutil.copy(source, target)
+    shutil.copy(keyslots.slot_path(source), keyslots.slot_path(target))
     return target
+
+
+@pytest.fixture
+def slot_school_recovery_key(_slot_school_template: tuple[Path, str]) -> str:
+    return _slot_school_template[1]

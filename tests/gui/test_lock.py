@@ -30,36 +30,13 @@ from ui.features.register.pupil_dialog import PupilDialog
 from ui.shell.main_window import MainWindow
 
 from ..psp_fixtures import add_targets, make_case
-from .sign_in_helpers import sign_in_as
+from .sign_in_helpers import modal, sign_in_as, when
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
-def when(condition: Callable[[], object], then: Callable[[], None], tries: int = 300) -> None:
-    """Run `then` once `condition` holds (checked every 10 ms from the running event loop)."""
-    if condition():
-        then()
-    elif tries > 0:
-        QTimer.singleShot(10, lambda: when(condition, then, tries - 1))
-    else:
-        # End whatever is still open, so that the test fails instead of waiting for ever.
-        drafts.unlock_all(None)
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog):
-                widget.reject()
-        raise AssertionError("the window never got there")
-
-
 def visible_windows(window: MainWindow) -> list[QWidget]:
     return [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
-
-
-def modal(kind: type[QDialog]) -> Callable[[], QDialog | None]:
-    def find() -> QDialog | None:
-        dialog = QApplication.activeModalWidget()
-        return dialog if isinstance(dialog, kind) and dialog.isVisible() else None
-
-    return find
 
 
 def assert_nothing_shows(window: MainWindow, store: Store) -> None:

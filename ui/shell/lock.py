@@ -108,6 +108,7 @@ class LockKey(QObject):
 
     A window's shortcut does not fire while a modal dialog is open (Qt blocks it), and the
     lock key must hide the dialog too; so an application-wide event filter watches for it.
+    (When the shortcut does fire, Qt delivers no key press, so the key never locks twice.)
     """
 
     pressed = Signal()
@@ -127,7 +128,6 @@ class LockKey(QObject):
             and isinstance(event, QKeyEvent)
             and not event.isAutoRepeat()
             and QKeySequence(event.keyCombination()) == self.sequence
-            and QApplication.activeModalWidget() is not None
         ):
             self.pressed.emit()
             return True

@@ -90,7 +90,7 @@ MENU_NAMES = ("&File", "&Pupil", "&View", "&Settings", "&Help")
 KEY_MODE_WORDS = {
     "keyring": "Key: system keyring",
     "passphrase": "Key: passphrase",
-    "slots": "Signed in with your own passphrase",
+    "slots": "Key: personal passphrases",
     "memory": "In memory (not saved)",
 }
 SEARCH_SETTLES_MS = 1000  # a search is audited once typing has stopped this long
@@ -1047,7 +1047,7 @@ class MainWindow(QMainWindow):
         except SemhError as exc:
             self.unlock_page.show_passphrase_error(exc.message)
             return
-        self._signed_in(signed)
+        self._signed_in(signed, passphrase)
 
     def _on_recovery_requested(self, staff_id: str | None, text: str) -> None:
         try:
@@ -1055,19 +1055,19 @@ class MainWindow(QMainWindow):
         except SemhError as exc:
             self.unlock_page.show_passphrase_error(exc.message)
             return
-        self._signed_in(signed)
+        self._signed_in(signed, "")
 
-    def _signed_in(self, signed: sign_in.SignedIn) -> None:
+    def _signed_in(self, signed: sign_in.SignedIn, typed: str) -> None:
         """Back in: the same person gets their pupil, tab and dialogs back; anyone else not."""
         same = self._locked_by is not None and signed.staff.id == self._locked_by
         self.unlock_page.passphrase_edit.clear()
         self._enter_unlocked(resume=same)
-        if signed.must_change and not self._choose_own_passphrase():
+        if signed.must_change and not self._choose_own_passphrase(typed):
             self.lock()  # signed out again: the drafts stay sealed for their owner
             return
         drafts.unlock_all(signed.draft_key if same else None)
 
-    def _choose_own_passphrase(self) -> bool:
+    def _choose_own_passphrase(self, one_time: str) -> bool:
         """A one-time passphrase (or a sign-in with the recovery key): choose one's own now."""
         chosen = NewPassphraseDialog.ask(
             self,
@@ -1075,7 +1075,8 @@ class MainWindow(QMainWindow):
             intro="You signed in with a passphrase someone else gave you (or with the recovery "
             "key). Choose your own now: only you will know it. You type it each time you sign "
             "in.",
-            apply=lambda _current, new: self.gate.change_own_passphrase("", new),
+            # The one-time passphrase just typed proves it is them (none after a recovery key).
+            apply=lambda _current, new: self.gate.change_own_passphrase(one_time, new),
             ask_current=False,
             cancel_text="Sign out",
         )
