@@ -1,19 +1,22 @@
 """Drive the real application window the way a person would, for the end-to-end tests.
 
 Starts the app exactly as `semh-desktop gui` does (`ui.app.application.start`, `open_window`,
-`serve`), then unlocks as a staff profile, selects the first pupil and saves screenshots of the
-window, of the add-pupil dialog (showing a check-letter error) and of the lock screen, then
-quits. The production code has no switch for any of this; only the tests drive it.
+`serve`), then signs in on the sign-in screen as a staff profile (typing the passphrase held in
+the `--sign-in-env` variable), selects the first pupil and saves screenshots of the sign-in
+screen, the window, the add-pupil dialog (showing a check-letter error) and the lock screen,
+then quits. The production code has no switch for any of this; only the tests drive it.
 
-    python -m tests.e2e.app_window --staff NAME --screenshot FILE.png [gui options]
+    python -m tests.e2e.app_window --staff NAME --sign-in-env VAR --screenshot F.png [options]
 
-`gui options` are the ones `semh-desktop gui` takes (`--db`, `--passphrase-env`, `--demo`).
+`gui options` are the ones `semh-desktop gui` takes (`--db`, `--passphrase-env`, `--demo`);
+with `--passphrase-env` the window opens signed in already.
 `drive()` is also called in-process by tests/gui/test_startup.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +24,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from semh_desktop.core import locations
 from semh_desktop.register import pupils
 from ui.app import application
 from ui.app.application import Session
@@ -30,14 +34,13 @@ from ui.shell.main_window import MainWindow
 SETTLE_MS = 400  # time for the window to lay out and paint before each screenshot
 
 
-def unlock_as(window: MainWindow, session: Session, name: str) -> None:
-    """Choose the profile whose name starts with `name`; unlock (with the passphrase if asked)."""
+def unlock_as(window: MainWindow, name: str, passphrase: str) -> None:
+    """Choose the profile whose name starts with `name`, type the passphrase, Sign in."""
     page = window.unlock_page
     for position in range(page.staff_combo.count()):
         if page.staff_combo.itemText(position).casefold().startswith(name.casefold()):
             page.staff_combo.setCurrentIndex(position)
-    if page.passphrase_required and session.passphrase:
-        page.passphrase_edit.setText(session.passphrase)
+    page.passphrase_edit.setText(passphrase)
     page.unlock_button.click()
 
 
@@ -96,20 +99,29 @@ def drive(
     *,
     staff: str | None,
     screenshot: Path | None,
+    passphrase: str = "",
     settle_ms: int = SETTLE_MS,
 ) -> None:
-    """Once the event loop runs: unlock as `staff` (if locked), then the screenshot steps."""
+    """Once the event loop runs: sign in as `staff` (if locked), then the screenshot steps."""
+    delay = 0
     if staff and window.is_locked:
-        QTimer.singleShot(0, lambda: unlock_as(window, session, staff))
+        typed = passphrase or (locations.DEMO_PASSPHRASE if session.demo else "")
+        if screenshot is not None:
+            sign_in_shot = screenshot.with_name(f"{screenshot.stem}-sign-in{screenshot.suffix}")
+            sign_in_shot.parent.mkdir(parents=True, exist_ok=True)
+            QTimer.singleShot(settle_ms, lambda: window.grab().save(str(sign_in_shot)))
+            delay = settle_ms
+        QTimer.singleShot(delay, lambda: unlock_as(window, staff, typed))
     if screenshot is not None:
         QTimer.singleShot(
-            settle_ms, lambda: take_screenshots(window, screenshot, settle_ms=settle_ms)
+            delay + settle_ms, lambda: take_screenshots(window, screenshot, settle_ms=settle_ms)
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--staff", help="unlock as the profile whose name starts with this")
+    parser.add_argument("--staff", help="sign in as the profile whose name starts with this")
+    parser.add_argument("--sign-in-env", help="the variable holding the passphrase to type")
     parser.add_argument("--screenshot", type=Path, help="save the screenshots here, then quit")
     parser.add_argument("--db", type=Path)
     parser.add_argument("--passphrase-env")
@@ -119,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if session is None:
         return code
     window = application.open_window(session)
-    drive(window, session, staff=args.staff, screenshot=args.screenshot)
+    typed = os.environ.get(args.sign_in_env, "") if args.sign_in_env else ""
+    drive(window, session, staff=args.staff, screenshot=args.screenshot, passphrase=typed)
     return application.serve(app, session)
 
 

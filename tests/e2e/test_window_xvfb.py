@@ -1,4 +1,4 @@
-"""End to end in a real X window: build the demo school, start the app, unlock, screenshot.
+"""End to end in a real X window: build the demo school, start the app, sign in, screenshot.
 
 The app runs in a subprocess on its own Xvfb display with the xcb platform (not offscreen),
 started as `semh-desktop gui` starts it and driven by tests/e2e/app_window.py (the production
@@ -74,12 +74,12 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_disp
             "tests.e2e.app_window",
             "--staff",
             "Farah Okonjo",
+            "--sign-in-env",
+            "SEMH_E2E_PASS",
             "--screenshot",
             str(shot),
             "--db",
             str(database),
-            "--passphrase-env",
-            "SEMH_E2E_PASS",
         ],
         env=gui_env,
         capture_output=True,
@@ -92,6 +92,10 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_disp
     main = _check_image(shot, min_width=1000, min_height=600)
     add_pupil = _check_image(shot.with_name("window-add-pupil.png"), min_width=500, min_height=300)
     lock = _check_image(shot.with_name("window-lock.png"), min_width=1000, min_height=600)
+    sign_in_page = _check_image(
+        shot.with_name("window-sign-in.png"), min_width=1000, min_height=600
+    )
+    assert sign_in_page.size() == main.size()
     assert lock.size() == main.size()
     assert add_pupil.width() < main.width()
 
@@ -99,10 +103,11 @@ def test_real_window_unlocks_selects_a_pupil_and_locks(tmp_path: Path, xvfb_disp
     for image in shot.parent.glob("*.png"):
         shutil.copy(image, ARTIFACTS / image.name)
 
-    # What the window did is in the audit trail: unlocked, one pupil opened, then locked.
-    store = open_database(database, passphrase=Passphrase(PASSPHRASE))
+    # What the window did is in the audit trail: signed in, the caseload viewed, one pupil
+    # opened, then locked (and this check's own sign-in last).
+    store = open_database(database, passphrase=Passphrase(PASSPHRASE), staff_name="Farah Okonjo")
     try:
-        actions = [entry.action for entry in audit.entries(store)]
+        entries = audit.entries(store)
     finally:
         store.close()
-    assert actions[-3:] == ["unlock", "open", "lock"]
+    assert [e.action for e in entries][-5:] == ["unlock", "view", "open", "lock", "unlock"]

@@ -1,4 +1,4 @@
-"""Start-up: welcome, creating a database, the recovery key, key entry, the demo school.
+"""Start-up: welcome, creating a database, the recovery key, converting older files, the demo.
 
 These open real SQLCipher files, so they sit after the faster window tests.
 """
@@ -18,22 +18,23 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from semh_desktop.core import locations
-from semh_desktop.core.keystore import KeyStore, Passphrase, parse_recovery_key
+from semh_desktop.core.errors import SemhError, WrongKey
+from semh_desktop.core.keystore import KeyStore, Passphrase, new_raw_key, parse_recovery_key
+from semh_desktop.core.store import create_store, open_store
 from semh_desktop.demo import school as demo
-from semh_desktop.register import audit, staff
+from semh_desktop.register import audit, sign_in, staff
 from semh_desktop.register.database import create_database, open_database
 from tests.e2e import app_window
 from tests.memory_keyring import MemoryKeyring
 from ui.app import application as app_module
 from ui.app.application import Startup
 from ui.app.startup_dialogs import (
-    OpenDatabaseDialog,
+    ConvertDialog,
     RecoveryKeyDialog,
     WelcomeChoice,
     WelcomeDialog,
     grouped_key_lines,
 )
-from ui.common import settings
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -47,94 +48,146 @@ def critical(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
-def test_welcome_create_in_passphrase_mode_opens_unlocked(
+def test_welcome_create_signs_the_first_senco_in_and_shows_the_recovery_key_once(
     monkeypatch: pytest.MonkeyPatch, keystore: KeyStore
 ) -> None:
-    choice = WelcomeChoice(
-        "create",
-        staff_name="Siân O'Neill",
-        role="senco",
-        key_mode="passphrase",
-        passphrase="a long passphrase",
-    )
-    monkeypatch.setattr(WelcomeDialog, "ask", lambda *args, **kwargs: choice)
-    session = Startup(keystore).begin(None, None, False)
-    assert session is not None
-    try:
-        assert session.store.path == locations.default_database()
-        assert session.passphrase == "a long passphrase"
-        assert session.start_locked is False
-        acting = staff.get_staff(session.store, session.store.staff_id or "")
-        assert (acting.name, acting.role) == ("Siân O'Neill", "senco")
-        assert audit.entries(session.store)[-1].action == "unlock"
-        assert session.store.key_mode == "passphrase"
-    finally:
-        session.store.close()
-    assert settings.remembered_key_mode(locations.default_database()) == "passphrase"
-
-    # next start: the app remembers the file uses a passphrase and asks only for that
-    asked: dict[str, object] = {}
-
-    def ask(
-        _parent: object, _db: Path, *, message: str, attempt: object, allow_recovery: bool
-    ) -> bool:
-        asked.update(message=message, allow_recovery=allow_recovery)
-        assert callable(attempt)
-        asked["wrong"] = attempt("passphrase", "not it at all")
-        return attempt("passphrase", "a long passphrase") is None
-
-    monkeypatch.setattr(OpenDatabaseDialog, "ask", ask)
-    again = Startup(keystore).begin(None, None, False)
-    assert again is not None
-    again.store.close()
-    assert asked["allow_recovery"] is False and "passphrase" in str(asked["message"])
-    assert "passphrase does not open" in str(asked["wrong"])
-    assert again.passphrase == "a long passphrase" and again.start_locked
-
-
-def test_welcome_create_in_keyring_mode_shows_the_recovery_key_once(
-    monkeypatch: pytest.MonkeyPatch, keystore: KeyStore
-) -> None:
-    choice = WelcomeChoice("create", staff_name="Farah Okonjo", key_mode="keyring")
+    choice = WelcomeChoice("create", staff_name="Siân O'Neill", passphrase="a long passphrase")
     monkeypatch.setattr(WelcomeDialog, "ask", lambda *args, **kwargs: choice)
     shown: list[str] = []
     monkeypatch.setattr(RecoveryKeyDialog, "ask", lambda _parent, key, _db: shown.append(key))
     session = Startup(keystore).begin(None, None, False)
     assert session is not None
-    session.store.close()
+    path = locations.default_database()
+    try:
+        assert session.store.path == path
+        assert session.start_locked is False and session.store.is_open
+        acting = staff.get_staff(session.store, session.store.staff_id or "")
+        assert (acting.name, acting.role) == ("Siân O'Neill", "senco")
+        assert session.store.draft_recipient is not None  # drafts can be kept for her
+    finally:
+        session.store.close()
     assert len(shown) == 1
-    assert parse_recovery_key(shown[0]) == keystore.load(locations.default_database())
-    assert session.passphrase is None and session.store.key_mode == "keyring"
+    # The recovery key opens the file; so does her passphrase, through her key slot.
+    by_key = open_database(path, recovery=parse_recovery_key(shown[0]))
+    by_key.close()
+    assert [p.name for p in sign_in.profiles(path)] == ["Siân O'Neill"]
+
+    # Next start: the file has key slots, so the window opens on its sign-in screen.
+    again = Startup(keystore).begin(None, None, False)
+    assert again is not None and again.start_locked and not again.store.is_open
 
 
-def test_missing_keyring_key_offers_the_recovery_key(
+def _legacy_passphrase_file(path: Path) -> None:
+    store = create_store(path, Passphrase("the old shared one"))
+    senco = staff.add_staff(store, "Old Senco", "senco")
+    store.staff_id = senco.id
+    staff.add_staff(store, "Ms Ashdown", "pastoral")
+    store.close()
+
+
+def test_an_older_passphrase_file_is_converted_by_the_person_opening_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keystore: KeyStore
 ) -> None:
-    path = tmp_path / "school.db"
-    created = create_database(path, staff_name="Ms Ashdown", keystore=keystore)
-    created.store.close()
-    assert created.recovery_key
-    keystore.forget(path)
+    path = tmp_path / "old.db"
+    _legacy_passphrase_file(path)
     seen: dict[str, object] = {}
 
     def ask(
-        _parent: object, _db: Path, *, message: str, attempt: object, allow_recovery: bool
+        _parent: object, _db: Path, *, profiles: object, prove: object, convert: object
     ) -> bool:
-        assert callable(attempt)
-        seen.update(
-            message=message, allow_recovery=allow_recovery, garbled=attempt("recovery", "ABCD-EFGH")
-        )
-        return attempt("recovery", created.recovery_key.lower()) is None
+        assert profiles is None and callable(prove) and callable(convert)
+        with pytest.raises(SemhError) as wrong:
+            prove("not the old one")
+        seen["wrong"] = wrong.value.message
+        found = prove("the old shared one")
+        seen["profiles"] = [p.name for p in found]
+        ashdown = next(p for p in found if p.name == "Ms Ashdown")
+        with pytest.raises(SemhError):
+            convert(ashdown.id, "short")
+        convert(ashdown.id, "ashdown's own words")
+        return True
 
-    monkeypatch.setattr(OpenDatabaseDialog, "ask", ask)
+    monkeypatch.setattr(ConvertDialog, "ask", ask)
+    shown: list[str] = []
+    monkeypatch.setattr(RecoveryKeyDialog, "ask", lambda _parent, key, _db: shown.append(key))
+    session = Startup(keystore).begin(path, None, False)
+    assert session is not None
+    try:
+        assert not session.start_locked and session.store.is_open
+        assert staff.get_staff(session.store, session.store.staff_id or "").name == "Ms Ashdown"
+        assert session.store.draft_recipient is not None
+    finally:
+        session.store.close()
+    assert "does not open this file" in str(seen["wrong"])
+    assert sorted(seen["profiles"]) == ["Ms Ashdown", "Old Senco"]  # type: ignore[arg-type]
+    assert len(shown) == 1 and not sign_in.needs_conversion(path)
+    with pytest.raises(WrongKey):
+        open_store(path, Passphrase("the old shared one"))
+    signed = sign_in.sign_in(
+        path, next(p.staff_id for p in sign_in.profiles(path)), "ashdown's own words"
+    )
+    signed.store.close()
+
+
+def test_an_older_keyring_file_asks_nothing_old_and_lists_the_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keystore: KeyStore
+) -> None:
+    path = tmp_path / "old.db"
+    old_key = new_raw_key()
+    store = create_store(path, old_key)
+    staff.add_staff(store, "Farah Okonjo", "senco")
+    store.close()
+    keystore.save(path, old_key)
+    seen: dict[str, object] = {}
+
+    def ask(
+        _parent: object, _db: Path, *, profiles: object, prove: object, convert: object
+    ) -> bool:
+        assert isinstance(profiles, list) and callable(convert)
+        seen["profiles"] = [p.name for p in profiles]
+        convert(profiles[0].id, "farah's own words")
+        return True
+
+    monkeypatch.setattr(ConvertDialog, "ask", ask)
+    monkeypatch.setattr(RecoveryKeyDialog, "ask", lambda *_args: None)
     session = Startup(keystore).begin(path, None, False)
     assert session is not None
     session.store.close()
-    assert seen["allow_recovery"] is True
-    assert "recovery key" in str(seen["message"])
-    assert "not a valid recovery key" in str(seen["garbled"])
-    assert keystore.load(path) == parse_recovery_key(created.recovery_key)  # put back
-    assert settings.remembered_key_mode(path) == "keyring"
+    assert seen["profiles"] == ["Farah Okonjo"]
+    assert not sign_in.needs_conversion(path)
+
+
+def test_the_convert_dialog_proves_then_sets_the_passphrase(qtbot: QtBot, tmp_path: Path) -> None:
+    people = [staff.Staff("s1", "Old Senco", "senco"), staff.Staff("s2", "Ms Ashdown", "pastoral")]
+    done: list[tuple[str, str]] = []
+
+    def prove(text: str) -> list[staff.Staff]:
+        if text != "old words":
+            raise SemhError("That does not open this file.")
+        return people
+
+    dialog = ConvertDialog(
+        tmp_path / "old.db", profiles=None, prove=prove, convert=lambda s, n: done.append((s, n))
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.proving and not dialog.staff_combo.isVisible()
+    dialog.old_edit.setText("wrong")
+    dialog.ok_button.click()
+    assert dialog.isVisible() and "does not open" in dialog.message_text("old")
+    dialog.old_edit.setText("old words")
+    dialog.ok_button.click()
+    assert not dialog.proving and dialog.staff_combo.count() == 2
+    dialog.staff_combo.setCurrentIndex(1)
+    dialog.new_edit.setText("my own words")
+    dialog.confirm_edit.setText("my own wordz")
+    dialog.ok_button.click()
+    assert dialog.isVisible() and "not the same" in dialog.message_text("confirm")
+    dialog.new_edit.setText("my own words")
+    dialog.confirm_edit.setText("my own words")
+    dialog.ok_button.click()
+    assert done == [("s2", "my own words")]
+    assert dialog.result() == ConvertDialog.DialogCode.Accepted
 
 
 def test_storage_errors_are_shown_in_plain_words(
@@ -168,21 +221,21 @@ def test_demo_school_is_built_once_with_progress_then_opened(
     )
     session = Startup().begin(None, None, True)
     assert session is not None and not critical
-    try:
-        assert session.store.path == locations.demo_database()
-        assert session.demo and session.passphrase == locations.DEMO_PASSPHRASE
-        assert session.passphrase_at_first_unlock and session.start_locked
-        assert "Farah Okonjo" in [p.name for p in staff.list_staff(session.store)]
-    finally:
-        session.store.close()
+    path = locations.demo_database()
+    assert session.store.path == path
+    assert session.demo and session.start_locked and not session.store.is_open
+    names = [p.name for p in sign_in.profiles(path)]
+    assert names[0] == "Farah Okonjo" and "Ruth Adeyemi" in names
+    for profile in sign_in.profiles(path):  # every demo profile's passphrase is "demo"
+        signed = sign_in.sign_in(path, profile.staff_id, locations.DEMO_PASSPHRASE)
+        signed.store.close()
 
     def must_not_rebuild(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the demo school was built twice")
 
     monkeypatch.setattr(demo, "build_demo", must_not_rebuild)
     second = Startup().begin(None, None, True)
-    assert second is not None
-    second.store.close()
+    assert second is not None and not second.store.is_open
 
 
 def test_failed_demo_build_leaves_no_file(
@@ -200,14 +253,11 @@ def test_failed_demo_build_leaves_no_file(
 
 
 def test_welcome_dialog_checks_the_passphrase_fields(qtbot: QtBot, tmp_path: Path) -> None:
-    dialog = WelcomeDialog(tmp_path / "semh.db", keyring_available=True)
+    dialog = WelcomeDialog(tmp_path / "semh.db")
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.create_button.click()
     assert dialog.pages.currentIndex() == 1
-    assert dialog.keyring_radio.isChecked() and not dialog.passphrase_box.isVisible()
-    dialog.passphrase_radio.setChecked(True)
-    assert dialog.passphrase_box.isVisible()
     dialog.create_ok_button.click()
     assert dialog.choice is None
     assert "your name" in dialog.name_message.text()
@@ -220,18 +270,13 @@ def test_welcome_dialog_checks_the_passphrase_fields(qtbot: QtBot, tmp_path: Pat
     dialog.confirm_edit.setText("correct horse")
     dialog.create_ok_button.click()
     assert dialog.choice == WelcomeChoice(
-        "create",
-        staff_name="Zoë Ashdown",
-        role="senco",
-        key_mode="passphrase",
-        passphrase="correct horse",
+        "create", staff_name="Zoë Ashdown", role="senco", passphrase="correct horse"
     )
 
 
-def test_welcome_without_a_keyring_offers_only_a_passphrase(qtbot: QtBot, tmp_path: Path) -> None:
-    dialog = WelcomeDialog(tmp_path / "semh.db", keyring_available=False)
+def test_welcome_offers_the_demo(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = WelcomeDialog(tmp_path / "semh.db")
     qtbot.addWidget(dialog)
-    assert not dialog.keyring_radio.isEnabled() and dialog.passphrase_radio.isChecked()
     dialog.demo_button.click()
     assert dialog.choice == WelcomeChoice("demo")
 
@@ -272,36 +317,14 @@ def test_recovery_key_dialog_needs_the_tick_and_saves_and_prints(
     assert dialog.result() == RecoveryKeyDialog.DialogCode.Accepted
 
 
-def test_open_dialog_shows_the_reason_next_to_the_field(qtbot: QtBot, tmp_path: Path) -> None:
-    tried: list[tuple[str, str]] = []
-
-    def attempt(kind: str, text: str) -> str | None:
-        tried.append((kind, text))
-        return None if text == "right" else "That is not a valid recovery key."
-
-    dialog = OpenDatabaseDialog(
-        tmp_path / "semh.db", message="No key in the keyring.", attempt=attempt, allow_recovery=True
-    )
-    qtbot.addWidget(dialog)
-    dialog.show()
-    assert dialog.kind == "recovery" and dialog.radios.isVisible()
-    dialog.secret_edit.setText("wrong")
-    dialog.open_button.click()
-    assert dialog.isVisible() and "not a valid" in dialog.secret_message.text()
-    dialog.passphrase_radio.setChecked(True)
-    assert dialog.secret_edit.echoMode() == dialog.secret_edit.EchoMode.Password
-    dialog.secret_edit.setText("right")
-    dialog.open_button.click()
-    assert tried == [("recovery", "wrong"), ("passphrase", "right")]
-    assert dialog.result() == OpenDatabaseDialog.DialogCode.Accepted
-
-
 def test_the_started_window_unlocks_screenshots_and_quits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, critical: list[str]
 ) -> None:
     path = tmp_path / "demo.db"
-    created = create_database(path, staff_name=demo.STAFF[0][0], passphrase=Passphrase("pw"))
-    demo.build_demo(created.store, pupil_count=12, register_count=4)
+    created = create_database(
+        path, staff_name=demo.STAFF[0][0], passphrase=Passphrase("pw"), demo=True
+    )
+    demo.build_demo(created.store, pupil_count=12, register_count=4, passphrase="pw")
     created.store.close()
     shot = tmp_path / "shots" / "main.png"
     monkeypatch.setenv("SEMH_TEST_PASS", "pw")
@@ -321,6 +344,7 @@ def test_the_started_window_unlocks_screenshots_and_quits(
     store = open_database(path, passphrase=Passphrase("pw"))
     try:
         actions = [entry.action for entry in audit.entries(store)]
-        assert actions[-3:] == ["unlock", "open", "lock"]
+        # signed in (env), the caseload viewed, a pupil opened, locked; then this check signs in
+        assert actions[-5:] == ["unlock", "view", "open", "lock", "unlock"]
     finally:
         store.close()
