@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtPrintSupport import QPrintPreviewDialog
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from semh_desktop.core.errors import Locked
@@ -313,26 +313,3 @@ def test_the_review_draft_is_not_given_to_another_person(
     assert seen == {"pupil": None, "shown": []}
     assert [r.point.point for r in scaling.reviews_for_case(school, case_id)] == ["baseline"]
     assert drafts.running_dialogs() == []
-
-
-def test_drafts_are_sealed_to_the_person_and_never_plain_in_memory(qtbot: QtBot) -> None:
-    from tests.gui.conftest import MemoryGate
-    from ui.common.form_dialog import FormDialog
-
-    dialog: QDialog = FormDialog[str]("A dialog", "Save")
-    qtbot.addWidget(dialog)
-    from PySide6.QtWidgets import QLineEdit
-
-    edit = QLineEdit(dialog)
-    edit.setText("Private words")
-    state = drafts.capture(dialog)
-    key = MemoryGate.draft_key("someone", "their passphrase")
-    sealed = key.recipient.seal(repr(state).encode())
-    assert b"Private words" not in sealed
-    other = MemoryGate.draft_key("someone else", "their passphrase")
-    with pytest.raises(Exception, match="someone else"):
-        other.open(sealed)
-    drafts.clear(dialog)
-    assert edit.text() == ""
-    drafts.restore(dialog, state)
-    assert edit.text() == "Private words"

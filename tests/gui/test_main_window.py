@@ -255,3 +255,28 @@ def test_layout_is_remembered(window: MainWindow) -> None:
     finally:
         again.idle.detach()
         again.deleteLater()
+
+
+def test_caseload_views_and_settled_searches_are_audited_without_names(
+    window: MainWindow, school: Store, qtbot: QtBot
+) -> None:
+    def views() -> list[str]:
+        return [e.detail for e in audit.entries(school) if e.action == "view"]
+
+    before = len(views())
+    window.whole_school_action.trigger()
+    assert views()[before:] == ["whole school: 30 of 30 pupils shown (whole school)"]
+    first = window.model.row_at(0)
+    surname = first.surname
+    qtbot.keyClicks(window.search_edit, surname[:3])
+    qtbot.keyClicks(window.search_edit, surname[3:])
+    assert len(views()) == before + 1  # not while typing
+    qtbot.waitUntil(lambda: len(views()) == before + 2, timeout=3000)
+    shown = window.proxy.rowCount()
+    assert views()[-1] == f"search by name or text: {shown} of 30 pupils shown (whole school)"
+    qtbot.wait(1200)
+    assert len(views()) == before + 2  # once per search, not per second
+    window.search_edit.setText("Y8")
+    qtbot.waitUntil(lambda: len(views()) == before + 3, timeout=3000)
+    assert views()[-1].startswith("search by year: ")
+    assert all(surname not in detail for detail in views())
