@@ -1,4 +1,6 @@
-"""Per-computer settings (window layout, idle lock, how each database is keyed) via QSettings.
+"""Per-computer settings (window layout, idle lock) via QSettings.
+
+Nothing here says how a database is keyed: every database has key slots beside it.
 
 When SEMH_DESKTOP_HOME is set (tests, a portable copy), the settings file lives there too,
 so that nothing leaks into the user's real settings.
@@ -6,9 +8,7 @@ so that nothing leaks into the user's real settings.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
@@ -38,20 +38,3 @@ def idle_minutes() -> int:
 
 def set_idle_minutes(minutes: int) -> None:
     app_settings().setValue("lock/idle_minutes", int(minutes))
-
-
-def _database_key(path: Path) -> str:
-    # Paths hold slashes that QSettings would read as groups; a digest is one flat key.
-    digest = hashlib.sha256(str(Path(path).expanduser().resolve()).encode("utf-8")).hexdigest()
-    return f"databases/{digest[:32]}"
-
-
-def remembered_key_mode(path: Path) -> str | None:
-    """'keyring' or 'passphrase' if this computer has opened or created the file before."""
-    value = app_settings().value(_database_key(path))
-    return str(value) if value in ("keyring", "passphrase") else None
-
-
-def remember_key_mode(path: Path, mode: str) -> None:
-    if mode in ("keyring", "passphrase"):
-        app_settings().setValue(_database_key(path), mode)

@@ -1065,7 +1065,10 @@ class MainWindow(QMainWindow):
         if signed.must_change and not self._choose_own_passphrase(typed):
             self.lock()  # signed out again: the drafts stay sealed for their owner
             return
-        drafts.unlock_all(signed.draft_key if same else None)
+        # Another person gets nothing back: the sealed drafts are discarded (their dialogs end
+        # as if cancelled); the owner has them back only while this window stays open.
+        if drafts.unlock_all(signed.draft_key if same else None):
+            self.statusBar().showMessage("What you were typing is back as you left it.", 8000)
 
     def _choose_own_passphrase(self, one_time: str) -> bool:
         """A one-time passphrase (or a sign-in with the recovery key): choose one's own now."""
