@@ -10,7 +10,8 @@ then quits. The production code has no switch for any of this; only the tests dr
 
 `gui options` are the ones `semh-desktop gui` takes (`--db`, `--passphrase-env`, `--demo`);
 with `--passphrase-env` the window opens signed in already.
-`drive()` is also called in-process by tests/gui/test_startup.py.
+tests/gui/test_startup.py runs it too (offscreen, in its own process: the event loop ends with
+QApplication.quit(), which would stop later dialogs of the test process from running).
 """
 
 from __future__ import annotations

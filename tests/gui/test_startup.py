@@ -6,7 +6,9 @@ These open real SQLCipher files, so they sit after the faster window tests.
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,9 +26,7 @@ from semh_desktop.core.store import create_store, open_store
 from semh_desktop.demo import school as demo
 from semh_desktop.register import audit, sign_in, staff
 from semh_desktop.register.database import create_database, open_database
-from tests.e2e import app_window
 from tests.memory_keyring import MemoryKeyring
-from ui.app import application as app_module
 from ui.app.application import Startup
 from ui.app.startup_dialogs import (
     ConvertDialog,
@@ -35,6 +35,8 @@ from ui.app.startup_dialogs import (
     WelcomeDialog,
     grouped_key_lines,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -317,9 +319,7 @@ def test_recovery_key_dialog_needs_the_tick_and_saves_and_prints(
     assert dialog.result() == RecoveryKeyDialog.DialogCode.Accepted
 
 
-def test_the_started_window_unlocks_screenshots_and_quits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, critical: list[str]
-) -> None:
+def test_the_started_window_signs_in_screenshots_and_quits(tmp_path: Path) -> None:
     path = tmp_path / "demo.db"
     created = create_database(
         path, staff_name=demo.STAFF[0][0], passphrase=Passphrase("pw"), demo=True
@@ -327,24 +327,41 @@ def test_the_started_window_unlocks_screenshots_and_quits(
     demo.build_demo(created.store, pupil_count=12, register_count=4, passphrase="pw")
     created.store.close()
     shot = tmp_path / "shots" / "main.png"
-    monkeypatch.setenv("SEMH_TEST_PASS", "pw")
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # start() installs its own
-    # Started as run() starts it, driven from the test (tests/e2e/app_window.py).
-    app, session, code = app_module.start(path, "SEMH_TEST_PASS", False)
-    assert session is not None and code == 0
-    window = app_module.open_window(session)
-    app_window.drive(window, session, staff="Farah Okonjo", screenshot=shot, settle_ms=50)
-    try:
-        assert app_module.serve(app, session) == 0
-    finally:
-        window.idle.detach()  # its app-wide idle filter must not outlive the test
-    assert not critical
-    for name in ("main.png", "main-add-pupil.png", "main-lock.png"):
+    # Started as run() starts it and driven like a person (tests/e2e/app_window.py), in its
+    # own process: its event loop ends with QApplication.quit(), which this one must not see.
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "SEMH_DESKTOP_HOME": str(tmp_path / "home"),
+        "SEMH_TEST_PASS": "pw",
+    }
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.e2e.app_window",
+            "--staff",
+            "Farah Okonjo",
+            "--sign-in-env",
+            "SEMH_TEST_PASS",
+            "--screenshot",
+            str(shot),
+            "--db",
+            str(path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert started.returncode == 0, started.stderr
+    for name in ("main.png", "main-sign-in.png", "main-add-pupil.png", "main-lock.png"):
         assert (shot.parent / name).stat().st_size > 5000
-    store = open_database(path, passphrase=Passphrase("pw"))
+    store = open_database(path, passphrase=Passphrase("pw"), staff_name="Farah Okonjo")
     try:
         actions = [entry.action for entry in audit.entries(store)]
-        # signed in (env), the caseload viewed, a pupil opened, locked; then this check signs in
+        # signed in, the caseload viewed, a pupil opened, locked; then this check signs in
         assert actions[-5:] == ["unlock", "view", "open", "lock", "unlock"]
     finally:
         store.close()
