@@ -12,6 +12,7 @@ stable sort keeps equal rows in their given order both ways, as the old `lessTha
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -248,9 +249,11 @@ class RowsModel(_QtTableModel, Generic[R]):
         if role == _DISPLAY:
             return spec.text(record)
         if role == _TOOLTIP:
-            if spec.tooltip is not None:
-                return spec.tooltip(record)
-            return spec.text(record) if self.TOOLTIP_IS_TEXT else None
+            tip = spec.tooltip(record) if spec.tooltip is not None else None
+            if tip is None and self.TOOLTIP_IS_TEXT:
+                tip = spec.text(record)
+            # Qt reads tooltips as markup: a name like "<img …>" must show as typed.
+            return html.escape(tip, quote=False) if tip and ("<" in tip or "&" in tip) else tip
         if role == _ACCESSIBLE and spec.accessible is not None:
             return spec.accessible(record)
         if role == _ACCESSIBLE and self.ACCESSIBLE:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -35,6 +36,7 @@ from semh_desktop.register import audit, audit_export, pupils, staff
 from semh_desktop.register.audit import AuditEntry, ChainReport, Seen
 from semh_desktop.register.pupils import Pupil
 from ui.common import operations, theme
+from ui.common.sensitive import meeting_mode_on
 from ui.common.table_model import Column, RowsModel
 from ui.common.table_view import records_view
 
@@ -380,6 +382,13 @@ def install_audit_viewer(window: MainWindow) -> AuditActions:
     handle: AuditActions
 
     def open_viewer() -> None:
+        if meeting_mode_on(window):
+            QMessageBox.information(
+                window,
+                "Audit trail",
+                "Leave meeting mode (Ctrl+M) to open the audit trail: it lists every pupil.",
+            )
+            return
         try:
             viewer = AuditViewer(window.store, window)
         except SemhError as exc:

@@ -639,6 +639,9 @@ class ClosureTab(CaseTab):
             )
 
     def edit_items(self, respondent: str) -> None:
+        # The item lists are the school's settings: refuse before anyone types a list.
+        if not self.guard(lambda: self._may("settings")):
+            return
         items = QuestionnaireItemsDialog.ask(
             self, respondent, questionnaires.item_list(self.store, respondent)
         )
