@@ -315,3 +315,14 @@ def test_a_conversion_cut_short_after_the_rekey_still_signs_in(tmp_path, clock):
     assert not sign_in.needs_conversion(path)
     sign_in.sign_in(path, person.id, "my own words", clock=clock).store.close()
     assert keyslots.slot_path(path).exists() and not keyslots.pending_path(path).exists()
+
+
+def test_drafts_sealed_after_a_passphrase_change_open_with_the_new_one(school, clock):
+    path, senco, _pastoral, _key = school
+    signed = sign_in.sign_in(path, senco.id, SENCO_PW, clock=clock)
+    sign_in.change_own_passphrase(signed.store, SENCO_PW, "a brand new passphrase")
+    draft = signed.store.draft_recipient.seal(b"typed after the change")
+    sign_in.lock(signed.store)
+    back = sign_in.unlock(signed.store, senco.id, "a brand new passphrase")
+    assert back.draft_key.open(draft) == b"typed after the change"
+    signed.store.close()

@@ -323,11 +323,12 @@ def lock(store: Store) -> None:
 # -- passphrases -------------------------------------------------------------------------------
 
 
-def change_own_passphrase(store: Store, current: str, new: str) -> None:
+def change_own_passphrase(store: Store, current: str, new: str) -> DraftKey | None:
     """The signed-in person replaces their passphrase (the current one proves it is them).
 
     After a sign-in with the recovery key there is no current passphrase to prove: `current`
-    is then ignored.
+    is then ignored. Returns the key of the person's drafts under the new passphrase (and
+    seals new drafts to it).
     """
     check_new_passphrase(new)
     if store.staff_id is None or store.path is None:
@@ -350,8 +351,16 @@ def change_own_passphrase(store: Store, current: str, new: str) -> None:
                 "Choose a passphrase different from the one you were given.", field="passphrase"
             )
     staff.write_slot(store, person, new, must_change=False)
+    # Drafts sealed from now on must open with the new passphrase.
+    slots = keyslots.load(store.path)
+    slot = slots.slot_for(person.id) if slots else None
+    draft_key = None
+    if slot is not None:
+        draft_key = DraftKey.from_secret(keyslots.open_slot(slot, new).draft_secret)
+        store.draft_recipient = draft_key.recipient
     with store.atomic():
         audit.record(store, "change", "passphrase", person.id)
+    return draft_key
 
 
 # -- older databases ---------------------------------------------------------------------------

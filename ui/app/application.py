@@ -35,7 +35,7 @@ from semh_desktop.register import sign_in
 from semh_desktop.register.database import create_database, open_database
 from semh_desktop.register.staff import Staff
 from ui.app.startup_dialogs import ConvertDialog, RecoveryKeyDialog, WelcomeDialog
-from ui.common import theme
+from ui.common import theme, widgets
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
 from ui.shell.main_window import MainWindow
 
@@ -276,6 +276,8 @@ def _application() -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName("semh-desktop")
     theme.apply(app)
+    # Names and free text are never read as markup, in any label or message box of the app.
+    widgets.install_plain_text_guard()
     return app
 
 

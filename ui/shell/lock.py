@@ -32,10 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from semh_desktop.core import keyslots
 from semh_desktop.core.errors import SemhError, ValidationError
 from semh_desktop.core.keystore import parse_recovery_key
-from semh_desktop.core.sealed import DraftKey
 from semh_desktop.core.store import Store
 from semh_desktop.register import sign_in
 from semh_desktop.register.sign_in import Profile, SignedIn
@@ -191,14 +189,8 @@ class SlotGate:
         sign_in.lock(self.store)
 
     def change_own_passphrase(self, current: str, new: str) -> None:
+        # The domain seals drafts made from now on to the key the new passphrase gives.
         sign_in.change_own_passphrase(self.store, current, new)
-        # Drafts made from now on are sealed to the key the new passphrase gives.
-        path, staff_id = self.store.path, self.store.staff_id
-        slots = keyslots.load(path) if path is not None else None
-        slot = slots.slot_for(staff_id) if slots is not None and staff_id else None
-        if slot is not None:
-            opened = keyslots.open_slot(slot, new)
-            self.store.draft_recipient = DraftKey.from_secret(opened.draft_secret).recipient
 
 
 def _plural_seconds(seconds: int) -> str:

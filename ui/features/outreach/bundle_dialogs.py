@@ -57,7 +57,7 @@ from semh_desktop.exchange.handover import (
     WrongBundlePassphrase,
 )
 from semh_desktop.register.pupils import CaseloadRow
-from ui.common import operations
+from ui.common import drafts, operations
 from ui.common.background import (
     BackgroundTask,
     CancelCheck,
@@ -287,7 +287,7 @@ class SendBundleDialog(QDialog):
         parent: QWidget | None = None,
     ) -> BundleRequest | None:
         dialog = cls(rows, preselected, preview, folder=folder, parent=parent)
-        dialog.exec()
+        drafts.run_modal(dialog)
         return dialog.request
 
 
@@ -769,7 +769,7 @@ class ImportBundleDialog(QDialog):
     @classmethod
     def ask(cls, store: Store, *, parent: QWidget | None = None) -> ImportReport | None:
         dialog = cls(store, parent=parent)
-        dialog.exec()
+        drafts.run_modal(dialog)
         return dialog.report
 
 

@@ -49,6 +49,7 @@ from semh_desktop.exchange import outreach_summary
 from semh_desktop.exchange.outreach_summary import NOTE_FIELDS, SummaryOptions, default_options
 from semh_desktop.register import pupils
 from semh_desktop.register.pupils import CaseloadRow, year_group_label
+from ui.common import drafts
 from ui.common.background import BackgroundTask, CancelCheck, Progress, run_with_progress
 from ui.common.sensitive import meeting_mode_on
 from ui.common.table_model import ID_ROLE, Column, RowsModel, SortProxy
@@ -483,7 +484,7 @@ class SummaryExportDialog(QDialog):
         dialog = cls(
             rows, preselected, contact_details=contact_details, folder=folder, parent=parent
         )
-        dialog.exec()
+        drafts.run_modal(dialog)
         return dialog.request
 
 
