@@ -14,6 +14,7 @@ from pathlib import Path
 
 from semh_desktop import __version__
 from semh_desktop.cli import audit as audit_cli
+from semh_desktop.cli import backup as backup_cli
 from semh_desktop.cli import documents, reporting
 from semh_desktop.cli import graduated as gr_cli
 from semh_desktop.cli import staff as staff_cli
@@ -168,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
     staff_cli.add_commands(sub)
     audit_cli.add_commands(sub)
+    backup_cli.add_commands(sub)
     return parser
 
 

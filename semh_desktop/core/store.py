@@ -116,8 +116,21 @@ class Store:
         """All or nothing: several writes in one transaction (savepoints when nested)."""
         outermost = not self.conn.in_transaction
         try:
-            with self.db.atomic() as db:
-                yield db
+            if outermost:
+                # The write lock from the start: a transaction that reads before it writes
+                # (every audit row reads the last seal) would otherwise fail at once when
+                # another connection committed in between, whatever the busy timeout.
+                self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                with self.db.atomic() as db:  # a savepoint inside our transaction
+                    yield db
+                if outermost:
+                    self.conn.execute("COMMIT")
+            except BaseException:
+                if outermost and self.conn.in_transaction:
+                    with contextlib.suppress(sqlcipher3.Error):
+                        self.conn.execute("ROLLBACK")
+                raise
         except sqlcipher3.DatabaseError as exc:
             self._run_after_rollback(outermost)
             raise translate(exc) from exc

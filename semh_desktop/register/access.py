@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "settings": "change the school's settings",
     "retention": "change the retention rules",
     "erasure": "erase records",
+    "backup": "make or restore backups of the whole database",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
