@@ -48,7 +48,7 @@ _import_every_module()
 GUARDED_FLOOR = 60
 
 # The permissions pastoral staff lack, as the README states them.
-SENCO_ONLY = {"staff", "templates", "settings", "retention", "erasure"}
+SENCO_ONLY = {"staff", "templates", "settings", "retention", "erasure", "backup"}
 
 
 def _as(store: Store, name: str, role: str) -> staff.Staff:
