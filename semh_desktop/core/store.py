@@ -180,7 +180,7 @@ class Store:
     def suspend(self) -> None:
         """Close the connection and forget the key (locking).
 
-        Nothing can be read until `resume` (or a sign-in) gives the key again. The Store
+        Nothing can be read until a sign-in gives the key again (`take_over`). The Store
         object itself stays, so every screen that holds it finds it open again after sign-in.
         """
         self.close()
@@ -190,15 +190,19 @@ class Store:
         self.audit_key = b""
         self.draft_recipient = None
 
-    def resume(self, key: RawKey) -> None:
-        """Reopen a suspended store with its key (after the same or another person signs in)."""
-        if self.path is None:
-            raise StoreError("An in-memory database cannot be reopened.")
-        reopened = open_store(self.path, key, clock=self.clock, key_mode=self.key_mode)
-        self.db = reopened.db
-        self._connect_again = reopened._connect_again
-        self._key = reopened._key
-        self.audit_key = reopened.audit_key
+    def take_over(self, fresh: Store) -> None:
+        """Move a freshly opened store's connection and session into this (suspended) one.
+
+        After a lock the window keeps one Store object that every screen holds; signing in
+        opens a new one, whose connection, key and signed-in person move in here.
+        """
+        self.db = fresh.db
+        self._connect_again = fresh._connect_again
+        self._key = fresh._key
+        self.audit_key = fresh.audit_key
+        self.staff_id = fresh.staff_id
+        self.draft_recipient = fresh.draft_recipient
+        self.opened_by = fresh.opened_by
 
 
 class _ClosedDatabase:

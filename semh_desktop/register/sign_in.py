@@ -294,16 +294,17 @@ def unlock(store: Store, staff_id: str, passphrase: str) -> SignedIn:
     if store.path is None:
         raise StoreError("An in-memory database cannot be locked.")
     signed = sign_in(store.path, staff_id, passphrase, clock=store.clock)
-    # Move the new connection into the Store every screen already holds.
-    fresh = signed.store
-    store.db = fresh.db
-    store._connect_again = fresh._connect_again
-    store._key = fresh._key
-    store.audit_key = fresh.audit_key
-    store.staff_id = fresh.staff_id
-    store.draft_recipient = fresh.draft_recipient
-    store.opened_by = "passphrase"
+    store.take_over(signed.store)
     return SignedIn(store, signed.staff, signed.must_change, signed.draft_key)
+
+
+def unlock_with_recovery_key(store: Store, key: RawKey, staff_id: str | None) -> SignedIn:
+    """Sign in again with the recovery key on a locked store, reopening the same object."""
+    if store.path is None:
+        raise StoreError("An in-memory database has no recovery key.")
+    signed = sign_in_with_recovery_key(store.path, key, staff_id, clock=store.clock)
+    store.take_over(signed.store)
+    return SignedIn(store, signed.staff, signed.must_change, None)
 
 
 def lock(store: Store) -> None:

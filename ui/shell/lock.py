@@ -166,24 +166,10 @@ class SlotGate:
         return sign_in.unlock(self.store, staff_id, passphrase)
 
     def sign_in_with_recovery_key(self, key_text: str, staff_id: str | None) -> SignedIn:
-        if self.store.path is None:
-            raise SemhError("An in-memory database has no recovery key.")
         key = parse_recovery_key(key_text)
-        signed = sign_in.sign_in_with_recovery_key(
-            self.store.path, key, staff_id, clock=self.store.clock
-        )
         if self.store.is_open:
             self.store.suspend()
-        # Move the new connection into the Store every screen already holds (as unlock does).
-        fresh, store = signed.store, self.store
-        store.db = fresh.db
-        store._connect_again = fresh._connect_again
-        store._key = fresh._key
-        store.audit_key = fresh.audit_key
-        store.staff_id = fresh.staff_id
-        store.draft_recipient = None
-        store.opened_by = "recovery"
-        return SignedIn(store, signed.staff, signed.must_change, None)
+        return sign_in.unlock_with_recovery_key(self.store, key, staff_id)
 
     def lock(self) -> None:
         sign_in.lock(self.store)
